@@ -1,7 +1,10 @@
 // Shared jest settings: @swc/jest transpiles TypeScript (no type-checking; the
 // `typecheck` target runs tsc separately), tests run in plain Node.
+const { join } = require('node:path');
+
 /** @type {import('jest').Config} */
 module.exports = {
+  reporters: ['default', join(__dirname, 'scripts', 'jest-summary-reporter.cjs')],
   testEnvironment: 'node',
   transform: {
     '^.+\\.(t|j)sx?$': [

@@ -1,0 +1,216 @@
+/**
+ * Course labs as data: every filter ships `examples/lab.json` (its pluginConfig) and
+ * `examples/lab.exchanges.json` (the requests the lab sends, and what must happen). This module
+ * runs them through the proxy-wasm host and compares the outcome with the expectation, so the
+ * main job (`npm start`) and each filter's tests tell the same story.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { loadPlugin, type ExchangeResult } from '@meshwasm/proxy-wasm-host';
+
+export type HeaderPairs = Array<[string, string]>;
+
+export interface LabSide {
+  /** header name -> expected first value; `null` means the header must be absent */
+  headers?: Record<string, string | null>;
+  /** header name -> exact number of entries */
+  headerCount?: Record<string, number>;
+  body?: string;
+  status?: number;
+}
+
+export interface LabExpect {
+  /** what reached the upstream; `null` means the request must never reach it */
+  upstream?: LabSide | null;
+  /** what the client received */
+  client?: LabSide;
+  /** custom metrics after the exchange: a number, or {count, sum} for histograms */
+  metrics?: Record<string, number | { count?: number; sum?: number }>;
+  /** true when the filter (not the upstream) must have answered */
+  localReply?: boolean;
+  /** number of http calls the filter dispatched */
+  httpCalls?: number;
+}
+
+export interface LabExchange {
+  title: string;
+  request: {
+    method?: string;
+    path?: string;
+    authority?: string;
+    scheme?: string;
+    headers?: HeaderPairs;
+    body?: string;
+    chunkSize?: number;
+  };
+  response?: { status?: number; headers?: HeaderPairs; body?: string; chunkSize?: number };
+  callResponse?: { status: number; body?: string; headers?: HeaderPairs } | 'reset' | 'timeout';
+  properties?: Record<string, unknown>;
+  expect: LabExpect;
+}
+
+export interface LabFile {
+  lab: string;
+  /** host settings the lab needs, e.g. the clusters known to Envoy */
+  host?: { clusters?: string[]; properties?: Record<string, unknown>; failurePolicy?: 'FAIL_CLOSED' | 'FAIL_OPEN' };
+  exchanges: LabExchange[];
+}
+
+export interface LabExchangeReport {
+  title: string;
+  result: ExchangeResult;
+  failures: string[];
+}
+
+export interface LabReport {
+  name: string;
+  lab: string;
+  wasmPath: string;
+  wasmBytes: number;
+  config: unknown;
+  configured: boolean;
+  results: LabExchangeReport[];
+}
+
+export function labFiles(filterDir: string): { name: string; wasmPath: string; config: unknown; lab: LabFile } {
+  const name = basename(filterDir);
+  const wasmPath = join(filterDir, 'dist', `${name}.wasm`);
+  const configPath = join(filterDir, 'examples', 'lab.json');
+  const labPath = join(filterDir, 'examples', 'lab.exchanges.json');
+  for (const p of [wasmPath, configPath, labPath]) {
+    if (!existsSync(p)) throw new Error(`${name}: missing ${p}${p === wasmPath ? ' (run `npx nx run ' + name + ':build`)' : ''}`);
+  }
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as unknown;
+  const lab = JSON.parse(readFileSync(labPath, 'utf8')) as LabFile;
+  if (!Array.isArray(lab.exchanges) || lab.exchanges.length === 0) throw new Error(`${labPath}: no exchanges`);
+  return { name, wasmPath, config, lab };
+}
+
+function firstValue(headers: HeaderPairs, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [k, v] of headers) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+function countOf(headers: HeaderPairs, name: string): number {
+  const lower = name.toLowerCase();
+  let n = 0;
+  for (const [k] of headers) if (k.toLowerCase() === lower) n++;
+  return n;
+}
+
+function checkSide(where: string, want: LabSide, got: { headers: HeaderPairs; body: string; status?: number }): string[] {
+  const out: string[] = [];
+  if (want.status !== undefined && got.status !== want.status) out.push(`${where} status: expected ${want.status}, got ${got.status}`);
+  for (const [k, v] of Object.entries(want.headers ?? {})) {
+    const actual = firstValue(got.headers, k);
+    if (v === null) {
+      if (actual !== undefined) out.push(`${where} header ${k}: expected absent, got ${JSON.stringify(actual)}`);
+    } else if (actual !== v) {
+      out.push(`${where} header ${k}: expected ${JSON.stringify(v)}, got ${actual === undefined ? 'absent' : JSON.stringify(actual)}`);
+    }
+  }
+  for (const [k, n] of Object.entries(want.headerCount ?? {})) {
+    const c = countOf(got.headers, k);
+    if (c !== n) out.push(`${where} header ${k}: expected ${n} entr${n === 1 ? 'y' : 'ies'}, got ${c}`);
+  }
+  if (want.body !== undefined && got.body !== want.body) {
+    out.push(`${where} body: expected ${JSON.stringify(want.body)}, got ${JSON.stringify(got.body)}`);
+  }
+  return out;
+}
+
+/** Compares one exchange's outcome with its expectation; returns human-readable mismatches. */
+export function checkExchange(expect: LabExpect, result: ExchangeResult): string[] {
+  const out: string[] = [];
+  if (result.failed) out.push('the VM failed (trap) during the exchange');
+  if (expect.upstream === null) {
+    if (result.request !== null) out.push('the request reached the upstream, but the lab expects it to be stopped');
+  } else if (expect.upstream !== undefined) {
+    if (result.request === null) out.push('the request never reached the upstream');
+    else out.push(...checkSide('upstream', expect.upstream, result.request));
+  }
+  if (expect.client) out.push(...checkSide('client', expect.client, result.response));
+  if (expect.localReply !== undefined && (result.localReply !== null) !== expect.localReply) {
+    out.push(expect.localReply ? 'expected a local reply from the filter, got none' : `unexpected local reply ${result.localReply?.status}`);
+  }
+  if (expect.httpCalls !== undefined && result.httpCalls.length !== expect.httpCalls) {
+    out.push(`expected ${expect.httpCalls} http call(s), got ${result.httpCalls.length}`);
+  }
+  for (const [name, want] of Object.entries(expect.metrics ?? {})) {
+    const got = result.metrics[name];
+    if (typeof want === 'number') {
+      if (got !== want) out.push(`metric ${name}: expected ${want}, got ${JSON.stringify(got)}`);
+    } else {
+      const g = got as { count?: number; sum?: number } | undefined;
+      if (g === undefined || typeof g !== 'object') out.push(`metric ${name}: expected a histogram, got ${JSON.stringify(got)}`);
+      else {
+        if (want.count !== undefined && g.count !== want.count) out.push(`metric ${name}: expected count ${want.count}, got ${g.count}`);
+        if (want.sum !== undefined && g.sum !== want.sum) out.push(`metric ${name}: expected sum ${want.sum}, got ${g.sum}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs every exchange of a filter's lab, each on a freshly configured plugin. */
+export async function runLab(filterDir: string): Promise<LabReport> {
+  const { name, wasmPath, config, lab } = labFiles(filterDir);
+  const wasm = new Uint8Array(readFileSync(wasmPath));
+  const results: LabExchangeReport[] = [];
+  let configured = true;
+  for (const ex of lab.exchanges) {
+    const plugin = await loadPlugin(wasm, {
+      config: config as object,
+      pluginName: name,
+      rootId: name,
+      clusters: lab.host?.clusters,
+      properties: lab.host?.properties as never,
+      failurePolicy: lab.host?.failurePolicy,
+      logLevel: 'info',
+    });
+    configured &&= plugin.configured;
+    const result = await plugin.exchange({
+      ...ex.request,
+      response: ex.response,
+      callResponse: ex.callResponse,
+      properties: ex.properties as never,
+    } as never);
+    const failures = plugin.configured ? checkExchange(ex.expect, result) : ['the plugin refused examples/lab.json at on_configure'];
+    results.push({ title: ex.title, result, failures });
+    plugin.close();
+  }
+  return { name, lab: lab.lab, wasmPath, wasmBytes: statSync(wasmPath).size, config, configured, results };
+}
+
+function headerLines(prefix: string, headers: HeaderPairs): string[] {
+  return headers.map(([k, v]) => `${prefix}${k}: ${v}`);
+}
+
+/** A readable account of what the filter did in each exchange. */
+export function formatLabReport(r: LabReport, opts: { verbose?: boolean } = {}): string {
+  const lines: string[] = [];
+  lines.push(`${r.name} — ${r.lab}  (dist/${r.name}.wasm, ${r.wasmBytes} bytes, config examples/lab.json)`);
+  for (const x of r.results) {
+    const res = x.result;
+    lines.push(`  • ${x.title}`);
+    if (res.request) {
+      lines.push(`      → upstream received ${res.request.headers.length} headers${res.request.body ? `, body ${JSON.stringify(clip(res.request.body))}` : ''}`);
+      if (opts.verbose) lines.push(...headerLines('          ', res.request.headers));
+    } else {
+      lines.push('      → the request never reached the upstream');
+    }
+    lines.push(`      ← client received ${res.response.status}${res.localReply ? ` (local reply from the filter, details ${res.localReply.details || '-'})` : ''}${res.response.body ? `, body ${JSON.stringify(clip(res.response.body))}` : ''}`);
+    if (opts.verbose) lines.push(...headerLines('          ', res.response.headers));
+    for (const c of res.httpCalls) lines.push(`      ⇢ http call to cluster ${c.cluster} (${c.headers.find(([k]) => k === ':path')?.[1] ?? ''}), timeout ${c.timeoutMs} ms`);
+    const metricNames = Object.keys(res.metrics);
+    if (metricNames.length) lines.push(`      # metrics: ${metricNames.map((m) => `${m}=${JSON.stringify(res.metrics[m])}`).join(', ')}`);
+    for (const l of res.logs.filter((l) => l.level !== 'trace' && l.level !== 'debug').slice(0, 6)) lines.push(`      [${l.level}] ${clip(l.message, 160)}`);
+    lines.push(x.failures.length ? `      ✗ NOT as the lab expects:\n${x.failures.map((f) => `          - ${f}`).join('\n')}` : '      ✓ as the lab expects');
+  }
+  return lines.join('\n');
+}
+
+function clip(s: string, n = 80): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
