@@ -1,0 +1,40 @@
+import { Buffer } from 'node:buffer';
+import { MediaType, descriptorFor, encodeJson, type Descriptor } from '../src/media';
+import type { IstioImage } from '../src/istio';
+
+/** A small valid wasm module: magic, version 1, empty custom section named after `tag`. */
+export function fakeWasm(tag = 'x'): Buffer {
+  const name = Buffer.from(tag);
+  const payload = Buffer.concat([Buffer.from([name.length]), name]);
+  return Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00, payload.length]), payload]);
+}
+
+/** Builds an in-memory image from layer contents for the Istio port. */
+export function memImage(opts: {
+  mediaType?: string;
+  config?: { mediaType: string; data: Buffer };
+  layers: { mediaType: string; data: Buffer; annotations?: Record<string, string> }[];
+}): IstioImage & { descriptors: Descriptor[] } {
+  const blobs = new Map<string, Buffer>();
+  const cfg = opts.config ?? { mediaType: MediaType.ociConfig, data: Buffer.from('{}') };
+  const cfgDesc = descriptorFor(cfg.mediaType, cfg.data);
+  blobs.set(cfgDesc.digest, cfg.data);
+  const layers = opts.layers.map((l) => {
+    const d = descriptorFor(l.mediaType, l.data, l.annotations);
+    blobs.set(d.digest, l.data);
+    return d;
+  });
+  const manifest: Record<string, unknown> = { schemaVersion: 2 };
+  if (opts.mediaType) manifest.mediaType = opts.mediaType;
+  manifest.config = cfgDesc;
+  manifest.layers = layers;
+  return {
+    manifest: encodeJson(manifest),
+    blob: (d) => {
+      const b = blobs.get(d.digest);
+      if (!b) throw new Error(`no blob ${d.digest}`);
+      return b;
+    },
+    descriptors: layers,
+  };
+}
