@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Creates a kind cluster with Istio, a sample workload (httpbin + curl client) in namespace
+# `labs`, and applies the WasmPlugin of every filter.
+#
+# Needs: docker, kind, kubectl, istioctl (1.22+), and the filters published to a registry the
+# cluster can pull from (see README "Publishing"); WASM_REGISTRY overrides the registry in the
+# manifests, e.g. WASM_REGISTRY=ghcr.io/my-org/meshwasm.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+for tool in docker kind kubectl istioctl; do
+  command -v "$tool" >/dev/null || { echo "up.sh: $tool is required" >&2; exit 1; }
+done
+kind get clusters | grep -qx meshwasm || kind create cluster --config "$here/kind-config.yaml"
+istioctl install -y --set profile=minimal \
+  --set meshConfig.defaultConfig.proxyStatsMatcher.inclusionPrefixes[0]=wasm
+kubectl create namespace labs --dry-run=client -o yaml | kubectl apply -f -
+kubectl label namespace labs istio-injection=enabled --overwrite
+kubectl apply -n labs -f "$here/../istio/sample-apps.yaml"
+kubectl rollout status -n labs deploy/httpbin --timeout=180s
+kubectl rollout status -n labs deploy/curl --timeout=180s
+for plugin in "$repo"/packages/*/wasmplugin.yaml; do
+  if [ -n "${WASM_REGISTRY:-}" ]; then
+    sed "s#oci://ghcr.io/meshwasm/#oci://${WASM_REGISTRY%/}/#" "$plugin" | kubectl apply -n labs -f -
+  else
+    kubectl apply -n labs -f "$plugin"
+  fi
+done
+echo
+echo "Try:  kubectl exec -n labs deploy/curl -- curl -si http://httpbin:8000/headers"
+echo "      istioctl proxy-config log -n labs deploy/httpbin --level wasm:info"
