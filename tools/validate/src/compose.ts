@@ -131,12 +131,25 @@ export interface ComposeReport {
 export function validateCompose(value: unknown, file: string): ComposeReport {
   if (!validator) validator = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true }).compile(composeSchema);
   const issues: Issue[] = [];
+  const explained = new Set<string>();
+  const svcs = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).services : undefined;
+  for (const [name, svc] of Object.entries(typeof svcs === 'object' && svcs !== null ? svcs : {})) {
+    const ports = typeof svc === 'object' && svc !== null ? (svc as Record<string, unknown>).ports : undefined;
+    if (!Array.isArray(ports)) continue;
+    ports.forEach((p, i) => {
+      const path: PathSeg[] = ['services', name, 'ports', i];
+      if (typeof p !== 'number') return;
+      issues.push({ severity: 'error', file, path, message: `port ${p} must be a string (quote it: "${p}")` });
+      explained.add(JSON.stringify(path));
+    });
+  }
   if (!validator(value)) {
     const raw = ajvIssues(validator.errors, file, []);
     // anyOf alternatives produce one error per branch; keep the most specific ones per path.
     const byPath = new Map<string, Issue[]>();
     for (const i of raw) {
       const k = JSON.stringify(i.path);
+      if (explained.has(k)) continue;
       byPath.set(k, [...(byPath.get(k) ?? []), i]);
     }
     for (const list of byPath.values()) {
@@ -152,12 +165,6 @@ export function validateCompose(value: unknown, file: string): ComposeReport {
     const deps = Array.isArray(s.depends_on) ? s.depends_on : s.depends_on && typeof s.depends_on === 'object' ? Object.keys(s.depends_on) : [];
     for (const d of deps) {
       if (typeof d === 'string' && !names.includes(d)) issues.push({ severity: 'error', file, path: ['services', name, 'depends_on'], message: `depends on service "${d}", which is not defined` });
-    }
-    if (Array.isArray(s.ports)) {
-      s.ports.forEach((p, i) => {
-        const path: PathSeg[] = ['services', name, 'ports', i];
-        if (typeof p === 'number') issues.push({ severity: 'error', file, path, message: `port ${p} must be a string (quote it: "${p}")` });
-      });
     }
   }
   return { issues, services: names };

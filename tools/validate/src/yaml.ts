@@ -69,13 +69,14 @@ export function parseYaml(file: string, text: string): YamlFile {
   return { file, docs, issues };
 }
 
+/** The node at `path`; for a mapping entry, its key (where a reader looks for the field). */
 function nodeAt(doc: Document.Parsed, path: readonly PathSeg[]): unknown {
   let node: unknown = doc.contents;
-  for (const seg of path) {
+  for (const [i, seg] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === seg);
       if (!pair) return undefined;
-      node = pair.value ?? pair.key;
+      node = i === path.length - 1 ? pair.key ?? pair.value : pair.value ?? pair.key;
     } else if (isSeq(node) && typeof seg === 'number') {
       node = node.items[seg];
     } else return undefined;
