@@ -1,0 +1,495 @@
+import {
+  FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, Status, StreamType, LogLevel, statusName,
+} from "./enums";
+import {
+  proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream, proxy_close_stream,
+  proxy_send_local_response, proxy_http_call, proxy_set_effective_context, proxy_get_status,
+  proxy_call_foreign_function,
+} from "./imports";
+import {
+  RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus,
+} from "./mem";
+import {
+  HeaderMap, Pairs, requestHeaders, requestTrailers, responseHeaders, responseTrailers,
+  httpCallResponseHeaders, httpCallResponseTrailers,
+} from "./headers";
+import { Buffer, requestBody, responseBody, httpCallResponseBody, pluginConfiguration, vmConfiguration } from "./body";
+import { logAt, log } from "./log";
+import { getPropertyString } from "./properties";
+import { JsonValue, parseJson } from "./json";
+
+/** Callback of dispatchHttpCall, run on the originating context (effective context already set). */
+export type HttpCallCallback = (origin: Context, response: HttpCallResponse) => void;
+
+/** The outcome of an http call, valid during the callback. */
+export class HttpCallResponse {
+  constructor(
+    public readonly token: u32,
+    public readonly numHeaders: u32,
+    public readonly bodySize: u32,
+    public readonly numTrailers: u32,
+  ) {}
+
+  /** True when the call failed (reset, timeout inside Envoy's client...): Envoy reports no headers. */
+  get failed(): bool {
+    return this.numHeaders == 0;
+  }
+
+  get headers(): HeaderMap { return httpCallResponseHeaders; }
+  get trailers(): HeaderMap { return httpCallResponseTrailers; }
+
+  /** ":status" as a number, or 0 when absent/failed. */
+  get status(): i32 {
+    let v = httpCallResponseHeaders.getBytes<string>(":status");
+    if (v === null) return 0;
+    let n = 0;
+    let p = changetype<usize>(v);
+    for (let i = 0; i < v.byteLength; i++) {
+      let d = <i32>load<u8>(p + <usize>i) - 0x30;
+      if (d < 0 || d > 9) return 0;
+      n = n * 10 + d;
+    }
+    return n;
+  }
+
+  /** Body bytes (zero-copy), or null. */
+  body(start: u32 = 0, max: u32 = u32.MAX_VALUE): ArrayBuffer | null {
+    return httpCallResponseBody.get(start, max);
+  }
+
+  bodyString(): string | null {
+    return httpCallResponseBody.getString();
+  }
+}
+
+/** Result of proxy_get_status (after an http call / gRPC close). */
+export class CallStatus {
+  constructor(public readonly code: u32, public readonly message: string) {}
+}
+
+/** proxy_get_status, or null when the host has none (see lastStatus()). */
+export function getCallStatus(): CallStatus | null {
+  let s = <Status>proxy_get_status(RET_C, RET_A, RET_B);
+  setLastStatus(s);
+  if (s != Status.Ok) return null;
+  let code = load<u32>(RET_C);
+  let msg = adoptReturned();
+  return new CallStatus(code, msg === null ? "" : decodeUtf8(changetype<usize>(msg), <usize>msg.byteLength));
+}
+
+class PendingCall {
+  constructor(public token: u32, public contextId: u32, public callback: HttpCallCallback | null) {}
+}
+// @ts-ignore: decorator
+@lazy const pendingCalls = new Array<PendingCall>();
+let lastToken: u32 = 0;
+
+/** Token of the last successful dispatchHttpCall. */
+export function lastHttpCallToken(): u32 {
+  return lastToken;
+}
+
+/** Number of http calls dispatched whose response has not arrived yet. */
+export function pendingHttpCalls(): i32 {
+  return pendingCalls.length;
+}
+
+/** Common base of RootContext and HttpContext. */
+export abstract class Context {
+  constructor(public readonly id: u32) {}
+
+  /** The root context this context belongs to (itself for a root). */
+  abstract get rootContext(): RootContext;
+
+  /**
+   * proxy_http_call to `cluster`. `headers` must contain :method, :path and
+   * :authority (Envoy answers BadArgument otherwise, or for an unknown
+   * cluster). `timeoutMs` 0 = no timeout. When the response (or failure)
+   * arrives, the SDK makes this context the effective context and calls
+   * `callback(this, response)` if given, else `this.onHttpCallResponse(response)`.
+   */
+  dispatchHttpCall<B>(
+    cluster: string, headers: Pairs, body: B, trailers: Pairs | null, timeoutMs: u32,
+    callback: HttpCallCallback | null = null,
+  ): Status {
+    let c = argPtr<string>(cluster, 0);
+    let cl = argLen;
+    let b = argPtr<B>(body, 2);
+    let bl = argLen;
+    let tp: usize = 0, tl: usize = 0;
+    if (trailers !== null) { tp = trailers.ptr(); tl = trailers.byteLength(); }
+    let s = <Status>proxy_http_call(c, cl, headers.ptr(), headers.byteLength(), b, bl, tp, tl, timeoutMs, RET_C);
+    if (s == Status.Ok) {
+      lastToken = load<u32>(RET_C);
+      pendingCalls.push(new PendingCall(lastToken, this.id, callback));
+    }
+    return s;
+  }
+
+  /** Called for an http call response when dispatchHttpCall got no callback. */
+  onHttpCallResponse(response: HttpCallResponse): void {}
+
+  /** proxy_call_foreign_function (e.g. "clear_route_cache", "compress"); null on error (see lastStatus()). */
+  callForeignFunction<A>(name: string, args: A): ArrayBuffer | null {
+    let n = argPtr<string>(name, 0);
+    let nl = argLen;
+    let a = argPtr<A>(args, 2);
+    let s = <Status>proxy_call_foreign_function(n, nl, a, argLen, RET_A, RET_B);
+    setLastStatus(s);
+    if (s != Status.Ok) return null;
+    return adoptReturned();
+  }
+}
+
+/**
+ * One per plugin (root_id) per VM. Override the hooks you need; create the
+ * per-stream contexts in `createHttpContext`.
+ */
+export class RootContext extends Context {
+  /** The root_id this context was created for ("" when the host has none). */
+  rootId: string = "";
+
+  get rootContext(): RootContext { return this; }
+
+  /** VM start; `vmConfigSize` bytes are in `vmConfiguration`. false rejects the VM. */
+  onVmStart(vmConfigSize: u32): bool { return true; }
+
+  /** Plugin configuration; `configSize` bytes in `pluginConfiguration` (see `configJson()`). false rejects it. */
+  onConfigure(configSize: u32): bool { return true; }
+
+  onTick(): void {}
+  onQueueReady(queueId: u32): void {}
+  /** Return false to finish asynchronously, then call `done()`. */
+  onDone(): bool { return true; }
+  onDelete(): void {}
+
+  /** Creates the context of a new HTTP stream, or null for "no per-stream work" (everything continues). */
+  createHttpContext(contextId: u32): HttpContext | null { return null; }
+
+  /** proxy_set_tick_period_milliseconds (0 disables). */
+  setTickPeriod(ms: u32): Status {
+    return <Status>proxy_set_tick_period_milliseconds(ms);
+  }
+
+  /** proxy_done: completes an asynchronous onDone. */
+  done(): Status {
+    return <Status>proxy_done();
+  }
+
+  /** Plugin configuration bytes (only during onConfigure), or null. */
+  pluginConfig(): ArrayBuffer | null { return pluginConfiguration.get(); }
+  /** Plugin configuration as a string (only during onConfigure), or null. */
+  pluginConfigString(): string | null { return pluginConfiguration.getString(); }
+  /** VM configuration bytes, or null. */
+  vmConfig(): ArrayBuffer | null { return vmConfiguration.get(); }
+
+  /**
+   * The one-liner configuration path: reads the plugin configuration, parses
+   * it as JSON and returns the root object; on a missing/invalid/non-object document it
+   * logs a precise error (prefixed `config`) and returns null, so
+   * `onConfigure` can `return false`. An empty configuration reads as `{}`
+   * unless `allowEmpty` is false. Check the typed reads with `configOk(v)`.
+   */
+  configJson(allowEmpty: bool = true): JsonValue | null {
+    let buf = pluginConfiguration.get();
+    if (buf === null || buf.byteLength == 0) {
+      if (allowEmpty) return parseJson(Uint8Array.wrap(new ArrayBuffer(0)), "config");
+      log.error("config: plugin configuration is empty");
+      return null;
+    }
+    let v = parseJson(Uint8Array.wrap(buf), "config");
+    if (!v.hasError()) v.asObject(); // the document must be an object
+    if (v.hasError()) {
+      log.error(v.error());
+      return null;
+    }
+    return v;
+  }
+
+  /**
+   * After typed reads on `v` (from configJson): returns true when every read
+   * succeeded and (when `strict`) no unknown key was present; otherwise logs
+   * the first error at error level and returns false.
+   */
+  configOk(v: JsonValue, strict: bool = true): bool {
+    if (strict) v.rejectUnknownKeys();
+    if (v.hasError()) {
+      log.error(v.error());
+      return false;
+    }
+    return true;
+  }
+}
+
+/** The context of one HTTP stream. Override the hooks you need. */
+export class HttpContext extends Context {
+  constructor(id: u32, public readonly root: RootContext) {
+    super(id);
+  }
+
+  get rootContext(): RootContext { return this.root; }
+
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
+  onRequestTrailers(numTrailers: u32): FilterTrailersStatus { return FilterTrailersStatus.Continue; }
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
+  onResponseTrailers(numTrailers: u32): FilterTrailersStatus { return FilterTrailersStatus.Continue; }
+  /** Access-log phase (Envoy: before onDone/onDelete); request/response headers readable, request trailers not. */
+  onLog(): void {}
+  /** Stream finished (Envoy ignores the result for HTTP streams). */
+  onDone(): void {}
+  onDelete(): void {}
+
+  get requestHeaders(): HeaderMap { return requestHeaders; }
+  get requestTrailers(): HeaderMap { return requestTrailers; }
+  get responseHeaders(): HeaderMap { return responseHeaders; }
+  get responseTrailers(): HeaderMap { return responseTrailers; }
+  get requestBody(): Buffer { return requestBody; }
+  get responseBody(): Buffer { return responseBody; }
+
+  /** Resumes a request paused by a hook (Envoy runs it after the current callback returns). */
+  continueRequest(): Status { return <Status>proxy_continue_stream(StreamType.HttpRequest); }
+  /** Resumes a paused response. */
+  continueResponse(): Status { return <Status>proxy_continue_stream(StreamType.HttpResponse); }
+  /** Resets the stream (response code details "wasm_close_stream"). */
+  closeRequest(): Status { return <Status>proxy_close_stream(StreamType.HttpRequest); }
+  closeResponse(): Status { return <Status>proxy_close_stream(StreamType.HttpResponse); }
+
+  /**
+   * Sends a local reply instead of (or replacing) the upstream response.
+   * Envoy defers it until the hook returns, forces the hook's result to Stop,
+   * lower-cases header names, adds content-length/content-type: text/plain,
+   * and runs the reply through this filter's response hooks.
+   * `details` becomes response.code_details (spaces -> '_'). `grpcStatus` -1 = none.
+   */
+  sendLocalResponse<B>(statusCode: u32, details: string, body: B, headers: Pairs | null = null, grpcStatus: i32 = -1): Status {
+    let d = argPtr<string>(details, 0);
+    let dl = argLen;
+    let b = argPtr<B>(body, 2);
+    let bl = argLen;
+    let hp: usize = 0, hl: usize = 0;
+    if (headers !== null) { hp = headers.ptr(); hl = headers.byteLength(); }
+    return <Status>proxy_send_local_response(statusCode, d, dl, b, bl, hp, hl, grpcStatus);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Registry and dispatch (used by ./exports)
+
+class RootFactory {
+  constructor(public rootId: string, public factory: (id: u32) => RootContext) {}
+}
+// @ts-ignore: decorator
+@lazy const factories = new Array<RootFactory>();
+
+/**
+ * Registers the root context factory for `rootId` (Envoy `root_id`, Istio
+ * WasmPlugin `pluginName`). The "" registration is the default: it serves
+ * every root_id without a registration of its own. A root_id with neither
+ * logs an error and fails configuration (no trap).
+ */
+export function registerRootContext(factory: (id: u32) => RootContext, rootId: string = ""): void {
+  factories.push(new RootFactory(rootId, factory));
+}
+
+/** Stands in for an unregistered root_id: configuration fails with a clear log line. */
+class MissingRootContext extends RootContext {
+  onConfigure(configSize: u32): bool {
+    let names = "";
+    for (let i = 0; i < factories.length; i++) names += (i > 0 ? ", " : "") + "\"" + unchecked(factories[i]).rootId + "\"";
+    log.error("as-proxy-wasm: no root context registered for root_id \"" + this.rootId + "\" (registered: " + (names.length > 0 ? names : "none") + ")");
+    return false;
+  }
+}
+
+// @ts-ignore: decorator
+@lazy const roots = new Array<RootContext>();
+let lastRoot: RootContext | null = null;
+
+export function createRoot(id: u32): void {
+  let rootId = getPropertyString(["plugin_root_id"]);
+  let name = rootId === null ? "" : rootId;
+  let chosen: RootFactory | null = null;
+  let fallback: RootFactory | null = null;
+  for (let i = 0; i < factories.length; i++) {
+    let f = unchecked(factories[i]);
+    if (f.rootId == name) { chosen = f; break; }
+    if (f.rootId.length == 0) fallback = f;
+  }
+  if (chosen === null) chosen = fallback;
+  // Host without plugin_root_id and a single registration: use it.
+  if (chosen === null && rootId === null && factories.length == 1) chosen = unchecked(factories[0]);
+  let ctx: RootContext;
+  if (chosen === null) ctx = new MissingRootContext(id);
+  else ctx = chosen.factory(id);
+  ctx.rootId = name;
+  roots.push(ctx);
+  lastRoot = ctx;
+}
+
+export function findRoot(id: u32): RootContext | null {
+  let r = lastRoot;
+  if (r !== null && r.id == id) return r;
+  for (let i = 0, n = roots.length; i < n; i++) {
+    let c = unchecked(roots[i]);
+    if (c.id == id) { lastRoot = c; return c; }
+  }
+  return null;
+}
+
+export function removeRoot(id: u32): void {
+  for (let i = 0, n = roots.length; i < n; i++) {
+    if (unchecked(roots[i]).id == id) {
+      roots.splice(i, 1);
+      break;
+    }
+  }
+  let r = lastRoot;
+  if (r !== null && r.id == id) lastRoot = null;
+}
+
+// Stream contexts: open addressing keyed by context id (ids are sequential,
+// so `id & mask` spreads them), with a one-entry cache for the common case of
+// consecutive callbacks on the same stream.
+let tKeys = new StaticArray<u32>(16);
+let tVals = new StaticArray<HttpContext | null>(16);
+let tMask: u32 = 15;
+let tCount: u32 = 0;
+let lastId: u32 = 0;
+let lastCtx: HttpContext | null = null;
+
+export function findHttp(id: u32): HttpContext | null {
+  if (id == lastId) return lastCtx;
+  let i = id & tMask;
+  while (true) {
+    let k = unchecked(tKeys[i]);
+    if (k == id) {
+      let c = unchecked(tVals[i]);
+      lastId = id;
+      lastCtx = c;
+      return c;
+    }
+    if (k == 0) return null;
+    i = (i + 1) & tMask;
+  }
+  return null;
+}
+
+function tInsert(id: u32, ctx: HttpContext | null): void {
+  let i = id & tMask;
+  while (unchecked(tKeys[i]) != 0) i = (i + 1) & tMask;
+  unchecked(tKeys[i] = id);
+  unchecked(tVals[i] = ctx);
+}
+
+/** Registers a stream context. `ctx` null = the root wants no per-stream work. */
+export function addHttp(id: u32, ctx: HttpContext | null): void {
+  if ((tCount + 1) * 4 > (tMask + 1) * 3) {
+    let oldK = tKeys, oldV = tVals;
+    let cap = (tMask + 1) << 1;
+    tKeys = new StaticArray<u32>(cap);
+    tVals = new StaticArray<HttpContext | null>(cap);
+    tMask = cap - 1;
+    for (let j = 0, n = oldK.length; j < n; j++) {
+      let k = unchecked(oldK[j]);
+      if (k != 0) tInsert(k, unchecked(oldV[j]));
+    }
+  }
+  tInsert(id, ctx);
+  tCount++;
+  lastId = id;
+  lastCtx = ctx;
+}
+
+/** True when `id` is a known stream context (with or without a filter object). */
+export function hasHttp(id: u32): bool {
+  if (id == lastId && id != 0) return true;
+  let i = id & tMask;
+  while (true) {
+    let k = unchecked(tKeys[i]);
+    if (k == id) return true;
+    if (k == 0) return false;
+    i = (i + 1) & tMask;
+  }
+  return false;
+}
+
+export function removeHttp(id: u32): void {
+  let i = id & tMask;
+  while (true) {
+    let k = unchecked(tKeys[i]);
+    if (k == 0) return;
+    if (k == id) break;
+    i = (i + 1) & tMask;
+  }
+  // backward-shift deletion keeps probe chains intact without tombstones
+  let j = i;
+  while (true) {
+    unchecked(tKeys[i] = 0);
+    unchecked(tVals[i] = null);
+    while (true) {
+      j = (j + 1) & tMask;
+      let k = unchecked(tKeys[j]);
+      if (k == 0) {
+        tCount--;
+        if (lastId == id) { lastId = 0; lastCtx = null; }
+        return;
+      }
+      let home = k & tMask;
+      // move k back to i if its home is not in the cyclic range (i, j]
+      if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+        unchecked(tKeys[i] = k);
+        unchecked(tVals[i] = unchecked(tVals[j]));
+        i = j;
+        break;
+      }
+    }
+  }
+}
+
+/** Delivers an http call response to its originating context. */
+export function deliverHttpCallResponse(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  let idx = -1;
+  for (let i = 0, n = pendingCalls.length; i < n; i++) {
+    if (unchecked(pendingCalls[i]).token == token) { idx = i; break; }
+  }
+  let resp = new HttpCallResponse(token, numHeaders, bodySize, numTrailers);
+  if (idx < 0) {
+    // Unknown token: hand it to the root (e.g. a call made with the raw ABI).
+    let r = findRoot(rootId);
+    if (r !== null) r.onHttpCallResponse(resp);
+    return;
+  }
+  let pc = unchecked(pendingCalls[idx]);
+  pendingCalls.splice(idx, 1);
+  let origin: Context | null = null;
+  if (pc.contextId == rootId) {
+    origin = findRoot(rootId);
+  } else {
+    let h = findHttp(pc.contextId);
+    if (h === null) {
+      logAt(LogLevel.Debug, "as-proxy-wasm: http call " + token.toString() + " answered after its stream ended; dropped");
+      return;
+    }
+    let s = <Status>proxy_set_effective_context(pc.contextId);
+    if (s != Status.Ok) {
+      logAt(LogLevel.Warn, "as-proxy-wasm: set_effective_context(" + pc.contextId.toString() + ") failed: " + statusName(s) + "; http call response dropped");
+      return;
+    }
+    origin = h;
+  }
+  if (origin === null) return;
+  let cb = pc.callback;
+  if (cb !== null) cb(origin, resp);
+  else origin.onHttpCallResponse(resp);
+}
+
+/** Forgets pending calls of a finished stream. */
+export function dropCallsOf(contextId: u32): void {
+  let n = pendingCalls.length;
+  if (n == 0) return;
+  for (let i = n - 1; i >= 0; i--) {
+    if (unchecked(pendingCalls[i]).contextId == contextId) pendingCalls.splice(i, 1);
+  }
+}

@@ -1,0 +1,29 @@
+// as-proxy-wasm: the public API. Filters also add ONE line to re-export the ABI:
+//   export * from "as-proxy-wasm/assembly/exports";
+
+export {
+  Status, LogLevel, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, BufferType, MapType,
+  StreamType, MetricType, GrpcStatus, statusName,
+} from "./enums";
+export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy, collectNow } from "./mem";
+export { log, logLevel, logAt } from "./log";
+export {
+  HeaderMap, HeaderPair, Pairs, deserializePairs, requestHeaders, requestTrailers, responseHeaders,
+  responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers,
+} from "./headers";
+export {
+  Buffer, ChunkScanner, indexOfBytes, requestBody, responseBody, httpCallResponseBody, pluginConfiguration,
+  vmConfiguration, grpcReceiveBuffer, callData,
+} from "./body";
+export {
+  Context, RootContext, HttpContext, HttpCallResponse, HttpCallCallback, CallStatus, getCallStatus,
+  registerRootContext, lastHttpCallToken, pendingHttpCalls,
+} from "./context";
+export { Metric, Counter, Gauge, Histogram, CounterFamily, labeledName, sanitizeLabelValue } from "./metrics";
+export {
+  getProperty, getPropertyString, getPropertyInt, getPropertyBool, getPropertyFloat, setProperty, properties,
+} from "./properties";
+export { sharedData, sharedQueue, SharedValue } from "./shared";
+export { nowNanos, monotonicNanos, randomBytes, randomU64, envVars, getEnv, EnvVar } from "./env";
+export { JsonValue, JsonKind, jsonKindName, parseJson, parseJsonString } from "./json";
+export { abortHandler, traceHandler, seedHandler } from "./runtime";

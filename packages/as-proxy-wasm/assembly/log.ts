@@ -1,0 +1,43 @@
+import { LogLevel, Status } from "./enums";
+import { proxy_log, proxy_get_log_level } from "./imports";
+import { encodeScratch, argLen, RET_C } from "./mem";
+
+// The host level is read lazily: at most once per stream/root event (the flag
+// is re-armed by the dispatcher), and only when the filter actually logs.
+let cachedLevel: i32 = LogLevel.Trace;
+let levelStale = true;
+
+// @ts-ignore: decorator
+@inline export function invalidateLogLevel(): void {
+  levelStale = true;
+}
+
+/** Current host log level (Envoy's `wasm` logger), cached per callback. */
+export function logLevel(): LogLevel {
+  if (levelStale) {
+    levelStale = false;
+    // proxy_get_log_level exists only for ABI 0.2.1; on error log everything.
+    cachedLevel = proxy_get_log_level(RET_C) == Status.Ok ? load<i32>(RET_C) : LogLevel.Trace;
+  }
+  return cachedLevel;
+}
+
+/** Logs `msg` at `level` if the host would keep it. Returns the host status. */
+export function logAt(level: LogLevel, msg: string): Status {
+  if (<i32>level < <i32>logLevel()) return Status.Ok;
+  let p = encodeScratch(msg, 3);
+  return <Status>proxy_log(level, p, argLen);
+}
+
+export namespace log {
+  /** True when a message at `level` would be emitted (use to skip building costly messages). */
+  export function enabled(level: LogLevel): bool {
+    return <i32>level >= <i32>logLevel();
+  }
+  export function trace(msg: string): Status { return logAt(LogLevel.Trace, msg); }
+  export function debug(msg: string): Status { return logAt(LogLevel.Debug, msg); }
+  export function info(msg: string): Status { return logAt(LogLevel.Info, msg); }
+  export function warn(msg: string): Status { return logAt(LogLevel.Warn, msg); }
+  export function error(msg: string): Status { return logAt(LogLevel.Error, msg); }
+  export function critical(msg: string): Status { return logAt(LogLevel.Critical, msg); }
+}

@@ -1,0 +1,337 @@
+// Memory plumbing shared by every API family: host return slots, the host
+// allocator, zero-allocation argument encoding and byte-safe UTF-8 decoding.
+//
+// Allocation model (runtime "minimal" = TLSF + two-colour mark & sweep, no
+// shadow stack): buffers the host allocates through `malloc` are *managed*
+// ArrayBuffers, so the SDK hands them to the filter without copying and the GC
+// frees them once unreachable. The GC only runs when the SDK calls
+// `__collect()` at the end of a callback (nothing of ours is on the wasm
+// stack there); see `maybeCollect`.
+
+import { Status } from "./enums";
+
+// ---- host return slots (static memory, never moves) ----
+// @ts-ignore: decorator
+@lazy export const RET_A: usize = memory.data(8);
+// @ts-ignore: decorator
+@lazy export const RET_B: usize = memory.data(8);
+// @ts-ignore: decorator
+@lazy export const RET_C: usize = memory.data(8);
+
+// ---- GC policy ----
+/** Bytes allocated by the host (malloc) and by SDK helpers since the last collection. */
+let gcDebt: usize = 0;
+/** Streams finished since the last collection. */
+let gcStreams: u32 = 0;
+let gcDebtLimit: usize = 64 * 1024;
+let gcStreamLimit: u32 = 32;
+/** 0 while no SDK callback runs; collections happen only when leaving the outermost one. */
+let callDepth: i32 = 0;
+
+// @ts-ignore: decorator
+@inline export function enterCallback(): void {
+  callDepth++;
+}
+// @ts-ignore: decorator
+@inline export function leaveCallback(): void {
+  callDepth--;
+}
+/** Leaves a callback and collects if it was the outermost one and the policy says so. */
+// @ts-ignore: decorator
+@inline export function leaveCallbackAndCollect(): void {
+  if (--callDepth == 0) {
+    if (gcDebt >= gcDebtLimit || gcStreams >= gcStreamLimit) collectNow();
+  }
+}
+/** Leaves a configuration callback: always collects (parsing garbage). */
+export function leaveCallbackAndCollectAll(): void {
+  if (--callDepth == 0) collectNow();
+}
+// @ts-ignore: decorator
+@inline export function countStream(): void {
+  gcStreams++;
+}
+
+/**
+ * Tunes when the SDK runs the collector: after `debtBytes` of host/SDK
+ * allocations or after `streams` finished streams, whichever comes first.
+ */
+export function setGcPolicy(debtBytes: usize, streams: u32): void {
+  gcDebtLimit = debtBytes;
+  gcStreamLimit = streams;
+}
+
+// @ts-ignore: decorator
+@inline export function addGcDebt(n: usize): void {
+  gcDebt += n;
+}
+
+export function collectNow(): void {
+  gcDebt = 0;
+  gcStreams = 0;
+  __collect();
+}
+
+// ---- host allocator ----
+/** Host -> VM allocation: a managed ArrayBuffer the SDK can adopt without copying. */
+export function hostAlloc(size: usize): usize {
+  gcDebt += size;
+  return __new(size, idof<ArrayBuffer>());
+}
+
+// @ts-ignore: decorator
+@lazy const EMPTY_BUFFER: ArrayBuffer = new ArrayBuffer(0);
+
+/** Status of the last SDK call that returns a value rather than a Status. */
+let lastStatusValue: Status = Status.Ok;
+// @ts-ignore: decorator
+@inline export function setLastStatus(s: Status): void {
+  lastStatusValue = s;
+}
+/** Status of the last SDK read that returned a value or null instead of a Status. */
+export function lastStatus(): Status {
+  return lastStatusValue;
+}
+
+/**
+ * Adopts a (ptr, size) pair written by the host into RET_A/RET_B as an
+ * ArrayBuffer. Zero-copy when the host returned exactly what our allocator
+ * gave it (always the case in Envoy); otherwise copies, after a bounds check.
+ */
+export function adoptReturned(): ArrayBuffer | null {
+  let ptr = load<u32>(RET_A);
+  let size = load<u32>(RET_B);
+  if (size == 0) return EMPTY_BUFFER;
+  let end = <u64>ptr + <u64>size;
+  if (<usize>ptr < __heap_base || end > (<u64>memory.size() << 16)) {
+    lastStatusValue = Status.InvalidMemoryAccess;
+    return null;
+  }
+  // Managed header: rtId at ptr-8, rtSize at ptr-4.
+  if (load<u32>(ptr - 8) == idof<ArrayBuffer>() && load<u32>(ptr - 4) == size) {
+    return changetype<ArrayBuffer>(ptr);
+  }
+  let copy = new ArrayBuffer(<i32>size);
+  memory.copy(changetype<usize>(copy), ptr, size);
+  return copy;
+}
+
+// ---- zero-allocation argument encoding ----
+// Four raw (unmanaged) scratch blocks: a host call needs at most name+value
+// (+ path/message); strings are UTF-8 encoded into them, never allocated.
+// @ts-ignore: decorator
+@lazy const scratch: StaticArray<usize> = new StaticArray<usize>(4);
+// @ts-ignore: decorator
+@lazy const scratchCap: StaticArray<usize> = new StaticArray<usize>(4);
+
+/** Byte length of the last argument encoded by `argPtr` / `encodeScratch`. */
+export let argLen: usize = 0;
+
+export function scratchBlock(slot: i32, need: usize): usize {
+  let cap = unchecked(scratchCap[slot]);
+  let p = unchecked(scratch[slot]);
+  if (cap < need) {
+    let ncap = max<usize>(need, 256);
+    p = cap == 0 ? heap.alloc(ncap) : heap.realloc(p, ncap);
+    unchecked(scratch[slot] = p);
+    unchecked(scratchCap[slot] = ncap);
+  }
+  return p;
+}
+
+/** UTF-8 encodes `s` into scratch slot `slot`; returns the pointer, sets argLen. */
+export function encodeScratch(s: string, slot: i32): usize {
+  let n = s.length;
+  let p = scratchBlock(slot, (<usize>n) * 3 + 1);
+  // ASCII fast path: most header names/values/log lines.
+  let src = changetype<usize>(s);
+  let i: usize = 0;
+  for (; i < <usize>n; i++) {
+    let c = load<u16>(src + (i << 1));
+    if (c >= 0x80) break;
+    store<u8>(p + i, <u8>c);
+  }
+  if (i == <usize>n) {
+    argLen = i;
+  } else {
+    argLen = i + String.UTF8.encodeUnsafe(src + (i << 1), n - <i32>i, p + i);
+  }
+  return p;
+}
+
+/**
+ * Returns a pointer to the bytes of `v` (string | Bytes | ArrayBuffer |
+ * Uint8Array | null) and sets `argLen`. Strings are encoded into scratch slot
+ * `slot`; byte types are passed through without copying.
+ */
+// @ts-ignore: decorator
+@inline export function argPtr<T>(v: T, slot: i32): usize {
+  if (isNullable<T>()) {
+    if (changetype<usize>(v) == 0) {
+      argLen = 0;
+      return scratchBlock(slot, 1);
+    }
+  }
+  if (isString<T>()) {
+    return encodeScratch(changetype<string>(v), slot);
+  } else if (v instanceof Bytes) {
+    let b = changetype<Bytes>(v);
+    argLen = <usize>b.length;
+    return b.ptr;
+  } else if (v instanceof ArrayBuffer) {
+    argLen = <usize>changetype<ArrayBuffer>(v).byteLength;
+    return changetype<usize>(v);
+  } else if (v instanceof Uint8Array) {
+    let u = changetype<Uint8Array>(v);
+    argLen = <usize>u.byteLength;
+    return u.dataStart;
+  } else {
+    ERROR("as-proxy-wasm: expected string | Bytes | ArrayBuffer | Uint8Array");
+    return 0;
+  }
+}
+
+/**
+ * Pre-encoded UTF-8 bytes (a header name, a value, a path segment) prepared
+ * once — typically at configure time — so hot paths never encode or allocate.
+ */
+export class Bytes {
+  readonly buffer: ArrayBuffer;
+  readonly ptr: usize;
+  readonly length: i32;
+
+  constructor(buffer: ArrayBuffer) {
+    this.buffer = buffer;
+    this.ptr = changetype<usize>(buffer);
+    this.length = buffer.byteLength;
+  }
+
+  /** UTF-8 bytes of `s`. */
+  static of(s: string): Bytes {
+    return new Bytes(String.UTF8.encode(s));
+  }
+
+  /** Copies `u` (a view) into a new Bytes. */
+  static copy(u: Uint8Array): Bytes {
+    let b = new ArrayBuffer(u.byteLength);
+    memory.copy(changetype<usize>(b), u.dataStart, <usize>u.byteLength);
+    return new Bytes(b);
+  }
+
+  /** UTF-8 bytes of `s` with ASCII A-Z lower-cased (header names are lower case in Envoy). */
+  static lower(s: string): Bytes {
+    let b = String.UTF8.encode(s);
+    asciiLowerInPlace(changetype<usize>(b), <usize>b.byteLength);
+    return new Bytes(b);
+  }
+
+  /** Decodes as UTF-8; invalid sequences become U+FFFD. */
+  toString(): string {
+    return decodeUtf8(this.ptr, <usize>this.length);
+  }
+
+  /** A Uint8Array view (no copy). */
+  view(): Uint8Array {
+    return Uint8Array.wrap(this.buffer);
+  }
+
+  equals(other: Bytes): bool {
+    return this.length == other.length && memory.compare(this.ptr, other.ptr, <usize>this.length) == 0;
+  }
+
+  /** True when the bytes equal those of `buf` (no allocation). */
+  equalsBuffer(buf: ArrayBuffer): bool {
+    return this.length == buf.byteLength && memory.compare(this.ptr, changetype<usize>(buf), <usize>this.length) == 0;
+  }
+}
+
+/**
+ * Byte-safe UTF-8 decoding: never traps, and every invalid or truncated
+ * sequence becomes U+FFFD (so `"\xff"` reads as "\uFFFD", as in WHATWG
+ * decoders). Use the *Bytes variants of the APIs for the exact bytes.
+ */
+export function decodeUtf8(ptr: usize, len: usize): string {
+  if (len == 0) return "";
+  let out = __new(len << 1, idof<String>());
+  let o = out;
+  let i: usize = 0;
+  // ASCII fast path
+  while (i < len) {
+    let b = <u32>load<u8>(ptr + i);
+    if (b >= 0x80) break;
+    store<u16>(o, b);
+    o += 2;
+    i++;
+  }
+  while (i < len) {
+    let b0 = <u32>load<u8>(ptr + i);
+    if (b0 < 0x80) {
+      store<u16>(o, b0); o += 2; i++;
+      continue;
+    }
+    let need: usize = 0;
+    let cp: u32 = 0;
+    let lo: u32 = 0x80, hi: u32 = 0xBF;
+    if (b0 >= 0xC2 && b0 <= 0xDF) { need = 1; cp = b0 & 0x1F; }
+    else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      need = 2; cp = b0 & 0x0F;
+      if (b0 == 0xE0) lo = 0xA0; else if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      need = 3; cp = b0 & 0x07;
+      if (b0 == 0xF0) lo = 0x90; else if (b0 == 0xF4) hi = 0x8F;
+    } else {
+      store<u16>(o, 0xFFFD); o += 2; i++;
+      continue;
+    }
+    let j: usize = 1;
+    let ok = true;
+    for (; j <= need; j++) {
+      if (i + j >= len) { ok = false; break; }
+      let b = <u32>load<u8>(ptr + i + j);
+      if (b < lo || b > hi) { ok = false; break; }
+      lo = 0x80; hi = 0xBF;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (!ok) {
+      // maximal subpart replaced by one U+FFFD
+      store<u16>(o, 0xFFFD); o += 2; i += j;
+      continue;
+    }
+    i += need + 1;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      store<u16>(o, <u16>(0xD800 | (cp >> 10)));
+      store<u16>(o, <u16>(0xDC00 | (cp & 0x3FF)), 2);
+      o += 4;
+    } else {
+      store<u16>(o, <u16>cp); o += 2;
+    }
+  }
+  return changetype<string>(__renew(out, o - out));
+}
+
+/** Decodes an ArrayBuffer (null -> null). */
+export function bufferToString(buf: ArrayBuffer | null): string | null {
+  if (buf === null) return null;
+  return decodeUtf8(changetype<usize>(buf), <usize>buf.byteLength);
+}
+
+/** Lower-cases ASCII A-Z in place (other bytes untouched). */
+export function asciiLowerInPlace(p: usize, n: usize): void {
+  for (let i: usize = 0; i < n; i++) {
+    let c = <u32>load<u8>(p + i);
+    if (c - 0x41 < 26) store<u8>(p + i, <u8>(c | 0x20));
+  }
+}
+
+/** ASCII-lower-cased copy of `s` (non-ASCII characters untouched). Smaller than String#toLowerCase. */
+export function asciiLower(s: string): string {
+  let n = s.length;
+  let out = changetype<string>(__new(<usize>n << 1, idof<String>()));
+  let src = changetype<usize>(s), dst = changetype<usize>(out);
+  for (let i = 0; i < n; i++) {
+    let c = <u32>load<u16>(src + (<usize>i << 1));
+    store<u16>(dst + (<usize>i << 1), <u16>(c - 0x41 < 26 ? c | 0x20 : c));
+  }
+  return out;
+}
