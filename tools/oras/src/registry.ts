@@ -522,7 +522,7 @@ export class RegistryClient {
   ): Promise<BlobPushResult> {
     const digest = digestOf(data);
     if (opts.digest && opts.digest !== digest) {
-      this.fail(`refusing to push blob: content hashes to ${digest}, not the declared ${opts.digest}`, undefined, 'DIGEST_INVALID');
+      this.fail(`DIGEST_INVALID: refusing to push blob: content hashes to ${digest}, not the declared ${opts.digest}`, undefined, 'DIGEST_INVALID');
     }
     if (await this.blobExists(repo, digest, true)) return 'exists';
     let session: URL | undefined;

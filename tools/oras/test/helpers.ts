@@ -38,3 +38,29 @@ export function memImage(opts: {
     descriptors: layers,
   };
 }
+
+function leb128(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return Buffer.from(out);
+}
+
+/** A valid wasm module of roughly `size` bytes (one custom section of pseudo-random payload). */
+export function bigWasm(size: number, seed = 1): Buffer {
+  const name = Buffer.from('pad');
+  const payload = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    payload[i] = x & 0xff;
+  }
+  const body = Buffer.concat([leb128(name.length), name, payload]);
+  return Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00]), leb128(body.length), body]);
+}

@@ -1,0 +1,283 @@
+/**
+ * Real components for integration tests, on 127.0.0.1 only: Debian's docker-registry (anonymous,
+ * htpasswd, or token auth with a JWT token endpoint written here), a fault-injecting HTTP proxy,
+ * and skopeo.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { X509Certificate, createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bcrypt } from './bcrypt';
+
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+export const SKOPEO_BIN = '/usr/bin/skopeo';
+
+/** Which real components are missing (empty when all are installed). */
+export function missingComponents(): string[] {
+  const missing: string[] = [];
+  if (!existsSync(REGISTRY_BIN)) missing.push(`docker-registry (${REGISTRY_BIN}, Debian package docker-registry)`);
+  if (!existsSync(SKOPEO_BIN)) missing.push(`skopeo (${SKOPEO_BIN}, Debian package skopeo)`);
+  if (!existsSync('/usr/bin/openssl')) missing.push('openssl (/usr/bin/openssl)');
+  return missing;
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+}
+
+export interface TokenRequestLog {
+  service: string | null;
+  scopes: string[];
+  account: string | null;
+  user?: string;
+}
+
+export interface RegistryHandle {
+  host: string;
+  port: number;
+  dir: string;
+  tokenRequests: TokenRequestLog[];
+  stop(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  auth?: 'none' | 'htpasswd' | 'token';
+  user?: string;
+  password?: string;
+}
+
+/** Starts docker-registry on a free loopback port with storage in a temp dir. */
+export async function startRegistry(opts: RegistryOptions = {}): Promise<RegistryHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'oras-registry-'));
+  const port = await freePort();
+  const tokenRequests: TokenRequestLog[] = [];
+  let tokenServer: Server | undefined;
+  let authYaml = '';
+  if (opts.auth === 'htpasswd') {
+    writeFileSync(join(dir, 'htpasswd'), `${opts.user}:${bcrypt(opts.password!, 4)}\n`);
+    authYaml = `auth:\n  htpasswd:\n    realm: basic-realm\n    path: ${join(dir, 'htpasswd')}\n`;
+  } else if (opts.auth === 'token') {
+    const t = await startTokenServer(dir, opts.user!, opts.password!, tokenRequests);
+    tokenServer = t.server;
+    authYaml =
+      `auth:\n  token:\n    realm: http://127.0.0.1:${t.port}/token\n    service: meshwasm-test\n` +
+      `    issuer: meshwasm-test-issuer\n    rootcertbundle: ${t.certPath}\n`;
+  }
+  const config = `version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: ${join(dir, 'data')}
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: 127.0.0.1:${port}
+  secret: meshwasm-test-secret
+${authYaml}`;
+  writeFileSync(join(dir, 'config.yml'), config);
+  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${stderr.slice(0, 2000)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      await res.body?.cancel();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`docker-registry did not answer on 127.0.0.1:${port}: ${stderr.slice(0, 2000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    host: `127.0.0.1:${port}`,
+    port,
+    dir,
+    tokenRequests,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 3000)))]);
+        clearTimeout(timer);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      if (tokenServer) await new Promise((r) => tokenServer!.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function b64url(data: Buffer | string): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+/**
+ * A distribution token endpoint: checks Basic credentials and issues RS256 JWTs (x5c chain = a
+ * self-signed cert generated with openssl) granting the requested actions to the valid user, and
+ * nothing to anonymous callers.
+ */
+async function startTokenServer(dir: string, user: string, password: string, log: TokenRequestLog[]) {
+  const keyPath = join(dir, 'token-key.pem');
+  const certPath = join(dir, 'token-cert.pem');
+  execFileSync('/usr/bin/openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath,
+    '-days', '2', '-subj', '/CN=meshwasm-test-token',
+  ], { stdio: 'ignore' });
+  const key: KeyObject = createPrivateKey(readFileSync(keyPath));
+  const certDer = new X509Certificate(readFileSync(certPath)).raw.toString('base64');
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const authz = req.headers.authorization ?? '';
+    let who: string | undefined;
+    if (authz.startsWith('Basic ')) {
+      const [u1, ...p] = Buffer.from(authz.slice(6), 'base64').toString().split(':');
+      if (u1 !== user || p.join(':') !== password) {
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'invalid credentials' }] }));
+        return;
+      }
+      who = u1;
+    }
+    const scopes = u.searchParams.getAll('scope');
+    log.push({ service: u.searchParams.get('service'), scopes, account: u.searchParams.get('account'), user: who });
+    const access = who
+      ? scopes.flatMap((s) => s.split(' ')).map((s) => {
+          const parts = s.split(':');
+          return { type: parts[0], name: parts.slice(1, -1).join(':'), actions: parts[parts.length - 1].split(',') };
+        })
+      : [];
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer] };
+    const claims = {
+      iss: 'meshwasm-test-issuer',
+      sub: who ?? '',
+      aud: u.searchParams.get('service') ?? '',
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    };
+    const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    const token = `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+  });
+  const port = await listen(server);
+  return { server, port, certPath };
+}
+
+export type FaultAction = 'pass' | 'cut' | 'tamper' | { status: number; headers?: Record<string, string> };
+
+export interface ProxyHandle {
+  host: string;
+  requests: { method: string; path: string; accept?: string; contentType?: string }[];
+  stop(): Promise<void>;
+}
+
+/** An HTTP proxy in front of a registry that can cut connections, answer errors or tamper bodies. */
+export async function startFaultProxy(targetPort: number, decide: (method: string, path: string, n: number) => FaultAction): Promise<ProxyHandle> {
+  const requests: ProxyHandle['requests'] = [];
+  const server = createServer((req, res) => {
+    const n = requests.push({
+      method: req.method!,
+      path: req.url!,
+      accept: req.headers.accept,
+      contentType: req.headers['content-type'],
+    });
+    const action = decide(req.method!, req.url!, n);
+    if (action === 'cut') {
+      req.socket.destroy();
+      return;
+    }
+    if (typeof action === 'object') {
+      req.resume();
+      res.writeHead(action.status, { 'Content-Type': 'application/json', ...(action.headers ?? {}) });
+      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
+      return;
+    }
+    const up = httpRequest(
+      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+      (ur) => {
+        if (action === 'tamper') {
+          const chunks: Buffer[] = [];
+          ur.on('data', (c) => chunks.push(c));
+          ur.on('end', () => {
+            const body = Buffer.concat(chunks);
+            if (body.length > 0) body[body.length - 1] ^= 0xff;
+            res.writeHead(ur.statusCode!, ur.headers);
+            res.end(body);
+          });
+          return;
+        }
+        res.writeHead(ur.statusCode!, ur.headers);
+        ur.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  const port = await listen(server);
+  return {
+    host: `127.0.0.1:${port}`,
+    requests,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/**
+ * Runs skopeo asynchronously (the token endpoint lives in this process, so a blocking spawnSync
+ * would deadlock it). Every ref used here is on 127.0.0.1 or a local directory.
+ */
+export function skopeo(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(SKOPEO_BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(d, { recursive: true });
+  return d;
+}
