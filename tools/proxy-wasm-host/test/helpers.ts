@@ -1,0 +1,36 @@
+// Test helpers: compile AssemblyScript fixtures once (cached by content hash) and load them.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const PKG = resolve(__dirname, '..');
+const CACHE = join(PKG, '.cache', 'fixtures');
+
+function ascBin(): string { return require.resolve('assemblyscript/bin/asc.js'); }
+
+/** Compile test/fixtures/<name>.ts (raw ABI fixtures, stub runtime) or an absolute source with custom args. */
+export function compileFixture(name: string, args?: string[]): Uint8Array {
+  const src = join(PKG, 'test', 'fixtures', `${name}.ts`);
+  const ascArgs = args ?? ['--runtime', 'stub', '--use', 'abort=test/fixtures/lib/host/myAbort', '--exportStart', '_initialize'];
+  const h = createHash('sha256');
+  h.update(readFileSync(src)); h.update(readFileSync(join(PKG, 'test', 'fixtures', 'lib', 'host.ts'))); h.update(ascArgs.join(' '));
+  h.update(readFileSync(require.resolve('assemblyscript/package.json')));
+  const out = join(CACHE, `${name}-${h.digest('hex').slice(0, 16)}.wasm`);
+  if (existsSync(out)) return readFileSync(out);
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  execFileSync(process.execPath, [ascBin(), `test/fixtures/${name}.ts`, '-o', tmp, ...ascArgs], { cwd: PKG, stdio: 'pipe' });
+  renameSync(tmp, out);
+  return readFileSync(out);
+}
+
+/** The wasi-shim config needed by @gcoredev/proxy-wasm-sdk-as; null when the package is missing. */
+export function wasiShimConfig(): string | null {
+  try { return require.resolve('@assemblyscript/wasi-shim/asconfig.json'); } catch { return null; }
+}
+
+export const RUST_HEADERS: Array<[string, string]> = [
+  [':authority', 'localhost:10000'], [':path', '/hello'], [':method', 'GET'], [':scheme', 'http'],
+  ['user-agent', 'curl/7.81.0'], ['accept', '*/*'], ['x-forwarded-proto', 'http'], ['x-request-id', '3ed6e5d4-1f2c-4b5e-8d6e-0c6f0a1b2c3d'],
+];
