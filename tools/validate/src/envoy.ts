@@ -203,6 +203,13 @@ export function validateEnvoyBootstrap(value: unknown, file: string): EnvoyRepor
       }
     }
     wasmFilters.push(info);
+    // A plugin that calls out (proxy_dispatch_http_call) names its cluster as `cluster`.
+    const target = obj(info.configuration?.value)?.cluster;
+    if (info.configuration && typeof target === 'string' && !known.has(target)) {
+      const msg = `the plugin configuration names cluster "${target}" (pluginConfig.cluster), which is not defined in static_resources.clusters; its callouts would fail`;
+      if (dynamicClusters) warn(info.configuration.path, `${msg} unless CDS provides it`);
+      else err(info.configuration.path, msg);
+    }
   }
 
   return {

@@ -154,6 +154,14 @@ describe('validateEnvoyBootstrap', () => {
     expect(texts).toContain('wasm plugin has no vm_config');
   });
 
+  it('fails a plugin configuration whose callout cluster is not defined', () => {
+    const b = good();
+    wasmConfig(b).configuration.value = JSON.stringify({ header: 'x-demo', cluster: 'metadata' });
+    expect(errorTexts(check(b).issues)).toEqual([]);
+    wasmConfig(b).configuration.value = JSON.stringify({ header: 'x-demo', cluster: 'metadta' });
+    expect(errorTexts(check(b).issues)).toEqual([expect.stringContaining('configuration.value: the plugin configuration names cluster "metadta" (pluginConfig.cluster), which is not defined')]);
+  });
+
   it('does not throw on garbage input', () => {
     for (const v of [null, 42, 'text', [], { static_resources: 'x' }, { static_resources: { clusters: [null, 7] } }]) {
       expect(errorTexts(check(v).issues).length).toBeGreaterThan(0);
