@@ -1,0 +1,84 @@
+/**
+ * Proves the project graph in a throwaway git copy of this workspace: which projects does
+ * `nx show projects --affected` list after a change to one package?
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, appendFileSync, rmSync, symlinkSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+let copy: string;
+
+function sh(cmd: string, args: string[], cwd = copy): string {
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_CACHE_PROJECT_GRAPH: 'false' },
+  });
+}
+
+function affected(): string[] {
+  const out = sh(join(root, 'node_modules', '.bin', 'nx'), ['show', 'projects', '--affected', '--base=HEAD~1', '--head=HEAD', '--json']);
+  return (JSON.parse(out.slice(out.indexOf('['))) as string[]).sort();
+}
+
+function commitChange(file: string, line: string): void {
+  appendFileSync(join(copy, file), line);
+  sh('git', ['add', '-A']);
+  sh('git', ['commit', '-qm', `change ${file}`]);
+}
+
+const FILTERS = ['blocklist', 'callout', 'header', 'http-timing', 'redact'];
+
+beforeAll(() => {
+  copy = mkdtempSync(join(tmpdir(), 'nx-affected-'));
+  // Every tracked or new (not ignored) file of the working tree, so the test sees the current config.
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f && existsSync(join(root, f)));
+  for (const f of files) {
+    mkdirSync(dirname(join(copy, f)), { recursive: true });
+    cpSync(join(root, f), join(copy, f));
+  }
+  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  sh('git', ['init', '-q', '-b', 'main']);
+  sh('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '--allow-empty', '-qm', 'empty']);
+  sh('git', ['add', '-A']);
+  sh('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '-qm', 'base']);
+  sh('git', ['config', 'user.email', 't@example.invalid']);
+  sh('git', ['config', 'user.name', 't']);
+}, 120_000);
+
+afterAll(() => {
+  if (copy) rmSync(copy, { recursive: true, force: true });
+});
+
+describe('nx affected in a throwaway copy', () => {
+  test('the workspace has the five filters as projects with inferred targets', () => {
+    const projects = JSON.parse(sh(join(root, 'node_modules', '.bin', 'nx'), ['show', 'projects', '--json'])) as string[];
+    for (const f of FILTERS.filter((f) => existsSync(join(root, 'packages', f, 'asconfig.json')))) expect(projects).toContain(f);
+    const header = JSON.parse(sh(join(root, 'node_modules', '.bin', 'nx'), ['show', 'project', 'header', '--json']));
+    expect(Object.keys(header.targets)).toEqual(expect.arrayContaining(['build', 'test', 'typecheck', 'validate']));
+    expect(header.targets.build.outputs).toEqual(['{projectRoot}/dist']);
+  }, 120_000);
+
+  test('a change to packages/header affects header and no other filter', () => {
+    commitChange('packages/header/assembly/index.ts', '\n// touched\n');
+    const got = affected();
+    expect(got).toContain('header');
+    expect(got.filter((p) => FILTERS.includes(p))).toEqual(['header']);
+    expect(got).not.toContain('as-proxy-wasm');
+  }, 120_000);
+
+  test('a change to packages/as-proxy-wasm affects every filter', () => {
+    commitChange('packages/as-proxy-wasm/assembly/index.ts', '\n// touched\n');
+    const got = affected();
+    const present = FILTERS.filter((f) => existsSync(join(root, 'packages', f, 'asconfig.json')));
+    expect(present.length).toBeGreaterThan(0);
+    for (const f of present) expect(got).toContain(f);
+    expect(got).toContain('as-proxy-wasm');
+  }, 120_000);
+});
