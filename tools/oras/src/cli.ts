@@ -2,9 +2,9 @@
  * meshwasm-oras: an ORAS-like CLI for Istio-ready proxy-wasm artifacts.
  * Run `meshwasm-oras help` for usage. Exit codes: 0 ok, 1 error, 2 usage error.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   fetchManifest,
@@ -250,7 +250,7 @@ async function cmdPushWasm(args: string[], v: Values, conn: ConnectOptions, prin
     wasm,
     name,
     version: v.version ?? (tags[0] && tags[0] !== 'latest' ? tags[0] : undefined),
-    created: v.created ?? (io.env.SOURCE_DATE_EPOCH ? undefined : undefined),
+    created: v.created ?? (io.env.SOURCE_DATE_EPOCH ? Number(io.env.SOURCE_DATE_EPOCH) : undefined),
     format,
     rootIds: v['root-id'],
     abiVersion: v['abi-version'],
@@ -370,26 +370,22 @@ async function cmdPull(args: string[], v: Values, conn: ConnectOptions, print: P
   const out = v.output ?? '.';
   if (v['oci-layout']) {
     const t = parseLayoutTarget(args[0]);
-    const tmp = mkdtempSync(join(tmpdir(), 'meshwasm-oras-'));
-    try {
-      // Serve the layout through the same path-safe writer by reading it directly.
-      const desc = resolveInLayout(t.dir, t.tag);
-      const json = JSON.parse(readBlob(t.dir, desc.digest).toString('utf8')) as { layers?: Descriptor[] };
-      const files: { path: string; digest: string }[] = [];
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(out, { recursive: true });
-      for (const l of json.layers ?? []) {
-        const title = l.annotations?.[Annotation.title];
-        if (!title) continue;
-        if (title.includes('..') || title.startsWith('/')) throw new Error(`refusing to write ${JSON.stringify(title)}: path traversal`);
-        const p = join(out, title);
-        writeFileSync(p, readBlob(t.dir, l.digest));
-        files.push({ path: p, digest: l.digest });
+    const desc = resolveInLayout(t.dir, t.tag);
+    const json = JSON.parse(readBlob(t.dir, desc.digest).toString('utf8')) as { layers?: Descriptor[] };
+    const files: { path: string; digest: string }[] = [];
+    mkdirSync(out, { recursive: true });
+    for (const l of json.layers ?? []) {
+      const title = l.annotations?.[Annotation.title];
+      if (!title) continue;
+      if (isAbsolute(title) || normalize(title).split(sep).includes('..')) {
+        throw new Error(`refusing to write ${JSON.stringify(title)}: path traversal`);
       }
-      print(`Pulled ${t.dir}:${t.tag ?? ''}\n${files.map((f) => `  ${f.path}\n`).join('')}Digest: ${desc.digest}\n`, { digest: desc.digest, files });
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
+      const p = join(out, title);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, readBlob(t.dir, l.digest));
+      files.push({ path: p, digest: l.digest });
     }
+    print(`Pulled ${t.dir}:${t.tag ?? ''}\n${files.map((f) => `  ${f.path}\n`).join('')}Digest: ${desc.digest}\n`, { digest: desc.digest, files });
     return 0;
   }
   const r = await pull(args[0], out, conn);

@@ -7,3 +7,4 @@ export * from './istio';
 export * from './auth';
 export * from './registry';
 export * from './api';
+export * from './source-date';
