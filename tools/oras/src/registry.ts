@@ -264,7 +264,7 @@ export class RegistryClient {
           res = await fetch(url, {
             method,
             headers: h,
-            body: opts.body,
+            body: opts.body as BodyInit | undefined,
             redirect: 'manual',
             signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
           });
