@@ -188,7 +188,7 @@ export class Plugin {
     const trailers = new HeaderMap('other', answer.trailers ?? []);
     this.statusCode = S.Ok; this.statusMessage = '';
     this.callResponse = { headers, body, trailers };
-    this.invoke('proxy_on_http_call_response', this.ex.httpCallResponse, this.rootContextId, token, headers.size, body.length, trailers.size);
+    this.invoke('proxy_on_http_call_response', this.ex.httpCallResponse, this.rootContextId, this.rootContextId, token, headers.size, body.length, trailers.size);
     this.callResponse = null;
     this.afterRootCall();
   }
@@ -204,14 +204,14 @@ export class Plugin {
     this.calls.delete(token);
     if (this.failed || this.closed || !this.ex.httpCallResponse) return;
     this.statusCode = S.BrokenConnection; this.statusMessage = 'reset';
-    this.invoke('proxy_on_http_call_response', this.ex.httpCallResponse, this.rootContextId, token, 0, 0, 0);
+    this.invoke('proxy_on_http_call_response', this.ex.httpCallResponse, this.rootContextId, this.rootContextId, token, 0, 0, 0);
     this.afterRootCall();
   }
 
   /** Fire proxy_on_tick on the root context if a tick period is set. Returns whether it fired. */
   tick(): boolean {
     if (this.tickPeriodMs === 0 || this.failed || this.closed || !this.ex.tick) return false;
-    this.invoke('proxy_on_tick', this.ex.tick, this.rootContextId);
+    this.invoke('proxy_on_tick', this.ex.tick, this.rootContextId, this.rootContextId);
     this.afterRootCall();
     return true;
   }
@@ -221,7 +221,7 @@ export class Plugin {
     for (const s of [...this.streams.values()]) s.abandon();
     this.calls.clear();
     if (!this.failed && this.ex.onDone) {
-      const done = this.invoke('proxy_on_done', this.ex.onDone, this.rootContextId);
+      const done = this.invoke('proxy_on_done', this.ex.onDone, this.rootContextId, this.rootContextId);
       this.drainAfter();
       if (!this.failed && done === 0) { this.rootDonePending = true; }
     }

@@ -146,15 +146,15 @@ export class HttpStream {
   complete(): void {
     if (this.completed) return;
     this.completed = true;
-    this.p.streamDone(this);
-    if (this.skip || this.p.failed || this.p.closed) return;
+    if (this.skip || this.p.failed || this.p.closed) { this.p.streamDone(this); return; }
     const ex = this.p.ex;
-    if (!this.created) { this.ensureCreated(); if (this.p.failed) return; }
+    if (!this.created) { this.ensureCreated(); if (this.p.failed) { this.p.streamDone(this); return; } }
     this.inLog = true;
     if (ex.onLog) this.p.invoke('proxy_on_log', ex.onLog, this.id, this.id);
     this.inLog = false;
     if (!this.p.failed && ex.onDone) this.p.invoke('proxy_on_done', ex.onDone, this.id, this.id);
     if (!this.p.failed && ex.onDelete) this.p.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
+    this.p.streamDone(this);
     this.p.drainAfter();
   }
 
