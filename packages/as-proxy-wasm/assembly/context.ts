@@ -1,5 +1,5 @@
 import {
-  FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, Status, StreamType, LogLevel, statusName,
+  FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, Status, StreamType, LogLevel,
 } from "./enums";
 import {
   proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream, proxy_close_stream,
@@ -296,9 +296,7 @@ export function registerRootContext(factory: (id: u32) => RootContext, rootId: s
 /** Stands in for an unregistered root_id: configuration fails with a clear log line. */
 class MissingRootContext extends RootContext {
   onConfigure(configSize: u32): bool {
-    let names = "";
-    for (let i = 0; i < factories.length; i++) names += (i > 0 ? ", " : "") + "\"" + unchecked(factories[i]).rootId + "\"";
-    log.error("as-proxy-wasm: no root context registered for root_id \"" + this.rootId + "\" (registered: " + (names.length > 0 ? names : "none") + ")");
+    log.error("as-proxy-wasm: no root context registered for root_id \"" + this.rootId + "\"");
     return false;
   }
 }
@@ -469,12 +467,11 @@ export function deliverHttpCallResponse(rootId: u32, token: u32, numHeaders: u32
   } else {
     let h = findHttp(pc.contextId);
     if (h === null) {
-      logAt(LogLevel.Debug, "as-proxy-wasm: http call " + token.toString() + " answered after its stream ended; dropped");
+      logAt(LogLevel.Debug, "as-proxy-wasm: http call answered after its stream ended: dropped");
       return;
     }
-    let s = <Status>proxy_set_effective_context(pc.contextId);
-    if (s != Status.Ok) {
-      logAt(LogLevel.Warn, "as-proxy-wasm: set_effective_context(" + pc.contextId.toString() + ") failed: " + statusName(s) + "; http call response dropped");
+    if (proxy_set_effective_context(pc.contextId) != Status.Ok) {
+      logAt(LogLevel.Warn, "as-proxy-wasm: set_effective_context failed: http call response dropped");
       return;
     }
     origin = h;

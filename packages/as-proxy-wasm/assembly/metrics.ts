@@ -9,9 +9,9 @@ import { RET_C, argPtr, argLen, setLastStatus } from "./mem";
  */
 export class Metric {
   /** Host id (0 when the definition failed; see `status`). */
-  readonly id: u32 = 0;
+  id: u32 = 0;
   /** Status of proxy_define_metric. */
-  readonly status: Status;
+  status: Status;
 
   constructor(public readonly type: MetricType, public readonly name: string) {
     let p = argPtr<string>(name, 0);
