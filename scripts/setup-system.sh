@@ -9,6 +9,8 @@ need=()
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v git >/dev/null 2>&1 || need+=(git)
 if [ ${#need[@]} -eq 0 ]; then
   echo "setup-system: docker-registry, skopeo and promtool already installed"
   exit 0
