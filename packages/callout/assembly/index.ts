@@ -1,0 +1,538 @@
+// callout: enrich each request from a metadata service (course Labs 3 and 4).
+//
+// on_request_headers: strip client copies of the enrichment headers, answer from the cache when
+// the key is fresh, else dispatch the callout and pause. The answer (or failure) arrives in
+// onHttpCallResponse on this stream (the SDK sets the effective context): set the headers and
+// resume, or apply the failure mode. Every paused request is resumed or answered: the timeout is
+// mandatory, so Envoy always delivers an answer (a 504 on timeout, a reset as a failed call).
+
+import {
+  RootContext, HttpContext, HttpCallResponse, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus,
+  Pairs, Bytes, Status, log, registerRootContext, Counter, labeledName, monotonicNanos, JsonValue, JsonKind,
+  parseJson, getCallStatus, requestHeaders, statusName, httpCallResponseBody,
+} from "as-proxy-wasm";
+export * from "as-proxy-wasm/assembly/exports";
+
+// ---- outcomes (bounded metric label values) ----
+const OK = 0, ERROR = 1, TIMEOUT = 2, CACHE_HIT = 3, OVERFLOW = 4;
+const OUTCOMES: string[] = ["ok", "error", "timeout", "cache_hit", "overflow"];
+
+// ---- sources and path template parts ----
+const SRC_BODY = 0, SRC_HEADER = 1, SRC_JSON = 2;
+const PART_TEXT = 0, PART_HEADER = 1, PART_PATH = 2, PART_METHOD = 3;
+
+class Mapping {
+  constructor(public header: Bytes, public source: i32, public value: Bytes | null, public name: Bytes | null, public path: string[]) {}
+}
+
+class PathPart {
+  constructor(public kind: i32, public text: string, public header: Bytes | null) {}
+}
+
+class CacheEntry {
+  constructor(public values: Array<ArrayBuffer | null>, public expires: u64) {}
+}
+
+class Config {
+  cluster: string = "";
+  authority: string = "";
+  method: string = "GET";
+  parts: PathPart[] = [];
+  forward: Bytes[] = [];
+  timeoutMs: u32 = 1000;
+  mappings: Mapping[] = [];
+  expectJson: bool = true;
+  needJson: bool = false;
+  failOpen: bool = false;
+  failStatus: u32 = 503;
+  failBody: string = "metadata service unavailable\n";
+  failHeader: Bytes = Bytes.of("x-callout-error");
+  cacheKey: Bytes | null = null;
+  cacheTtlNs: u64 = 0;
+  cacheMax: i32 = 1024;
+  cacheMaxKey: i32 = 256;
+  maxConcurrent: i32 = 100;
+  labels: bool = true;
+  /** Prebuilt callout headers when nothing depends on the request. */
+  staticPairs: Pairs | null = null;
+}
+
+// ---- validation helpers ----
+function isToken(s: string): bool {
+  if (s.length == 0 || s.length > 256) return false;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    let ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) ||
+      c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2A || c == 0x2B || c == 0x2D || c == 0x2E ||
+      c == 0x5E || c == 0x5F || c == 0x60 || c == 0x7C || c == 0x7E;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** No control characters (CR, LF, NUL...); tab is allowed. */
+function isSafeValue(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if ((c < 0x20 && c != 0x09) || c == 0x7F) return false;
+  }
+  return true;
+}
+
+function safeBytes(b: ArrayBuffer): bool {
+  let p = changetype<usize>(b);
+  for (let i = 0; i < b.byteLength; i++) {
+    let c = load<u8>(p + <usize>i);
+    if ((c < 0x20 && c != 0x09) || c == 0x7F) return false;
+  }
+  return true;
+}
+
+function headerName(v: JsonValue | null): Bytes | null {
+  if (v === null) return null;
+  let s = v.asString();
+  if (v.hasError()) return null;
+  if (!isToken(s)) {
+    v.fail("expected an HTTP header name (RFC 9110 token, no pseudo-header), got \"" + s + "\"");
+    return null;
+  }
+  return Bytes.lower(s);
+}
+
+const METHODS: string[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+function parsePath(v: JsonValue, cfg: Config): void {
+  let s = v.asString();
+  if (v.hasError()) return;
+  if (s.length == 0 || s.charCodeAt(0) != 0x2F || s.length > 2048) {
+    v.fail("expected a path starting with '/' (at most 2048 characters)");
+    return;
+  }
+  let text = "";
+  let i = 0;
+  while (i < s.length) {
+    let c = s.charCodeAt(i);
+    if (c <= 0x20 || c == 0x7F) {
+      v.fail("whitespace or control character at offset " + i.toString());
+      return;
+    }
+    if (c == 0x7B /* { */) {
+      if (i + 1 < s.length && s.charCodeAt(i + 1) == 0x7B) { text += "{"; i += 2; continue; }
+      let end = s.indexOf("}", i);
+      if (end < 0) { v.fail("unclosed '{' at offset " + i.toString()); return; }
+      let name = s.substring(i + 1, end);
+      if (text.length > 0) { cfg.parts.push(new PathPart(PART_TEXT, text, null)); text = ""; }
+      if (name == "path") cfg.parts.push(new PathPart(PART_PATH, "", null));
+      else if (name == "method") cfg.parts.push(new PathPart(PART_METHOD, "", null));
+      else if (name.startsWith("header.") && isToken(name.substring(7))) {
+        cfg.parts.push(new PathPart(PART_HEADER, "", Bytes.lower(name.substring(7))));
+      } else {
+        v.fail("unknown placeholder {" + name + "} (use {header.<name>}, {path} or {method})");
+        return;
+      }
+      i = end + 1;
+      continue;
+    }
+    if (c == 0x7D /* } */) {
+      if (i + 1 < s.length && s.charCodeAt(i + 1) == 0x7D) { text += "}"; i += 2; continue; }
+      v.fail("unmatched '}' at offset " + i.toString() + " (use '}}' for a literal brace)");
+      return;
+    }
+    text += String.fromCharCode(c);
+    i++;
+  }
+  if (text.length > 0) cfg.parts.push(new PathPart(PART_TEXT, text, null));
+}
+
+function parseConfig(root: JsonValue): Config | null {
+  let cfg = new Config();
+  if (root.asObject() === null) return null;
+  let v = root.get("cluster");
+  if (v === null) { root.str("cluster"); return null; }
+  cfg.cluster = v.asString();
+  if (!root.hasError() && (cfg.cluster.length == 0 || cfg.cluster.length > 256 || !isSafeValue(cfg.cluster))) {
+    v.fail("expected a non-empty cluster name without control characters");
+  }
+  v = root.get("authority");
+  if (v === null) { root.str("authority"); return null; }
+  cfg.authority = v.asString();
+  if (!root.hasError()) {
+    let ok = cfg.authority.length > 0 && cfg.authority.length <= 256;
+    for (let i = 0; ok && i < cfg.authority.length; i++) if (cfg.authority.charCodeAt(i) <= 0x20) ok = false;
+    if (!ok) v.fail("expected a non-empty authority without whitespace");
+  }
+  v = root.get("method");
+  if (v !== null) {
+    cfg.method = v.asString();
+    if (!root.hasError() && !METHODS.includes(cfg.method)) v.fail("expected one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, got \"" + cfg.method + "\"");
+  }
+  v = root.get("path");
+  if (v === null) { root.str("path"); return null; }
+  parsePath(v, cfg);
+  let fw = root.optArr("forwardHeaders");
+  if (fw.length > 32) root.get("forwardHeaders")!.fail("at most 32 headers");
+  for (let i = 0; i < fw.length && !root.hasError(); i++) {
+    let n = headerName(unchecked(fw[i]));
+    if (n !== null) cfg.forward.push(n);
+  }
+  cfg.timeoutMs = <u32>root.optInt("timeoutMs", 1000, 1, 60000);
+
+  let ms = root.arr("mappings");
+  if (!root.hasError() && (ms.length == 0 || ms.length > 32)) root.get("mappings")!.fail("expected 1 to 32 mappings");
+  for (let i = 0; i < ms.length && !root.hasError(); i++) {
+    let m = unchecked(ms[i]);
+    if (m.asObject() === null) break;
+    let h = headerName(m.get("header"));
+    if (h === null) { if (!m.hasError()) m.str("header"); break; }
+    let src = m.str("source");
+    if (m.hasError()) break;
+    if (src == "bodyNonEmpty") {
+      let val = m.str("value");
+      if (!m.hasError() && (!isSafeValue(val) || val.length > 8192)) m.get("value")!.fail("expected a header value without control characters (at most 8192)");
+      cfg.mappings.push(new Mapping(h, SRC_BODY, Bytes.of(val), null, []));
+    } else if (src == "header") {
+      let nv = m.get("name");
+      if (nv === null) { m.str("name"); break; }
+      let n = headerName(nv);
+      cfg.mappings.push(new Mapping(h, SRC_HEADER, null, n, []));
+    } else if (src == "json") {
+      let p = m.str("path");
+      if (m.hasError()) break;
+      let segs = p.split(".");
+      let ok = p.length > 0 && p.length <= 256;
+      for (let j = 0; ok && j < segs.length; j++) if (unchecked(segs[j]).length == 0) ok = false;
+      if (!ok) { m.get("path")!.fail("expected a dotted path like \"user.tier\" (no empty segment)"); break; }
+      cfg.mappings.push(new Mapping(h, SRC_JSON, null, null, segs));
+      cfg.needJson = true;
+    } else {
+      m.get("source")!.fail("expected \"bodyNonEmpty\", \"header\" or \"json\", got \"" + src + "\"");
+    }
+  }
+  cfg.expectJson = root.optBool("expectJson", true) || cfg.needJson;
+
+  let f = root.optObj("onFailure");
+  if (f !== null) {
+    let mv = f.get("mode");
+    if (mv !== null) {
+      let mode = mv.asString();
+      if (!f.hasError()) {
+        if (mode == "open") cfg.failOpen = true;
+        else if (mode != "closed") mv.fail("expected \"open\" or \"closed\", got \"" + mode + "\"");
+      }
+    }
+    cfg.failStatus = <u32>f.optInt("status", 503, 200, 599);
+    let bv = f.get("body");
+    if (bv !== null) {
+      cfg.failBody = bv.asString();
+      if (!f.hasError() && cfg.failBody.length > 4096) bv.fail("at most 4096 characters");
+    }
+    let hv = f.get("header");
+    if (hv !== null) {
+      let n = headerName(hv);
+      if (n !== null) cfg.failHeader = n;
+    }
+  }
+
+  let c = root.optObj("cache");
+  if (c !== null) {
+    let kv = c.get("keyHeader");
+    if (kv === null) c.str("keyHeader");
+    else cfg.cacheKey = headerName(kv);
+    cfg.cacheTtlNs = <u64>c.int("ttlMs", 1, 86400000) * 1000000;
+    cfg.cacheMax = <i32>c.optInt("maxEntries", 1024, 1, 65536);
+    cfg.cacheMaxKey = <i32>c.optInt("maxKeyLength", 256, 1, 4096);
+  }
+  cfg.maxConcurrent = <i32>root.optInt("maxConcurrent", 100, 1, 100000);
+  let sv = root.get("metricStyle");
+  if (sv !== null) {
+    let style = sv.asString();
+    if (!root.hasError()) {
+      if (style == "flat") cfg.labels = false;
+      else if (style != "labels") sv.fail("expected \"labels\" or \"flat\", got \"" + style + "\"");
+    }
+  }
+  if (root.hasError()) return null;
+
+  // Nothing request-dependent: build the callout headers once.
+  let dynamic = cfg.forward.length > 0;
+  for (let i = 0; i < cfg.parts.length; i++) if (unchecked(cfg.parts[i]).kind != PART_TEXT) dynamic = true;
+  if (!dynamic) cfg.staticPairs = basePairs(cfg, cfg.parts.length > 0 ? unchecked(cfg.parts[0]).text : "/");
+  return cfg;
+}
+
+function basePairs(cfg: Config, path: string): Pairs {
+  return new Pairs().add(":method", cfg.method).add(":path", path).add(":authority", cfg.authority);
+}
+
+// ---- request-dependent parts ----
+const HEX = "0123456789ABCDEF";
+
+/** Percent-encodes every byte outside RFC 3986 unreserved characters. */
+function percentEncode(b: ArrayBuffer): string {
+  let out = "";
+  let p = changetype<usize>(b);
+  for (let i = 0; i < b.byteLength; i++) {
+    let c = <i32>load<u8>(p + <usize>i);
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x2E || c == 0x5F || c == 0x7E) {
+      out += String.fromCharCode(c);
+    } else {
+      out += "%" + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
+    }
+  }
+  return out;
+}
+
+function buildPairs(cfg: Config): Pairs {
+  let sp = cfg.staticPairs;
+  if (sp !== null) return sp;
+  let path = "";
+  for (let i = 0; i < cfg.parts.length; i++) {
+    let part = unchecked(cfg.parts[i]);
+    if (part.kind == PART_TEXT) path += part.text;
+    else if (part.kind == PART_HEADER) {
+      let v = requestHeaders.getBytes<Bytes>(part.header!);
+      if (v !== null) path += percentEncode(v);
+    } else if (part.kind == PART_PATH) {
+      let v = requestHeaders.get<string>(":path");
+      if (v !== null) path += v;
+    } else {
+      let v = requestHeaders.get<string>(":method");
+      if (v !== null) path += v;
+    }
+  }
+  let pairs = basePairs(cfg, path.length > 0 ? path : "/");
+  for (let i = 0; i < cfg.forward.length; i++) {
+    let n = unchecked(cfg.forward[i]);
+    let v = requestHeaders.getBytes<Bytes>(n);
+    if (v !== null) pairs.add<Bytes, ArrayBuffer>(n, v);
+  }
+  return pairs;
+}
+
+/** A canonical decimal array index ("0", "12"), or -1. */
+function parseIndex(s: string): i32 {
+  if (s.length == 0 || s.length > 9 || (s.length > 1 && s.charCodeAt(0) == 0x30)) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    let d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+function jsonLookup(doc: JsonValue, path: string[]): ArrayBuffer | null {
+  let cur: JsonValue | null = doc;
+  for (let i = 0; i < path.length && cur !== null; i++) {
+    let seg = unchecked(path[i]);
+    if (cur.kind == JsonKind.Object) cur = cur.get(seg);
+    else if (cur.kind == JsonKind.Array) {
+      let idx = parseIndex(seg);
+      cur = idx >= 0 ? cur.at(idx) : null;
+    } else cur = null;
+  }
+  if (cur === null) return null;
+  if (cur.kind == JsonKind.String) return String.UTF8.encode(cur.strValue);
+  if (cur.kind == JsonKind.Bool) return String.UTF8.encode(cur.boolValue ? "true" : "false");
+  if (cur.kind == JsonKind.Number) {
+    let n = cur.numValue;
+    if (n == Math.floor(n) && Math.abs(n) <= 9007199254740991) return String.UTF8.encode((<i64>n).toString());
+    return String.UTF8.encode(n.toString());
+  }
+  return null; // null, objects and arrays count as absent
+}
+
+// ---- root: config, metrics, cache, concurrency ----
+class CalloutRoot extends RootContext {
+  cfg: Config = new Config();
+  counters: Counter[] = [];
+  inflight: i32 = 0;
+  cache: Map<string, CacheEntry> = new Map<string, CacheEntry>();
+  ring: StaticArray<string | null> = new StaticArray<string | null>(0);
+  ringHead: i32 = 0;
+
+  onConfigure(size: u32): bool {
+    let json = this.configJson(false);
+    if (json === null) return false;
+    let cfg = parseConfig(json);
+    if (cfg === null) {
+      log.error(json.error());
+      return false;
+    }
+    if (!this.configOk(json)) return false;
+    this.cfg = cfg;
+    if (this.counters.length == 0) {
+      for (let i = 0; i < OUTCOMES.length; i++) {
+        let o = unchecked(OUTCOMES[i]);
+        this.counters.push(new Counter(cfg.labels ? labeledName("callout_total", ["outcome"], [o]) : "callout_total_" + o));
+      }
+    }
+    this.cache.clear();
+    this.ring = new StaticArray<string | null>(cfg.cacheKey !== null ? cfg.cacheMax : 0);
+    this.ringHead = 0;
+    return true;
+  }
+
+  createHttpContext(id: u32): HttpContext | null {
+    return new CalloutStream(id, this);
+  }
+
+  count(outcome: i32): void {
+    unchecked(this.counters[outcome]).increment(1);
+  }
+
+  lookup(key: string): CacheEntry | null {
+    if (!this.cache.has(key)) return null;
+    let e = this.cache.get(key);
+    return e.expires > monotonicNanos() ? e : null;
+  }
+
+  store(key: string, values: Array<ArrayBuffer | null>): void {
+    let expires = monotonicNanos() + this.cfg.cacheTtlNs;
+    if (this.cache.has(key)) {
+      let e = this.cache.get(key);
+      e.values = values;
+      e.expires = expires;
+      return;
+    }
+    // FIFO eviction: the ring slot at head holds the oldest key (or null while filling).
+    let old = unchecked(this.ring[this.ringHead]);
+    if (old !== null) this.cache.delete(old);
+    unchecked(this.ring[this.ringHead] = key);
+    this.ringHead = (this.ringHead + 1) % this.ring.length;
+    this.cache.set(key, new CacheEntry(values, expires));
+  }
+}
+
+class CalloutStream extends HttpContext {
+  waiting: bool = false;
+  cacheKey: string | null = null;
+
+  constructor(id: u32, public r: CalloutRoot) {
+    super(id, r);
+  }
+
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
+    let cfg = this.r.cfg;
+    // A client must not forge the enrichment or the failure marker.
+    for (let i = 0; i < cfg.mappings.length; i++) requestHeaders.remove<Bytes>(unchecked(cfg.mappings[i]).header);
+    requestHeaders.remove<Bytes>(cfg.failHeader);
+
+    let kh = cfg.cacheKey;
+    if (kh !== null) {
+      let k = requestHeaders.get<Bytes>(kh);
+      if (k !== null && k.length <= cfg.cacheMaxKey) {
+        let e = this.r.lookup(k);
+        if (e !== null) {
+          applyValues(cfg, e.values);
+          this.r.count(CACHE_HIT);
+          return FilterHeadersStatus.Continue;
+        }
+        this.cacheKey = k;
+      }
+    }
+    if (this.r.inflight >= cfg.maxConcurrent) {
+      log.warn("callout: " + this.r.inflight.toString() + " callouts in flight (maxConcurrent " + cfg.maxConcurrent.toString() + "): failure mode");
+      return this.fail(OVERFLOW, false);
+    }
+    let s = this.dispatchHttpCall<string>(cfg.cluster, buildPairs(cfg), "", null, cfg.timeoutMs);
+    if (s != Status.Ok) {
+      log.warn("callout: dispatch to cluster \"" + cfg.cluster + "\" failed: " + statusName(s) + " (unknown cluster?)");
+      return this.fail(ERROR, false);
+    }
+    this.waiting = true;
+    this.r.inflight++;
+    // Envoy keeps the headers writable and buffers the body until continueRequest().
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus {
+    return this.waiting ? FilterDataStatus.StopIterationAndBuffer : FilterDataStatus.Continue;
+  }
+
+  onRequestTrailers(numTrailers: u32): FilterTrailersStatus {
+    return this.waiting ? FilterTrailersStatus.StopIteration : FilterTrailersStatus.Continue;
+  }
+
+  onHttpCallResponse(resp: HttpCallResponse): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.r.inflight--;
+    let cfg = this.r.cfg;
+    if (resp.failed) {
+      let st = getCallStatus();
+      let msg = st === null ? "unknown" : st.message;
+      log.warn("callout: call to \"" + cfg.cluster + "\" failed: " + msg);
+      this.fail(msg.includes("timeout") ? TIMEOUT : ERROR, true);
+      return;
+    }
+    let status = resp.status;
+    if (status < 200 || status > 299) {
+      log.warn("callout: \"" + cfg.cluster + "\" answered " + status.toString());
+      this.fail(status == 504 ? TIMEOUT : ERROR, true);
+      return;
+    }
+    let size = resp.bodySize;
+    let doc: JsonValue | null = null;
+    if (size > 0 && cfg.expectJson) {
+      let body = httpCallResponseBody.get();
+      if (body === null) { this.fail(ERROR, true); return; }
+      doc = parseJson(Uint8Array.wrap(body), "callout answer");
+      if (doc.hasError()) {
+        log.warn("callout: " + doc.error());
+        this.fail(ERROR, true);
+        return;
+      }
+    }
+    let values = new Array<ArrayBuffer | null>(cfg.mappings.length);
+    for (let i = 0; i < cfg.mappings.length; i++) {
+      let m = unchecked(cfg.mappings[i]);
+      let v: ArrayBuffer | null = null;
+      if (m.source == SRC_BODY) {
+        if (size > 0) v = m.value!.buffer;
+      } else if (m.source == SRC_HEADER) {
+        v = resp.headers.getBytes<Bytes>(m.name!);
+      } else if (doc !== null) {
+        v = jsonLookup(doc, m.path);
+      }
+      if (v !== null && !safeBytes(v)) v = null;
+      unchecked(values[i] = v);
+    }
+    applyValues(cfg, values);
+    let k = this.cacheKey;
+    if (k !== null) this.r.store(k, values);
+    this.r.count(OK);
+    this.continueRequest();
+  }
+
+  /** Applies the failure mode. `resume`: the request is paused (callout answered). */
+  fail(outcome: i32, resume: bool): FilterHeadersStatus {
+    this.r.count(outcome);
+    let cfg = this.r.cfg;
+    if (cfg.failOpen) {
+      requestHeaders.set<Bytes, string>(cfg.failHeader, unchecked(OUTCOMES[outcome]));
+      if (resume) this.continueRequest();
+      return FilterHeadersStatus.Continue;
+    }
+    this.sendLocalResponse<string>(cfg.failStatus, "callout_failed", cfg.failBody);
+    return FilterHeadersStatus.StopAllIterationAndWatermark;
+  }
+
+  onDelete(): void {
+    // The stream ended while waiting (client gone): the SDK drops the late answer.
+    if (this.waiting) {
+      this.waiting = false;
+      this.r.inflight--;
+    }
+  }
+}
+
+function applyValues(cfg: Config, values: Array<ArrayBuffer | null>): void {
+  for (let i = 0; i < cfg.mappings.length; i++) {
+    let v = unchecked(values[i]);
+    if (v !== null) requestHeaders.set<Bytes, ArrayBuffer>(unchecked(cfg.mappings[i]).header, v);
+  }
+}
+
+// The default registration serves any root_id (Envoy `root_id`, Istio `pluginName`).
+registerRootContext((id: u32): RootContext => new CalloutRoot(id));
