@@ -25,7 +25,13 @@ export function loadMini(path: string, config = '', rootId = ''): MiniPlugin {
   let configBuf = enc.encode(config);
   const u8 = () => new Uint8Array(mem.buffer);
   const dv = () => new DataView(mem.buffer);
-  const str = (p: number, n: number) => dec.decode(new Uint8Array(mem.buffer, p, n));
+  // ASCII fast path (header names/values), TextDecoder otherwise
+  const str = (p: number, n: number) => {
+    const b = new Uint8Array(mem.buffer, p, n);
+    let s = '';
+    for (let i = 0; i < n; i++) { const c = b[i]; if (c >= 0x80) return dec.decode(b); s += String.fromCharCode(c); }
+    return s;
+  };
   const out = (bytes: Uint8Array, pp: number, sp: number) => {
     if (bytes.length === 0) { dv().setUint32(pp, 0, true); dv().setUint32(sp, 0, true); return 0; }
     const p = (ex.malloc as Function)(bytes.length) >>> 0;

@@ -5,8 +5,9 @@
 //   node scripts/build-fixtures.mjs [--peer] [--force] [--only a,b]
 import asc from 'assemblyscript/asc';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 
 const PKG = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = join(PKG, '..', '..');
@@ -35,6 +36,13 @@ for (const [name, entry, config] of jobs) {
   let fresh = false;
   try { fresh = !argv.includes('--force') && mtime(outFile) > Math.max(sdkTime, mtime(entry), mtime(config)); } catch { fresh = false; }
   if (fresh) continue;
+  if (name.startsWith('peer-')) {
+    // the peer config extends @assemblyscript/wasi-shim, whose relative `lib` resolves from the CLI's cwd
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), relative(PKG, entry), '--config', relative(PKG, config), '--outFile', relative(PKG, outFile)], { cwd: PKG, stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) { failed = true; process.stderr.write(`asc ${name} failed: ${e.stderr}\n`); }
+    continue;
+  }
   let err = '';
   const { error } = await asc.main([entry, '--config', config, '--target', 'release', '--outFile', outFile], {
     stdout: { write: () => true },
