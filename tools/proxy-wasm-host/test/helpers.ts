@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 export const PKG = resolve(__dirname, '..');
 const CACHE = join(PKG, '.cache', 'fixtures');
@@ -27,7 +27,8 @@ export function compileFixture(name: string, args?: string[]): Uint8Array {
 
 /** The wasi-shim config needed by @gcoredev/proxy-wasm-sdk-as; null when the package is missing. */
 export function wasiShimConfig(): string | null {
-  try { return require.resolve('@assemblyscript/wasi-shim/asconfig.json'); } catch { return null; }
+  // relative to the package: asc resolves the config's "lib" wrongly for absolute config paths
+  try { return relative(PKG, require.resolve('@assemblyscript/wasi-shim/asconfig.json')); } catch { return null; }
 }
 
 export const RUST_HEADERS: Array<[string, string]> = [
