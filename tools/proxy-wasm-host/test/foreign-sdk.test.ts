@@ -22,7 +22,7 @@ const msgs = (p: { logs: Array<{ message: string }> }) => p.logs.map((l) => l.me
 describe('@gcoredev/proxy-wasm-sdk-as modules', () => {
   test('imports only what Envoy provides (WASI fd_write/proc_exit + proxy_*)', () => {
     if (!wasm) return expect(wasiShimConfig()).toBeNull();
-    const imports = WebAssembly.Module.imports(new WebAssembly.Module(wasm)).map((i) => `${i.module}.${i.name}`);
+    const imports = WebAssembly.Module.imports(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>)).map((i) => `${i.module}.${i.name}`);
     expect(imports.every((i) => i.startsWith('env.proxy_') || i.startsWith('wasi_snapshot_preview1.'))).toBe(true);
   });
 
