@@ -1,0 +1,124 @@
+/**
+ * Measurement: cold start, ns per exchange (median of several runs after a warm-up), and linear
+ * memory after warm-up and after N more exchanges (flat = no leak).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { loadPlugin } from '@meshwasm/proxy-wasm-host';
+import { loadMini } from '../packages/as-proxy-wasm/bench/minihost';
+import type { BenchTarget } from './targets';
+import { REQUEST, RESPONSE } from './scenarios';
+
+export interface ScenarioResult {
+  name: string;
+  exchanges: number;
+  runs: number;
+  nsPerExchange: number;
+  nsAll: number[];
+  mbPerSec?: number;
+}
+
+export interface TargetResult {
+  id: string;
+  label: string;
+  sdk: string;
+  wasmBytes: number;
+  coldStartMs: number;
+  scenarios: ScenarioResult[];
+  minimalHost?: { nsPerExchange: number; nsAll: number[]; exchanges: number };
+  memory: { afterWarmup: number; afterN: number; n: number; flat: boolean };
+  error?: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function timeLoop(fn: () => void, n: number): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<TargetResult> {
+  const bytes = new Uint8Array(readFileSync(t.wasmPath));
+  const base = {
+    id: t.id,
+    label: t.label,
+    sdk: t.sdk,
+    wasmBytes: statSync(t.wasmPath).size,
+  };
+  const load = (config: unknown) =>
+    loadPlugin(bytes, {
+      config: (config === '' ? '' : config) as object,
+      pluginName: t.id,
+      rootId: t.sdk === 'as-proxy-wasm' ? t.id : '',
+      clusters: t.clusters,
+      logLevel: 'error',
+    });
+  try {
+    // Cold start: compile + instantiate + vm_start + configure.
+    const colds: number[] = [];
+    for (let i = 0; i < (smoke ? 2 : 7); i++) {
+      const t0 = process.hrtime.bigint();
+      const p = await load(t.config);
+      colds.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (!p.configured) throw new Error(`configure failed: ${p.logs.map((l) => l.message).join(' | ')}`);
+      p.close();
+    }
+
+    const runs = smoke ? 2 : 7;
+    const scenarios: ScenarioResult[] = [];
+    let memory = { afterWarmup: 0, afterN: 0, n: 0, flat: true };
+    for (const sc of t.scenarios) {
+      const plugin = await load(sc.config ?? t.config);
+      const n = Math.max(20, Math.round((smoke ? 2_000 : 200_000) / (sc.weight ?? 1)));
+      const fn = () => sc.run(plugin);
+      timeLoop(fn, Math.max(10, Math.round(n / 4))); // warm-up (tier-up to TurboFan)
+      const all: number[] = [];
+      for (let r = 0; r < runs; r++) all.push(timeLoop(fn, n));
+      const ns = median(all);
+      if (plugin.failed) throw new Error(`VM failed during ${sc.name}: ${plugin.logs.slice(-3).map((l) => l.message).join(' | ')}`);
+      scenarios.push({
+        name: sc.name,
+        exchanges: n,
+        runs,
+        nsPerExchange: ns,
+        nsAll: all,
+        mbPerSec: sc.bodyBytes ? sc.bodyBytes / ns * 1e3 : undefined,
+      });
+      if (sc === t.scenarios[0]) {
+        // Memory: after warm-up, then after N more exchanges of the first scenario.
+        const afterWarmup = plugin.memoryBytes();
+        const total = smoke ? 10_000 : 1_000_000;
+        for (let i = 0; i < total; i++) fn();
+        const afterN = plugin.memoryBytes();
+        memory = { afterWarmup, afterN, n: total, flat: afterN === afterWarmup };
+      }
+      plugin.close();
+    }
+
+    let minimalHost: TargetResult['minimalHost'];
+    if (t.minimalHost) {
+      const mini = loadMini(t.wasmPath, t.config === '' ? '' : JSON.stringify(t.config), t.sdk === 'as-proxy-wasm' ? t.id : '');
+      const n = smoke ? 2_000 : 500_000;
+      const fn = () => {
+        mini.exchange(REQUEST.map(([k, v]) => [k, String(v)]), RESPONSE.map(([k, v]) => [k, String(v)]));
+      };
+      timeLoop(fn, n / 4);
+      const all: number[] = [];
+      for (let r = 0; r < runs; r++) all.push(timeLoop(fn, n));
+      minimalHost = { nsPerExchange: median(all), nsAll: all, exchanges: n };
+    }
+    return { ...base, coldStartMs: median(colds), scenarios, minimalHost, memory };
+  } catch (e) {
+    return {
+      ...base,
+      coldStartMs: 0,
+      scenarios: [],
+      memory: { afterWarmup: 0, afterN: 0, n: 0, flat: false },
+      error: e instanceof Error ? e.message : String(e),
+    };
+  }
+}

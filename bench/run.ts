@@ -1,0 +1,94 @@
+/**
+ * `npm run bench`: the benchmark suite. For a no-op floor, every filter and the @gcoredev peers it
+ * reports ns per exchange (median of several runs), .wasm bytes, cold start (compile +
+ * instantiate + configure), and linear memory after warm-up and after N more exchanges.
+ *
+ * Two hosts are measured:
+ *   - "host": tools/proxy-wasm-host, the Envoy-faithful host every test uses (its own cost is
+ *     part of the figure);
+ *   - "minimal": a minimal V8 host (packages/as-proxy-wasm/bench/minihost.ts), the kind of host
+ *     the Rust SDK reference figures were taken in, for the SDK-vs-SDK comparison.
+ *
+ *   npm run bench                 full run, writes bench/RESULTS.md and bench/results.json
+ *   npm run bench -- --json       prints the JSON instead of the table
+ *   npm run bench -- --smoke      a short pass (CI): small N, checks everything runs
+ *   npm run bench -- --only=header,noop
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { buildTargets, type BenchTarget } from './targets';
+import { GOALS, checkGoals } from './goals';
+import { measureTarget, type TargetResult } from './measure';
+import { renderMarkdown } from './report';
+
+export interface BenchOptions {
+  smoke: boolean;
+  json: boolean;
+  only: string[] | null;
+}
+
+function parseArgs(argv: string[]): BenchOptions {
+  const only = argv.find((a) => a.startsWith('--only='));
+  return {
+    smoke: argv.includes('--smoke'),
+    json: argv.includes('--json'),
+    only: only ? only.slice('--only='.length).split(',').filter(Boolean) : null,
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const root = join(__dirname, '..');
+  const log = (s: string) => {
+    if (!opts.json) console.error(s);
+  };
+  log(`▶ building benchmark targets${opts.smoke ? ' (smoke pass)' : ''}`);
+  let targets: BenchTarget[] = buildTargets(root, log);
+  if (opts.only) targets = targets.filter((t) => opts.only!.includes(t.id));
+
+  const results: TargetResult[] = [];
+  for (const t of targets) {
+    log(`▶ ${t.id}: ${t.label}`);
+    const r = await measureTarget(t, opts.smoke);
+    results.push(r);
+    log(
+      `  ${r.wasmBytes} B, cold start ${r.coldStartMs.toFixed(2)} ms, ` +
+        r.scenarios.map((s) => `${s.name}: ${s.nsPerExchange.toFixed(0)} ns${s.mbPerSec ? ` (${s.mbPerSec.toFixed(0)} MB/s)` : ''}`).join(', ') +
+        `, memory ${r.memory.afterWarmup} -> ${r.memory.afterN} B after ${r.memory.n} exchanges`,
+    );
+  }
+  const goals = checkGoals(results, opts.smoke);
+  const report = {
+    date: new Date().toISOString(),
+    smoke: opts.smoke,
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    goals,
+    targets: results,
+    goalDefinitions: GOALS,
+  };
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } else if (!opts.smoke) {
+    mkdirSync(join(root, 'bench'), { recursive: true });
+    writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(root, 'bench', 'RESULTS.md'), renderMarkdown(report));
+    console.log(renderMarkdown(report));
+    console.error('wrote bench/RESULTS.md and bench/results.json');
+  } else {
+    console.log(renderMarkdown(report));
+  }
+  const failedSmoke = results.some((r) => r.error);
+  if (failedSmoke) {
+    console.error('✗ some targets failed to run: ' + results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`).join('; '));
+    process.exit(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

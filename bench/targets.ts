@@ -1,0 +1,72 @@
+/**
+ * What the benchmark runs: the no-op floor and header filter on our SDK, the same two filters
+ * on @gcoredev/proxy-wasm-sdk-as (the peer), and every filter in packages/ with its scenarios.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { filterScenarios, headersScenario, type Scenario } from './scenarios';
+
+export interface BenchTarget {
+  id: string;
+  label: string;
+  sdk: 'as-proxy-wasm' | '@gcoredev/proxy-wasm-sdk-as';
+  wasmPath: string;
+  config: unknown;
+  /** also measured in the minimal V8 host (header-only filters) */
+  minimalHost: boolean;
+  scenarios: Scenario[];
+  clusters?: string[];
+}
+
+export function buildTargets(root: string, log: (s: string) => void): BenchTarget[] {
+  // Filters: the normal Nx release build (cached).
+  const build = spawnSync(join(root, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '--outputStyle=static'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NX_TUI: 'false' },
+  });
+  if (build.status !== 0) log('warning: some filter builds failed; benchmarking the filters that built\n' + build.stdout.slice(-2000));
+
+  // The no-op floor and the @gcoredev peers: the SDK's own fixture builder (one asc process).
+  const sdk = join(root, 'packages', 'as-proxy-wasm');
+  const fx = spawnSync(process.execPath, [join(sdk, 'scripts', 'build-fixtures.mjs'), '--peer', '--only', 'noop,peer-noop,peer-header'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (fx.status !== 0) {
+    log(fx.stdout + fx.stderr);
+    throw new Error('building the SDK fixtures and the peers failed');
+  }
+  const built = (n: string) => join(sdk, 'build', `${n}.wasm`);
+  const headerConfig = JSON.parse(readFileSync(join(root, 'packages', 'header', 'examples', 'lab.json'), 'utf8'));
+  const targets: BenchTarget[] = [
+    { id: 'noop', label: 'no-op floor (as-proxy-wasm)', sdk: 'as-proxy-wasm', wasmPath: built('noop'), config: '', minimalHost: true, scenarios: [headersScenario()] },
+    { id: 'peer-noop', label: 'no-op on @gcoredev/proxy-wasm-sdk-as (peer)', sdk: '@gcoredev/proxy-wasm-sdk-as', wasmPath: built('peer-noop'), config: '', minimalHost: true, scenarios: [headersScenario()] },
+    { id: 'peer-header', label: 'Lab 1 header filter on @gcoredev/proxy-wasm-sdk-as (peer)', sdk: '@gcoredev/proxy-wasm-sdk-as', wasmPath: built('peer-header'), config: '', minimalHost: true, scenarios: [headersScenario()] },
+  ];
+  for (const name of readdirSync(join(root, 'packages')).sort()) {
+    const dir = join(root, 'packages', name);
+    const wasmPath = join(dir, 'dist', `${name}.wasm`);
+    if (!existsSync(join(dir, 'asconfig.json'))) continue;
+    if (!existsSync(wasmPath)) {
+      log(`warning: ${name} has no dist/${name}.wasm; skipped`);
+      continue;
+    }
+    const labPath = join(dir, 'examples', 'lab.json');
+    const config = existsSync(labPath) ? JSON.parse(readFileSync(labPath, 'utf8')) : {};
+    const labFile = join(dir, 'examples', 'lab.exchanges.json');
+    const clusters = existsSync(labFile) ? (JSON.parse(readFileSync(labFile, 'utf8')).host?.clusters as string[] | undefined) : undefined;
+    targets.push({
+      id: name,
+      label: name === 'header' ? 'Lab 1 header filter (as-proxy-wasm)' : `${name} filter (as-proxy-wasm)`,
+      sdk: 'as-proxy-wasm',
+      wasmPath,
+      config: name === 'header' ? headerConfig : config,
+      minimalHost: name === 'header',
+      scenarios: filterScenarios(name, config),
+      clusters,
+    });
+  }
+  return targets;
+}
