@@ -8,7 +8,7 @@
 
 import {
   RootContext, HttpContext, HttpCallResponse, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus,
-  Pairs, Bytes, Status, log, registerRootContext, Counter, labeledName, monotonicNanos, JsonValue, JsonKind,
+  Pairs, Bytes, Status, log, registerRootContext, Counter, monotonicNanos, JsonValue, JsonKind,
   parseJson, getCallStatus, requestHeaders, statusName, httpCallResponseBody,
 } from "as-proxy-wasm";
 export * from "as-proxy-wasm/assembly/exports";
@@ -86,6 +86,25 @@ function safeBytes(b: ArrayBuffer): bool {
     if ((c < 0x20 && c != 0x09) || c == 0x7F) return false;
   }
   return true;
+}
+
+/**
+ * Optional integer member in [min, max]; `required` reports a missing key. (Reads the number
+ * itself: the SDK's asInt formats a non-integer with f64.toString, which links ~3.5 KB of dtoa.)
+ */
+function intField(o: JsonValue, key: string, fallback: i32, min: i32, max: i32, required: bool = false): i32 {
+  let v = o.get(key);
+  if (v === null) {
+    if (required) o.num(key);
+    return fallback;
+  }
+  let n = v.asNumber();
+  if (o.hasError()) return fallback;
+  if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
+    v.fail("expected an integer in [" + min.toString() + ", " + max.toString() + "]");
+    return fallback;
+  }
+  return <i32>n;
 }
 
 function headerName(v: JsonValue | null): Bytes | null {
@@ -175,7 +194,7 @@ function parseConfig(root: JsonValue): Config | null {
     let n = headerName(unchecked(fw[i]));
     if (n !== null) cfg.forward.push(n);
   }
-  cfg.timeoutMs = <u32>root.optInt("timeoutMs", 1000, 1, 60000);
+  cfg.timeoutMs = <u32>intField(root, "timeoutMs", 1000, 1, 60000);
 
   let ms = root.arr("mappings");
   if (!root.hasError() && (ms.length == 0 || ms.length > 32)) root.get("mappings")!.fail("expected 1 to 32 mappings");
@@ -198,9 +217,16 @@ function parseConfig(root: JsonValue): Config | null {
     } else if (src == "json") {
       let p = m.str("path");
       if (m.hasError()) break;
-      let segs = p.split(".");
+      let segs = new Array<string>();
       let ok = p.length > 0 && p.length <= 256;
-      for (let j = 0; ok && j < segs.length; j++) if (unchecked(segs[j]).length == 0) ok = false;
+      for (let from = 0; ok;) {
+        let dot = p.indexOf(".", from);
+        let end = dot < 0 ? p.length : dot;
+        if (end == from) ok = false;
+        else segs.push(p.substring(from, end));
+        if (dot < 0) break;
+        from = dot + 1;
+      }
       if (!ok) { m.get("path")!.fail("expected a dotted path like \"user.tier\" (no empty segment)"); break; }
       cfg.mappings.push(new Mapping(h, SRC_JSON, null, null, segs));
       cfg.needJson = true;
@@ -220,7 +246,7 @@ function parseConfig(root: JsonValue): Config | null {
         else if (mode != "closed") mv.fail("expected \"open\" or \"closed\", got \"" + mode + "\"");
       }
     }
-    cfg.failStatus = <u32>f.optInt("status", 503, 200, 599);
+    cfg.failStatus = <u32>intField(f, "status", 503, 200, 599);
     let bv = f.get("body");
     if (bv !== null) {
       cfg.failBody = bv.asString();
@@ -238,11 +264,11 @@ function parseConfig(root: JsonValue): Config | null {
     let kv = c.get("keyHeader");
     if (kv === null) c.str("keyHeader");
     else cfg.cacheKey = headerName(kv);
-    cfg.cacheTtlNs = <u64>c.int("ttlMs", 1, 86400000) * 1000000;
-    cfg.cacheMax = <i32>c.optInt("maxEntries", 1024, 1, 65536);
-    cfg.cacheMaxKey = <i32>c.optInt("maxKeyLength", 256, 1, 4096);
+    cfg.cacheTtlNs = <u64>intField(c, "ttlMs", 1, 1, 86400000, true) * 1000000;
+    cfg.cacheMax = intField(c, "maxEntries", 1024, 1, 65536);
+    cfg.cacheMaxKey = intField(c, "maxKeyLength", 256, 1, 4096);
   }
-  cfg.maxConcurrent = <i32>root.optInt("maxConcurrent", 100, 1, 100000);
+  cfg.maxConcurrent = intField(root, "maxConcurrent", 100, 1, 100000);
   let sv = root.get("metricStyle");
   if (sv !== null) {
     let style = sv.asString();
@@ -309,6 +335,32 @@ function buildPairs(cfg: Config): Pairs {
   return pairs;
 }
 
+/**
+ * A JSON number as text: integers up to 2^53 exactly, other numbers with at most 15 significant
+ * digits (exactly what a JSON text of <= 15 digits said). Beyond that range (|n| >= 1e15 with a
+ * fraction, |n| < 1e-6, or > 2^53): null, the mapping counts as absent. (No f64.toString: that
+ * links ~3.5 KB of dtoa.)
+ */
+function formatNumber(n: f64): string | null {
+  let a = Math.abs(n);
+  if (a == Math.floor(a) && a <= 9007199254740991) return (<i64>n).toString();
+  if (!(a < 1e15) || a < 1e-6) return null;
+  let ip = Math.floor(a);
+  let intText = (<i64>ip).toString();
+  let fracDigits = ip == 0 ? 15 : 15 - intText.length;
+  let scale: f64 = 1;
+  for (let i = 0; i < fracDigits; i++) scale *= 10; // exact up to 1e22
+  let frac = <i64>Math.round((a - ip) * scale);
+  if (<f64>frac >= scale) return null; // rounds up to the next integer: not worth a carry
+  let ft = frac.toString();
+  while (ft.length < fracDigits) ft = "0" + ft;
+  let end = ft.length;
+  while (end > 0 && ft.charCodeAt(end - 1) == 0x30) end--;
+  let sign: string = n < 0 ? "-" : "";
+  if (end == 0) return sign + intText;
+  return sign + intText + "." + ft.substring(0, end);
+}
+
 /** A canonical decimal array index ("0", "12"), or -1. */
 function parseIndex(s: string): i32 {
   if (s.length == 0 || s.length > 9 || (s.length > 1 && s.charCodeAt(0) == 0x30)) return -1;
@@ -335,9 +387,8 @@ function jsonLookup(doc: JsonValue, path: string[]): ArrayBuffer | null {
   if (cur.kind == JsonKind.String) return String.UTF8.encode(cur.strValue);
   if (cur.kind == JsonKind.Bool) return String.UTF8.encode(cur.boolValue ? "true" : "false");
   if (cur.kind == JsonKind.Number) {
-    let n = cur.numValue;
-    if (n == Math.floor(n) && Math.abs(n) <= 9007199254740991) return String.UTF8.encode((<i64>n).toString());
-    return String.UTF8.encode(n.toString());
+    let t = formatNumber(cur.numValue);
+    return t === null ? null : String.UTF8.encode(t);
   }
   return null; // null, objects and arrays count as absent
 }
@@ -364,7 +415,8 @@ class CalloutRoot extends RootContext {
     if (this.counters.length == 0) {
       for (let i = 0; i < OUTCOMES.length; i++) {
         let o = unchecked(OUTCOMES[i]);
-        this.counters.push(new Counter(cfg.labels ? labeledName("callout_total", ["outcome"], [o]) : "callout_total_" + o));
+        // Label in Istio's extractable encoding (see the README for the stats_tags).
+        this.counters.push(new Counter(cfg.labels ? "outcome=.=" + o + ";.;callout_total" : "callout_total_" + o));
       }
     }
     this.cache.clear();
