@@ -86,7 +86,7 @@ const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : String(x));
 
 /** Prometheus text exposition for custom metrics (Envoy PrometheusStatsFormatter, wasmcustom namespace). */
-export function prometheusText(metrics: Array<{ m: Metric; buckets: number[] }>, tags: StatsTag[]): string {
+export function prometheusText(metrics: Array<{ m: Metric; buckets: number[] }>, tags: StatsTag[], opts: { help?: boolean } = {}): string {
   type Row = { labels: Array<[string, string]>; m: Metric; buckets: number[] };
   const groups = new Map<string, { type: string; rows: Row[] }>();
   for (const { m, buckets } of metrics) {
@@ -105,6 +105,8 @@ export function prometheusText(metrics: Array<{ m: Metric; buckets: number[] }>,
   let out = '';
   for (const name of [...groups.keys()].sort()) {
     const g = groups.get(name)!;
+    // Envoy prints no HELP; `help` adds one (the stat name) so that `promtool check metrics` lints clean
+    if (opts.help) out += `# HELP ${name} ${STAT_NAMESPACE}${g.rows[0].m.name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n`;
     out += `# TYPE ${name} ${g.type}\n`;
     for (const r of g.rows) {
       if (g.type !== 'histogram') { out += `${name}${lab(r.labels)} ${MetricStore.value(r.m, r.buckets)}\n`; continue; }

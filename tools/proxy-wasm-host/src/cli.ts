@@ -1,0 +1,118 @@
+// proxy-wasm-host CLI: run | serve | echo | metadata
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadPlugin, PluginLoadError } from './plugin';
+import type { ExchangeRequest, ExchangeResult, CallResponse } from './exchange';
+import type { HeaderList } from './headers';
+import { EnvoyLikeProxy } from './serve';
+import { startEcho, startMetadataService } from './servers';
+
+const USAGE = `usage:
+  proxy-wasm-host run FILE.wasm [--config JSON|@file] [--method M] [--path P] [--authority A] [-H 'k: v']...
+        [--body TEXT|@file] [--status N] [--response-header 'k: v']... [--response-body TEXT|@file]
+        [--chunk BYTES] [--call-response STATUS:BODY|reset|timeout] [--fail-open] [--json]
+        [--root-id ID] [--plugin-name NAME] [--vm-config TEXT|@file] [--env K=V]... [--cluster NAME]...
+  proxy-wasm-host serve --envoy-config FILE [--echo PORT] [--metadata PORT]
+  proxy-wasm-host echo [--port 8080]
+  proxy-wasm-host metadata [--port 8081]`;
+
+const fileOr = (v: string | undefined): string | undefined => (v === undefined ? undefined : v.startsWith('@') ? readFileSync(v.slice(1), 'utf8') : v);
+function header(h: string): [string, string] {
+  const i = h.indexOf(':', h.startsWith(':') ? 1 : 0);
+  if (i < 0) throw new Error(`bad header "${h}": expected 'name: value'`);
+  return [h.slice(0, i).trim().toLowerCase(), h.slice(i + 1).trim()];
+}
+
+export function formatTrace(file: string, r: ExchangeResult, allLogs: Array<{ level: string; message: string }>, prefix: string): string {
+  const lines: string[] = [];
+  const hdrs = (hs: Array<[string, string]>, arrow: string) => hs.forEach(([k, v]) => lines.push(`  ${arrow} ${k}: ${v}`));
+  lines.push(`plugin ${file}: ${r.configured ? 'configured' : 'configuration REJECTED'}${r.failed ? ', VM FAILED' : ''}`);
+  lines.push('', 'logs:');
+  for (const l of allLogs) lines.push(`  [${l.level}] wasm log${prefix ? ' ' + prefix : ''}: ${l.message}`);
+  if (!allLogs.length) lines.push('  (none)');
+  if (r.httpCalls.length) {
+    lines.push('', 'http calls:');
+    for (const c of r.httpCalls) { lines.push(`  -> cluster ${c.cluster} (timeout ${c.timeoutMs} ms)`); hdrs(c.headers, '  '); if (c.body) lines.push(`     body: ${JSON.stringify(c.body)}`); }
+  }
+  lines.push('', r.request ? 'upstream received:' : 'upstream received: nothing (the request never left the filter)');
+  if (r.request) { hdrs(r.request.headers, '>'); if (r.request.body) lines.push(`  body: ${JSON.stringify(r.request.body)}`); }
+  lines.push('', `client received: ${r.response.status || '(no response)'}${r.reset ? ' (stream reset)' : ''}`);
+  hdrs(r.response.headers, '<');
+  if (r.response.body) lines.push(`  body: ${JSON.stringify(r.response.body)}`);
+  if (r.localReply) lines.push('', `local reply: ${r.localReply.status} details=${r.localReply.details}`);
+  const m = Object.entries(r.metrics);
+  if (m.length) { lines.push('', 'metrics:'); for (const [k, v] of m) lines.push(`  ${k} = ${typeof v === 'number' ? v : JSON.stringify(v)}`); }
+  return lines.join('\n') + '\n';
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: {
+      config: { type: 'string' }, method: { type: 'string' }, path: { type: 'string' }, authority: { type: 'string' },
+      header: { type: 'string', short: 'H', multiple: true }, body: { type: 'string' }, status: { type: 'string' },
+      'response-header': { type: 'string', multiple: true }, 'response-body': { type: 'string' }, chunk: { type: 'string' },
+      'call-response': { type: 'string' }, 'fail-open': { type: 'boolean' }, json: { type: 'boolean' },
+      'root-id': { type: 'string' }, 'plugin-name': { type: 'string' }, 'vm-config': { type: 'string' },
+      env: { type: 'string', multiple: true }, cluster: { type: 'string', multiple: true },
+    },
+  });
+  const file = positionals[0];
+  if (!file) throw new Error('run: missing FILE.wasm');
+  const env = Object.fromEntries((values.env ?? []).map((e) => { const i = e.indexOf('='); return [e.slice(0, i), e.slice(i + 1)]; }));
+  const plugin = await loadPlugin(file, {
+    config: fileOr(values.config) ?? '', vmConfig: fileOr(values['vm-config']), rootId: values['root-id'], pluginName: values['plugin-name'],
+    failurePolicy: values['fail-open'] ? 'FAIL_OPEN' : 'FAIL_CLOSED', env, clusters: values.cluster,
+  });
+  let callResponse: CallResponse | undefined;
+  const cr = values['call-response'];
+  if (cr === 'reset' || cr === 'timeout') callResponse = cr;
+  else if (cr) { const i = cr.indexOf(':'); callResponse = { status: Number(i < 0 ? cr : cr.slice(0, i)), body: i < 0 ? '' : cr.slice(i + 1) }; }
+  const chunk = values.chunk ? Number(values.chunk) : undefined;
+  const req: ExchangeRequest = {
+    method: values.method, path: values.path, authority: values.authority,
+    headers: (values.header ?? []).map(header) as HeaderList, body: fileOr(values.body), chunkSize: chunk,
+    response: { status: values.status ? Number(values.status) : 200, headers: (values['response-header'] ?? []).map(header) as HeaderList, body: fileOr(values['response-body']), chunkSize: chunk },
+    callResponse,
+  };
+  const startLogs = plugin.logs.slice();
+  const r = await plugin.exchange(req);
+  const allLogs = [...startLogs, ...r.logs];
+  if (values.json) {
+    const { details: _d, reset: _r, ...rest } = r;
+    process.stdout.write(JSON.stringify({ ...rest, logs: allLogs, details: r.details, reset: r.reset }, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatTrace(file, r, allLogs, [values['plugin-name'], values['root-id']].filter(Boolean).join(' ')));
+  }
+  plugin.close();
+  return r.configured ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'run') return run(rest);
+  if (cmd === 'serve') {
+    const { values } = parseArgs({ args: rest, options: { 'envoy-config': { type: 'string', short: 'c' }, echo: { type: 'string' }, metadata: { type: 'string' } } });
+    if (!values['envoy-config']) throw new Error('serve: --envoy-config FILE is required');
+    if (values.echo) { const e = await startEcho({ port: Number(values.echo) }); process.stderr.write(`echo upstream on ${e.url}\n`); }
+    if (values.metadata) { const m = await startMetadataService({ port: Number(values.metadata) }); process.stderr.write(`metadata service on ${m.url}\n`); }
+    const proxy = await EnvoyLikeProxy.fromFile(values['envoy-config']);
+    await proxy.start();
+    const stop = () => { void proxy.stop().then(() => process.exit(0)); };
+    process.on('SIGINT', stop); process.on('SIGTERM', stop);
+    return new Promise(() => {});
+  }
+  if (cmd === 'echo' || cmd === 'metadata') {
+    const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
+    const s = cmd === 'echo' ? await startEcho({ port: values.port ? Number(values.port) : 8080 }) : await startMetadataService({ port: values.port ? Number(values.port) : 8081 });
+    process.stderr.write(`${cmd} on ${s.url}\n`);
+    return new Promise(() => {});
+  }
+  process.stderr.write(USAGE + '\n');
+  return cmd === '--help' || cmd === '-h' ? 0 : 2;
+}
+
+main(process.argv.slice(2)).then((code) => { if (typeof code === 'number') process.exitCode = code; }, (e: Error) => {
+  process.stderr.write(`proxy-wasm-host: ${e instanceof PluginLoadError ? e.message : e.message}\n`);
+  process.exitCode = e instanceof PluginLoadError ? 3 : 2;
+});

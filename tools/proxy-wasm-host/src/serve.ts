@@ -1,0 +1,378 @@
+// `proxy-wasm-host serve --envoy-config FILE`: a real HTTP/1.1 proxy for a subset of an Envoy bootstrap.
+// Static listeners, HCM http_filters (envoy.filters.http.wasm with local code, then the router), prefix/path
+// routes to clusters, STATIC/STRICT_DNS/LOGICAL_DNS clusters on loopback, an admin listener with /ready and
+// /stats/prometheus. Bodies are buffered per request (this is a dev proxy, not a streaming one).
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { loadPlugin, type Plugin, type PendingHttpCall } from './plugin';
+import type { HttpStream } from './stream';
+import { prometheusText, type StatsTag } from './metrics';
+import { valueToString, type HeaderList, type HeaderValue } from './headers';
+
+export interface Endpoint { host: string; port: number }
+export interface ServeOptions {
+  /** Resolve relative wasm filenames against this directory (Envoy: the working directory). Default: process.cwd(). */
+  cwd?: string;
+  warn?: (msg: string) => void;
+  log?: (msg: string) => void;
+  /** Override listener/admin ports (tests): map of listener name -> port (0 = ephemeral). */
+  portOverrides?: Record<string, number>;
+  adminPort?: number;
+}
+
+interface WasmFilter { name: string; plugin: Plugin }
+interface Route { prefix?: string; path?: string; cluster: string }
+interface Listener { name: string; host: string; port: number; routes: Route[]; filters: WasmFilter[]; server?: Server }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export class EnvoyLikeProxy {
+  listeners: Listener[] = [];
+  clusters = new Map<string, Endpoint[]>();
+  admin: { host: string; port: number; server?: Server } | null = null;
+  statsTags: StatsTag[] = [];
+  private rr = new Map<string, number>();
+  private timers: NodeJS.Timeout[] = [];
+  private warn: (m: string) => void;
+  private log: (m: string) => void;
+  requests = 0;
+
+  constructor(private opts: ServeOptions = {}) {
+    this.warn = opts.warn ?? ((m) => process.stderr.write(`[warning] ${m}\n`));
+    this.log = opts.log ?? ((m) => process.stderr.write(`${m}\n`));
+  }
+
+  static async fromFile(file: string, opts: ServeOptions = {}): Promise<EnvoyLikeProxy> {
+    const p = new EnvoyLikeProxy({ cwd: process.cwd(), ...opts });
+    let doc: unknown;
+    try { doc = parseYaml(readFileSync(file, 'utf8')); } catch (e) { throw new Error(`cannot read Envoy config ${file}: ${(e as Error).message}`); }
+    await p.configure(doc as Record<string, unknown>, dirname(resolve(file)));
+    return p;
+  }
+
+  private unknown(obj: unknown, allowed: string[], where: string): void {
+    if (!obj || typeof obj !== 'object') return;
+    for (const k of Object.keys(obj)) if (!allowed.includes(k)) this.warn(`${where}.${k} is not supported by proxy-wasm-host serve; ignored`);
+  }
+
+  async configure(doc: Record<string, unknown>, _configDir: string): Promise<void> {
+    this.unknown(doc, ['static_resources', 'admin', 'stats_config', 'node', 'layered_runtime', 'overload_manager'], 'bootstrap');
+    const sr = (doc.static_resources ?? {}) as Record<string, unknown>;
+    this.unknown(sr, ['listeners', 'clusters'], 'static_resources');
+    const stats = doc.stats_config as { stats_tags?: Array<{ tag_name: string; regex?: string }> } | undefined;
+    this.statsTags = (stats?.stats_tags ?? []).filter((t) => t.regex).map((t) => ({ tagName: t.tag_name, regex: t.regex! }));
+    for (const c of (sr.clusters ?? []) as Array<Record<string, unknown>>) this.addCluster(c);
+    for (const l of (sr.listeners ?? []) as Array<Record<string, unknown>>) await this.addListener(l);
+    const admin = doc.admin as { address?: { socket_address?: { address?: string; port_value?: number } } } | undefined;
+    if (admin?.address?.socket_address) {
+      const sa = admin.address.socket_address;
+      this.admin = { host: sa.address ?? '127.0.0.1', port: this.opts.adminPort ?? sa.port_value ?? 9901 };
+    }
+  }
+
+  private addCluster(c: Record<string, unknown>): void {
+    this.unknown(c, ['name', 'connect_timeout', 'type', 'lb_policy', 'load_assignment', 'dns_lookup_family'], `cluster ${c.name}`);
+    const type = (c.type as string) ?? 'STATIC';
+    if (!['STATIC', 'STRICT_DNS', 'LOGICAL_DNS'].includes(type)) this.warn(`cluster ${c.name}: type ${type} is not supported (STATIC, STRICT_DNS, LOGICAL_DNS are)`);
+    const eps: Endpoint[] = [];
+    const la = c.load_assignment as { endpoints?: Array<{ lb_endpoints?: Array<{ endpoint?: { address?: { socket_address?: { address: string; port_value: number } } } }> }> } | undefined;
+    for (const e of la?.endpoints ?? []) for (const lb of e.lb_endpoints ?? []) {
+      const sa = lb.endpoint?.address?.socket_address;
+      if (!sa) continue;
+      if (!LOOPBACK.test(sa.address)) throw new Error(`cluster ${c.name}: endpoint ${sa.address} is not a loopback address; proxy-wasm-host serve only connects to loopback`);
+      eps.push({ host: sa.address === 'localhost' ? '127.0.0.1' : sa.address, port: sa.port_value });
+    }
+    this.clusters.set(String(c.name), eps);
+  }
+
+  private async addListener(l: Record<string, unknown>): Promise<void> {
+    this.unknown(l, ['name', 'address', 'filter_chains', 'per_connection_buffer_limit_bytes', 'traffic_direction'], `listener ${l.name}`);
+    const sa = (l.address as { socket_address?: { address?: string; port_value?: number } })?.socket_address ?? {};
+    const name = String(l.name ?? 'listener');
+    const host = sa.address ?? '127.0.0.1';
+    if (!LOOPBACK.test(host) && host !== '0.0.0.0') throw new Error(`listener ${name}: address ${host} is not supported (loopback only)`);
+    const listener: Listener = { name, host: host === '0.0.0.0' ? '127.0.0.1' : host, port: this.opts.portOverrides?.[name] ?? sa.port_value ?? 10000, routes: [], filters: [] };
+    const bufferLimit = (l.per_connection_buffer_limit_bytes as number | undefined) ?? 1024 * 1024;
+    const chains = (l.filter_chains ?? []) as Array<{ filters?: Array<Record<string, unknown>> }>;
+    if (chains.length > 1) this.warn(`listener ${name}: only the first filter chain is used`);
+    for (const f of chains[0]?.filters ?? []) {
+      if (f.name !== 'envoy.filters.network.http_connection_manager') { this.warn(`listener ${name}: network filter ${f.name} is not supported; ignored`); continue; }
+      const hcm = (f.typed_config ?? {}) as Record<string, unknown>;
+      this.unknown(hcm, ['@type', 'stat_prefix', 'codec_type', 'route_config', 'http_filters', 'access_log', 'use_remote_address', 'generate_request_id'], `listener ${name} http_connection_manager`);
+      const rc = (hcm.route_config ?? {}) as { virtual_hosts?: Array<{ routes?: Array<{ match?: { prefix?: string; path?: string }; route?: { cluster?: string }; direct_response?: unknown }> }> };
+      for (const vh of rc.virtual_hosts ?? []) for (const r of vh.routes ?? []) {
+        if (!r.route?.cluster) { this.warn(`listener ${name}: a route without route.cluster (e.g. direct_response) is not supported; ignored`); continue; }
+        if (!r.match?.prefix && !r.match?.path) { this.warn(`listener ${name}: only prefix/path route matches are supported; ignored`); continue; }
+        listener.routes.push({ prefix: r.match.prefix, path: r.match.path, cluster: r.route.cluster });
+      }
+      for (const hf of (hcm.http_filters ?? []) as Array<Record<string, unknown>>) {
+        if (hf.name === 'envoy.filters.http.router') continue;
+        if (hf.name !== 'envoy.filters.http.wasm') { this.warn(`listener ${name}: http filter ${hf.name} is not supported; ignored`); continue; }
+        listener.filters.push(await this.loadWasmFilter(hf, bufferLimit));
+      }
+    }
+    this.listeners.push(listener);
+  }
+
+  private async loadWasmFilter(hf: Record<string, unknown>, bufferLimit: number): Promise<WasmFilter> {
+    const tc = (hf.typed_config ?? {}) as { config?: Record<string, unknown> };
+    const cfg = tc.config ?? {};
+    this.unknown(cfg, ['name', 'root_id', 'vm_config', 'configuration', 'fail_open', 'failure_policy', 'allow_on_headers_stop_iteration'], `wasm filter ${cfg.name}`);
+    const vm = (cfg.vm_config ?? {}) as Record<string, unknown>;
+    this.unknown(vm, ['vm_id', 'runtime', 'code', 'configuration', 'environment_variables', 'allow_precompiled'], `wasm filter ${cfg.name} vm_config`);
+    const code = vm.code as { local?: { filename?: string; inline_bytes?: string }; remote?: unknown } | undefined;
+    let wasm: string | Uint8Array;
+    if (code?.local?.filename) wasm = isAbsolute(code.local.filename) ? code.local.filename : resolve(this.opts.cwd ?? process.cwd(), code.local.filename);
+    else if (code?.local?.inline_bytes) wasm = Buffer.from(code.local.inline_bytes, 'base64');
+    else throw new Error(`wasm filter ${cfg.name}: only vm_config.code.local (filename or inline_bytes) is supported`);
+    const anyValue = (a: unknown): string | undefined => {
+      if (a === undefined || a === null) return undefined;
+      if (typeof a === 'string') return a;
+      const o = a as Record<string, unknown>;
+      const t = String(o['@type'] ?? '');
+      if (t.endsWith('google.protobuf.StringValue') || t.endsWith('google.protobuf.BytesValue')) return String(o.value ?? '');
+      if (t.endsWith('google.protobuf.Struct')) return JSON.stringify(o.value ?? Object.fromEntries(Object.entries(o).filter(([k]) => k !== '@type')));
+      this.warn(`wasm filter ${cfg.name}: configuration of type ${t} is passed as JSON`);
+      return JSON.stringify(o.value ?? o);
+    };
+    const env: Record<string, string> = {};
+    const ev = vm.environment_variables as { key_values?: Record<string, string>; host_env_keys?: string[] } | undefined;
+    for (const k of ev?.host_env_keys ?? []) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+    Object.assign(env, ev?.key_values ?? {});
+    const policy = cfg.failure_policy === 'FAIL_OPEN' || cfg.fail_open === true ? 'FAIL_OPEN' : 'FAIL_CLOSED';
+    const name = String(cfg.name ?? '');
+    const plugin = await loadPlugin(wasm, {
+      config: anyValue(cfg.configuration) ?? '', vmConfig: anyValue(vm.configuration), pluginName: name, rootId: String(cfg.root_id ?? ''),
+      vmId: String(vm.vm_id ?? ''), env, failurePolicy: policy, clusters: [...this.clusters.keys()], bufferLimitBytes: bufferLimit,
+      allowOnHeadersStopIteration: !!cfg.allow_on_headers_stop_iteration, statsTags: this.statsTags, logLevel: 'info',
+    });
+    if (!plugin.configured) throw new Error(`Unable to create Wasm HTTP filter ${name}: ${plugin.logs.map((l) => l.message).join(' | ')}`);
+    plugin.onHttpCall = (call) => { void this.dispatchCall(plugin, call); };
+    plugin.onTickPeriod = (ms) => this.armTick(plugin, ms);
+    if (plugin.tickPeriod) this.armTick(plugin, plugin.tickPeriod);
+    this.attachLogPrinter(plugin, name);
+    return { name, plugin };
+  }
+
+  private attachLogPrinter(plugin: Plugin, name: string): void {
+    // print new log entries after each request (cheap, no per-hostcall I/O)
+    (plugin as unknown as { __printed: number }).__printed = 0;
+    (plugin as unknown as { __name: string }).__name = name;
+  }
+  private flushLogs(plugin: Plugin): void {
+    const st = plugin as unknown as { __printed: number; __name: string };
+    for (let i = st.__printed; i < plugin.logs.length; i++) this.log(`[${plugin.logs[i].level}] wasm log ${st.__name}: ${plugin.logs[i].message}`);
+    plugin.logs.length = 0; st.__printed = 0;
+  }
+
+  private armTick(plugin: Plugin, ms: number): void {
+    const t = this.timers.find((x) => (x as unknown as { plugin?: Plugin }).plugin === plugin);
+    if (t) { clearInterval(t); this.timers = this.timers.filter((x) => x !== t); }
+    if (!ms) return;
+    const timer = setInterval(() => { plugin.tick(); this.flushLogs(plugin); }, ms);
+    (timer as unknown as { plugin: Plugin }).plugin = plugin;
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private inflight = new Map<Plugin, Set<Promise<void>>>();
+  private dispatchCall(plugin: Plugin, call: PendingHttpCall): Promise<void> {
+    const set = this.inflight.get(plugin) ?? new Set();
+    this.inflight.set(plugin, set);
+    const p = (async () => {
+      await Promise.resolve(); // never answer inline (Envoy posts the callback)
+      const ep = this.pick(call.cluster);
+      const hdrs: HeaderList = call.headers.map(([k, v]) => [k, v]);
+      let res: { status: number; headers: HeaderList; body: Buffer };
+      if (!ep) res = { status: 503, headers: [['content-type', 'text/plain']], body: Buffer.from('no healthy upstream') };
+      else res = await this.forward(ep, hdrs, call.body, call.timeoutMs).catch((e: Error) => (e.message === 'timeout'
+        ? { status: 504, headers: [['content-type', 'text/plain']], body: Buffer.from('upstream request timeout') }
+        : { status: 503, headers: [['content-type', 'text/plain']], body: Buffer.from(`upstream connect error or disconnect/reset before headers. reset reason: connection failure`) }));
+      if (!plugin.pendingHttpCalls().some((c) => c.token === call.token)) return;
+      plugin.respondHttpCall(call.token, { headers: [[':status', String(res.status)], ...res.headers.filter(([k]) => k !== 'content-length'), ['content-length', String(res.body.length)]], body: res.body });
+    })().finally(() => set.delete(p));
+    set.add(p);
+    return p;
+  }
+
+  private pick(cluster: string): Endpoint | null {
+    const eps = this.clusters.get(cluster);
+    if (!eps || !eps.length) return null;
+    const i = (this.rr.get(cluster) ?? 0) % eps.length;
+    this.rr.set(cluster, i + 1);
+    return eps[i];
+  }
+
+  /** Send a request to an endpoint; resolves with the full response. */
+  private forward(ep: Endpoint, headers: HeaderList, body: Uint8Array, timeoutMs = 0): Promise<{ status: number; headers: HeaderList; body: Buffer }> {
+    return new Promise((resolveP, reject) => {
+      let method = 'GET', path = '/', authority = '';
+      const out: Array<[string, string]> = [];
+      for (const [k, v] of headers) {
+        const s = valueToString(v);
+        if (k === ':method') method = s; else if (k === ':path') path = s; else if (k === ':authority') authority = s;
+        else if (k[0] !== ':' && k !== 'transfer-encoding' && k !== 'connection') out.push([k, s]);
+      }
+      if (authority) out.push(['host', authority]);
+      if (body.length && !out.some(([k]) => k === 'content-length')) out.push(['content-length', String(body.length)]);
+      const req = httpRequest({ host: ep.host, port: ep.port, method, path, headers: out.flat() as unknown as Record<string, string>, agent: keepAlive }, (res) => {
+        const cs: Buffer[] = [];
+        res.on('data', (c: Buffer) => cs.push(c));
+        res.on('end', () => {
+          const h: HeaderList = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) { const k = res.rawHeaders[i].toLowerCase(); if (k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') h.push([k, res.rawHeaders[i + 1]]); }
+          resolveP({ status: res.statusCode ?? 502, headers: h, body: Buffer.concat(cs) });
+        });
+        res.on('error', reject);
+      });
+      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end(body.length ? Buffer.from(body) : undefined);
+    });
+  }
+
+  /** Wait while the stream is paused and this plugin has http calls in flight. */
+  private async settle(plugin: Plugin, paused: () => boolean): Promise<void> {
+    for (let i = 0; i < 10000 && paused(); i++) {
+      const set = this.inflight.get(plugin);
+      if (!set || !set.size) return;
+      await Promise.race(set);
+    }
+  }
+
+  private async handle(l: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.requests++;
+    const body = await new Promise<Buffer>((r, j) => { const cs: Buffer[] = []; req.on('data', (c: Buffer) => cs.push(c)); req.on('end', () => r(Buffer.concat(cs))); req.on('error', j); });
+    let headers: HeaderList = [[':authority', req.headers.host ?? ''], [':path', req.url ?? '/'], [':method', req.method ?? 'GET'], [':scheme', 'http']];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const k = req.rawHeaders[i].toLowerCase();
+      if (k === 'host' || k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding') continue;
+      headers.push([k, req.rawHeaders[i + 1]]);
+    }
+    if (!headers.some(([k]) => k === 'x-forwarded-proto')) headers.push(['x-forwarded-proto', 'http']);
+    if (!headers.some(([k]) => k === 'x-request-id')) headers.push(['x-request-id', randomUUID()]);
+    let reqBody: Uint8Array = body;
+    let reqTrailers: HeaderList = [];
+    const streams: HttpStream[] = [];
+    let local: { headers: HeaderList; body: Uint8Array; at: number } | null = null;
+    // ---- decode path: filters in order
+    for (let i = 0; i < l.filters.length && !local; i++) {
+      const { plugin } = l.filters[i];
+      const s = plugin.newStream();
+      streams.push(s);
+      const eos = reqBody.length === 0 && reqTrailers.length === 0;
+      s.sendRequestHeaders(headers, eos);
+      await this.settle(plugin, () => s.requestPaused && !s.localReply);
+      if (reqBody.length) { s.sendRequestBody(reqBody, reqTrailers.length === 0); await this.settle(plugin, () => s.requestPaused && !s.localReply); }
+      if (reqTrailers.length) { s.sendRequestTrailers(reqTrailers); await this.settle(plugin, () => s.requestPaused && !s.localReply); }
+      if (s.closed) return this.reset(res, streams, l);
+      if (s.localReply || !s.requestContinued || s.requestPaused) {
+        if (!s.localReply) s.sendLocalReply(408, 'stream_idle_timeout', Buffer.from('stream timeout'), [], null);
+        const cr = s.clientResponse;
+        if (!cr) return this.reset(res, streams, l);
+        local = { headers: cr.headers.toList(), body: cr.body, at: i };
+        for (let j = i + 1; j < l.filters.length; j++) { const t = l.filters[j].plugin.newStream(); t.localReplyFromEarlierFilter(Number(valueToString(cr.headers.get(':status') ?? '500'))); streams.push(t); }
+        break;
+      }
+      const up = s.upstreamRequest!;
+      headers = up.headers.toList(); reqBody = up.body; reqTrailers = up.trailers?.toList() ?? [];
+    }
+    // ---- router
+    let respHeaders: HeaderList, respBody: Uint8Array, from: number;
+    if (local) { respHeaders = local.headers; respBody = local.body; from = local.at - 1; }
+    else {
+      from = l.filters.length - 1;
+      const path = valueToString(headers.find(([k]) => k === ':path')?.[1] ?? '/');
+      const route = l.routes.find((r) => (r.path !== undefined ? path.split('?')[0] === r.path : path.startsWith(r.prefix!)));
+      const ep = route ? this.pick(route.cluster) : null;
+      if (!route) { respHeaders = [[':status', '404']]; respBody = new Uint8Array(0); }
+      else if (!ep) { respHeaders = [[':status', '503'], ['content-type', 'text/plain']]; respBody = Buffer.from('no healthy upstream'); }
+      else {
+        try {
+          const r = await this.forward(ep, headers, reqBody);
+          respHeaders = [[':status', String(r.status)], ...r.headers]; respBody = r.body;
+        } catch {
+          respBody = Buffer.from('upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+          respHeaders = [[':status', '503'], ['content-type', 'text/plain'], ['content-length', String(respBody.length)]];
+        }
+      }
+    }
+    // ---- encode path: filters in reverse order
+    for (let i = from; i >= 0; i--) {
+      const s = streams[i];
+      const { plugin } = l.filters[i];
+      s.sendResponseHeaders(respHeaders, respBody.length === 0);
+      await this.settle(plugin, () => s.responsePaused);
+      if (respBody.length) { s.sendResponseBody(respBody, true); await this.settle(plugin, () => s.responsePaused); }
+      if (s.closed) return this.reset(res, streams, l);
+      const cr = s.clientResponse;
+      if (!cr) { s.sendLocalReply(408, 'stream_idle_timeout', Buffer.from('stream timeout'), [], null); }
+      const c2 = s.clientResponse;
+      if (!c2) return this.reset(res, streams, l);
+      respHeaders = c2.headers.toList(); respBody = c2.body;
+    }
+    // ---- write the response
+    let status = 200;
+    const out: Array<[string, string]> = [];
+    for (const [k, v] of respHeaders) {
+      if (k === ':status') { status = parseInt(valueToString(v), 10) || 200; continue; }
+      if (k[0] === ':' || k === 'transfer-encoding' || k === 'connection' || k === 'content-length') continue;
+      out.push([k, valueToString(v as HeaderValue)]);
+    }
+    out.push(['content-length', String(respBody.length)]);
+    if (!out.some(([k]) => k === 'server')) out.push(['server', 'envoy']);
+    if (!out.some(([k]) => k === 'date')) out.push(['date', new Date().toUTCString()]);
+    try { res.writeHead(status, out.flat() as unknown as Record<string, string>); res.end(Buffer.from(respBody)); } catch (e) { this.warn(`cannot write response: ${(e as Error).message}`); res.destroy(); }
+    this.finish(streams, l);
+  }
+
+  private reset(res: ServerResponse, streams: HttpStream[], l: Listener): void { res.destroy(); this.finish(streams, l); }
+  private finish(streams: HttpStream[], l: Listener): void {
+    for (const s of streams) s.complete();
+    for (const f of l.filters) if (f.plugin.logs.length) this.flushLogs(f.plugin);
+  }
+
+  prometheus(): string {
+    const all = this.listeners.flatMap((l) => l.filters.flatMap((f) => f.plugin.metricObjects()));
+    return prometheusText(all, this.statsTags, { help: true });
+  }
+
+  async start(): Promise<void> {
+    for (const l of this.listeners) {
+      const server = createServer((req, res) => {
+        this.handle(l, req, res).catch((e: Error) => { this.warn(`request failed: ${e.stack ?? e.message}`); try { res.writeHead(500); res.end(); } catch { res.destroy(); } });
+      });
+      server.keepAliveTimeout = 60000;
+      await new Promise<void>((r, j) => { server.once('error', j); server.listen(l.port, l.host, () => r()); });
+      const a = server.address();
+      if (a && typeof a === 'object') l.port = a.port;
+      l.server = server;
+      this.log(`listener ${l.name} on http://${l.host}:${l.port} (${l.filters.length} wasm filter(s): ${l.filters.map((f) => f.name).join(', ') || 'none'})`);
+    }
+    if (this.admin) {
+      const server = createServer((req, res) => {
+        if (req.url === '/ready') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('LIVE\n'); return; }
+        if (req.url?.startsWith('/stats/prometheus')) { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }); res.end(this.prometheus()); return; }
+        res.writeHead(404, { 'content-type': 'text/plain' }); res.end('admin: only /ready and /stats/prometheus are served\n');
+      });
+      await new Promise<void>((r, j) => { server.once('error', j); server.listen(this.admin!.port, this.admin!.host, () => r()); });
+      const a = server.address();
+      if (a && typeof a === 'object') this.admin.port = a.port;
+      this.admin.server = server;
+      this.log(`admin on http://${this.admin.host}:${this.admin.port} (/ready, /stats/prometheus)`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    const close = (s?: Server) => new Promise<void>((r) => { if (!s) return r(); s.closeAllConnections?.(); s.close(() => r()); });
+    await Promise.all([...this.listeners.map((l) => close(l.server)), close(this.admin?.server)]);
+    for (const l of this.listeners) for (const f of l.filters) f.plugin.close();
+  }
+}
+
+import { Agent } from 'node:http';
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
