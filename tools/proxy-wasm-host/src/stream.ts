@@ -54,6 +54,7 @@ class Dir {
   count(): number { return this.map ? this.map.size : this.list ? this.list.length : 0; }
   current(): HeaderList { return this.map ? this.map.toList() : this.list ? this.list.map(([k, v]) => [k.toLowerCase(), v] as [string, HeaderValue]) : []; }
   releasedBody(): Uint8Array {
+    if (this.released.length === 0) return EMPTY;
     if (this.released.length === 1) return this.released[0];
     return Buffer.concat(this.released);
   }
@@ -95,7 +96,7 @@ export class HttpStream {
   localReply: LocalReply | null = null;
   routeCacheCleared = 0;
   filterState: Record<string, PropertyValue> = {};
-  readonly startTime = new Date();
+  private readonly startMs = Date.now();
 
   constructor(private p: Plugin, readonly id: number, private opts: StreamOptions) {}
 
@@ -110,11 +111,11 @@ export class HttpStream {
   get responseContinued(): boolean { return this.resp.headersReleased; }
   /** Headers as the upstream received them (null if the request never left this filter). */
   get upstreamRequest(): { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap | null } | null {
-    return this.req.headersReleased ? { headers: this.req.relHeaders!, body: this.req.releasedBody(), trailers: this.req.relTrailers } : null;
+    return this.req.headersReleased ? { headers: this.req.relHeaders ?? this.req.hmap(), body: this.req.releasedBody(), trailers: this.req.relTrailers } : null;
   }
   /** What the client received (null if no response headers were released yet). */
   get clientResponse(): { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap | null } | null {
-    return this.resp.headersReleased ? { headers: this.resp.relHeaders!, body: this.resp.releasedBody(), trailers: this.resp.relTrailers } : null;
+    return this.resp.headersReleased ? { headers: this.resp.relHeaders ?? this.resp.hmap(), body: this.resp.releasedBody(), trailers: this.resp.relTrailers } : null;
   }
   /** Whether this direction is currently held by the filter. */
   get requestPaused(): boolean { return this.req.stopped && !this.req.done; }
@@ -335,8 +336,8 @@ export class HttpStream {
   private release(d: Dir, _resp: boolean): void {
     d.headersReleased = true;
     d.headersAvail = false;
-    d.relHeaders = d.hmap();
-    this.flush(d);
+    // the released map is the stream's map (no more edits are allowed); materialized on demand
+    if (d.fm.length || d.trailers || d.pendingTrailers) this.flush(d);
   }
   private flush(d: Dir): void {
     if (d.fm.length) d.released.push(d.fm.take());
@@ -410,7 +411,7 @@ export class HttpStream {
     d.stoppedAll = 0;
     if (!wasAll) { this.resume(d, resp); return; }
     d.stopped = false;
-    if (!d.headersReleased) { d.headersReleased = true; d.headersAvail = false; d.relHeaders = d.hmap(); }
+    if (!d.headersReleased) { d.headersReleased = true; d.headersAvail = false; }
     if (d.fm.length) {
       const chunk = d.fm.take();
       if (this.p.failed) { d.released.push(chunk); }
@@ -497,7 +498,7 @@ export class HttpStream {
       const q = path.indexOf('?');
       const out: Record<string, PropertyValue> = {
         'request.path': path, 'request.url_path': q < 0 ? path : path.slice(0, q), 'request.query': q < 0 ? '' : path.slice(q + 1),
-        'request.headers': headerObject(m), 'request.protocol': 'HTTP/1.1', 'request.time': this.startTime,
+        'request.headers': headerObject(m), 'request.protocol': 'HTTP/1.1', 'request.time': new Date(this.startMs),
         'request.size': BigInt(this.req.released.reduce((a, b) => a + b.length, 0) + this.req.fm.length),
       };
       const add = (k: string, v: string | undefined) => { if (v !== undefined) out[k] = v; };
