@@ -6,12 +6,15 @@
  *   test       jest through tools/proxy-wasm-host (depends on build)
  *   typecheck  tsc over the package's TypeScript tests
  *   validate   envoy.yaml / wasmplugin.yaml / schema / lab checks (tools/validate)
+ *   package    deterministic OCI layout in dist/oci, Istio-checked (tools/release, cached)
+ *   publish    push to $WASM_REGISTRY/<name>:<version>, skipped when already there (not cached)
+ *   changeset-check  sources changed since the last `<name>@<version>` tag need a changeset
  * so a new filter needs no per-package target boilerplate.
  *
  * Written in erasable TypeScript only, so Nx can load it with its TS register.
  */
 import { basename, dirname, join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from '@nx/devkit';
 
 export interface FilterPluginOptions {
@@ -21,16 +24,47 @@ export interface FilterPluginOptions {
   validateTargetName?: string;
 }
 
-function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOptions): Record<string, TargetConfiguration> {
+/**
+ * Workspace packages (packages/*) a filter statically links: its package.json dependencies that
+ * live in this workspace, as workspace-relative directories.
+ */
+function linkedPackageDirs(workspaceRoot: string, deps: string[]): string[] {
+  const base = join(workspaceRoot, 'packages');
+  if (deps.length === 0 || !existsSync(base)) return [];
+  const out: string[] = [];
+  for (const d of readdirSync(base, { withFileTypes: true })) {
+    const p = join(base, d.name, 'package.json');
+    if (!d.isDirectory() || !existsSync(p)) continue;
+    try {
+      if (deps.includes(JSON.parse(readFileSync(p, 'utf8')).name)) out.push(`packages/${d.name}`);
+    } catch {
+      /* a broken package.json is reported by npm, not here */
+    }
+  }
+  return out.sort();
+}
+
+function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOptions, deps: string[]): Record<string, TargetConfiguration> {
   const name = basename(root);
   const build = opts.buildTargetName ?? 'build';
+  // What the wasm is compiled from. Deliberately NOT package.json, CHANGELOG.md or
+  // wasmplugin.yaml: the release commit edits those, and the release build must be a cache hit
+  // producing the very bytes whose digest that commit pins.
+  const linked = linkedPackageDirs(workspaceRoot, deps);
+  const wasmSources = [
+    `{projectRoot}/assembly/**/*`,
+    `{projectRoot}/asconfig.json`,
+    '{workspaceRoot}/asconfig.base.json',
+    ...linked.flatMap((d) => [`{workspaceRoot}/${d}/assembly/**/*`, `{workspaceRoot}/${d}/index.ts`]),
+  ];
+  const gitPaths = [`${root}/assembly`, `${root}/asconfig.json`, 'asconfig.base.json', ...linked.flatMap((d) => [`${d}/assembly`, `${d}/index.ts`])];
   const targets: Record<string, TargetConfiguration> = {
     [build]: {
       command: `asc assembly/index.ts --config asconfig.json --target release --outFile dist/${name}.wasm`,
       options: { cwd: root },
       cache: true,
       dependsOn: ['^build'],
-      inputs: ['production', '^production', { externalDependencies: ['assemblyscript'] }],
+      inputs: [...wasmSources, { externalDependencies: ['assemblyscript'] }],
       outputs: ['{projectRoot}/dist'],
       metadata: { description: `Release build of ${name} (AssemblyScript -> dist/${name}.wasm)`, technologies: ['assemblyscript'] },
     },
@@ -64,6 +98,36 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       metadata: { description: 'Checks envoy.yaml against Envoy protos, wasmplugin.yaml against the Istio schema, and the pluginConfig against the filter schema' },
     },
   };
+  targets.package = {
+    command: 'tsx ../../tools/release/src/cli.ts package .',
+    options: { cwd: root },
+    cache: true,
+    dependsOn: [build],
+    inputs: [
+      { dependentTasksOutputFiles: '**/*.wasm' },
+      '{projectRoot}/package.json',
+      ...wasmSources,
+      '{workspaceRoot}/tools/release/src/**/*',
+      '{workspaceRoot}/tools/oras/src/**/*',
+      // `created` = committer time of the last commit touching the wasm sources.
+      { runtime: `git log -1 --format=%ct -- ${gitPaths.join(' ')} 2>/dev/null || echo untracked` },
+    ],
+    outputs: ['{projectRoot}/dist/oci'],
+    metadata: { description: `Deterministic OCI layout (2-layer "oci" format) of dist/${name}.wasm in dist/oci, checked with Istio's rules`, technologies: ['oci'] },
+  };
+  targets.publish = {
+    command: 'tsx ../../tools/release/src/cli.ts publish .',
+    options: { cwd: root },
+    cache: false,
+    dependsOn: ['package'],
+    metadata: { description: 'Pushes dist/oci to $WASM_REGISTRY/<name>:<version>; skipped when that tag already has the same digest' },
+  };
+  targets['changeset-check'] = {
+    command: 'tsx ../../tools/release/src/cli.ts changeset-check .',
+    options: { cwd: root },
+    cache: false,
+    metadata: { description: 'Fails when the wasm sources changed since the last <name>@<version> tag without a pending changeset' },
+  };
   if (existsSync(join(workspaceRoot, root, 'tsconfig.json'))) {
     targets[opts.typecheckTargetName ?? 'typecheck'] = {
       command: 'tsc -p tsconfig.json',
@@ -85,13 +149,13 @@ export const createNodes: CreateNodes<FilterPluginOptions> = [
         const root = dirname(configFile);
         const pkgPath = join(ctx.workspaceRoot, root, 'package.json');
         if (!existsSync(pkgPath)) return {};
-        const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { name: string };
+        const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { name: string; dependencies?: Record<string, string> };
         return {
           projects: {
             [root]: {
               name: pkg.name,
               tags: ['type:filter'],
-              targets: filterTargets(root, ctx.workspaceRoot, opts ?? {}),
+              targets: filterTargets(root, ctx.workspaceRoot, opts ?? {}, Object.keys(pkg.dependencies ?? {})),
             },
           },
         };

@@ -1,0 +1,6 @@
+export * from './workspace';
+export * from './manifests';
+export * from './changesets';
+export * from './check';
+export * from './artifact';
+export * from './release';

@@ -1,0 +1,111 @@
+/**
+ * The GitHub workflows cannot run here; this checks the facts they depend on.
+ */
+import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+const root = join(__dirname, '..', '..', '..');
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  steps: Step[];
+  permissions?: Record<string, string>;
+  env?: Record<string, string>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  env?: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
+
+function load(name: string): Workflow {
+  return parse(readFileSync(join(root, '.github', 'workflows', name), 'utf8')) as Workflow;
+}
+
+function allSteps(w: Workflow): Step[] {
+  return Object.values(w.jobs).flatMap((j) => j.steps);
+}
+
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+describe('ci.yml', () => {
+  const w = load('ci.yml');
+  const steps = allSteps(w);
+
+  test('runs on pushes to main and on pull requests, off Nx Cloud', () => {
+    expect(Object.keys(w.on).sort()).toEqual(['pull_request', 'push']);
+    expect((w.on.push as { branches: string[] }).branches).toEqual(['main']);
+    expect(String(w.env?.NX_NO_CLOUD)).toBe('true');
+    expect(w.permissions).toMatchObject({ actions: 'read', contents: 'read' });
+  });
+
+  test('checks out the full history', () => {
+    const co = steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(co?.with?.['fetch-depth']).toBe(0);
+  });
+
+  test('installs the real test components with apt', () => {
+    const apt = steps.find((s) => s.run?.includes('apt-get install'))?.run ?? '';
+    for (const pkg of ['docker-registry', 'skopeo', 'prometheus']) expect(apt).toContain(pkg);
+  });
+
+  test('derives base/head with nx-set-shas on push and the merge-base on pull requests', () => {
+    const shas = steps.find((s) => s.uses?.startsWith('nrwl/nx-set-shas@'));
+    expect(shas?.if).toBe("github.event_name == 'push'");
+    const pr = steps.find((s) => s.run?.includes('git merge-base'));
+    expect(pr?.if).toBe("github.event_name == 'pull_request'");
+    expect(pr?.run).toMatch(/NX_BASE=\$\(git merge-base "origin\/\$BASE_REF" HEAD\)/);
+    expect(pr?.run).toContain('NX_HEAD=');
+    expect(pr?.env?.BASE_REF).toBe('${{ github.base_ref }}');
+  });
+
+  test('runs nx affected for lint, typecheck, test, build and validate, then the changeset check', () => {
+    const affected = steps.find((s) => s.run?.includes('nx affected -t lint'))?.run ?? '';
+    expect(affected).toMatch(/nx affected -t lint typecheck test build validate --base="\$NX_BASE" --head="\$NX_HEAD"/);
+    const check = steps.find((s) => s.run?.includes('changeset-check'));
+    expect(check?.run).toContain('--base="$NX_BASE"');
+    // The shas are set before they are used.
+    const idx = (p: (s: Step) => boolean) => steps.findIndex(p);
+    expect(idx((s) => !!s.uses?.startsWith('nrwl/nx-set-shas@'))).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
+    expect(idx((s) => s.run === 'npm ci')).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
+  });
+});
+
+describe('release.yml', () => {
+  const w = load('release.yml');
+  const job = Object.values(w.jobs)[0];
+  const steps = job.steps;
+
+  test('runs on main with write permissions for contents, PRs and packages', () => {
+    expect((w.on.push as { branches: string[] }).branches).toEqual(['main']);
+    expect(job.permissions).toMatchObject({ contents: 'write', 'pull-requests': 'write', packages: 'write' });
+    expect(steps.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['fetch-depth']).toBe(0);
+  });
+
+  test('publishes to ghcr.io under the repository owner', () => {
+    expect(job.env?.WASM_REGISTRY).toBe('ghcr.io/${{ github.repository_owner }}/meshwasm');
+    const login = steps.find((s) => s.run?.includes(' login ghcr.io'));
+    expect(login?.run).toContain('--password-stdin');
+    expect(login?.env?.GITHUB_TOKEN).toBe('${{ secrets.GITHUB_TOKEN }}');
+  });
+
+  test('changesets/action v1 runs our version and publish scripts, which exist', () => {
+    const action = steps.find((s) => s.uses?.startsWith('changesets/action@'));
+    expect(action?.uses).toBe('changesets/action@v1');
+    expect(action?.with?.version).toBe('npm run release:version');
+    expect(action?.with?.publish).toBe('npm run release:publish');
+    expect(action?.env?.GITHUB_TOKEN).toBe('${{ secrets.GITHUB_TOKEN }}');
+    expect(rootPkg.scripts['release:version']).toBe('tsx tools/release/src/cli.ts version');
+    expect(rootPkg.scripts['release:publish']).toBe('tsx tools/release/src/cli.ts publish-all');
+  });
+});
