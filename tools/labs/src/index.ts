@@ -203,7 +203,11 @@ export function formatLabReport(r: LabReport, opts: { verbose?: boolean } = {}):
     lines.push(`      ← client received ${res.response.status}${res.localReply ? ` (local reply from the filter, details ${res.localReply.details || '-'})` : ''}${res.response.body ? `, body ${JSON.stringify(clip(res.response.body))}` : ''}`);
     if (opts.verbose) lines.push(...headerLines('          ', res.response.headers));
     for (const c of res.httpCalls) lines.push(`      ⇢ http call to cluster ${c.cluster} (${c.headers.find(([k]) => k === ':path')?.[1] ?? ''}), timeout ${c.timeoutMs} ms`);
-    const metricNames = Object.keys(res.metrics);
+    // Only the metrics this exchange moved (a filter may define many at configure time).
+    const metricNames = Object.keys(res.metrics).filter((m) => {
+      const v = res.metrics[m];
+      return typeof v === 'number' ? v !== 0 : (v as { count?: number }).count !== 0;
+    });
     if (metricNames.length) lines.push(`      # metrics: ${metricNames.map((m) => `${m}=${JSON.stringify(res.metrics[m])}`).join(', ')}`);
     for (const l of res.logs.filter((l) => l.level !== 'trace' && l.level !== 'debug').slice(0, 6)) lines.push(`      [${l.level}] ${clip(l.message, 160)}`);
     lines.push(x.failures.length ? `      ✗ NOT as the lab expects:\n${x.failures.map((f) => `          - ${f}`).join('\n')}` : '      ✓ as the lab expects');

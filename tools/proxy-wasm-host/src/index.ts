@@ -5,3 +5,5 @@ export type { FilterStatus, LogLevelName } from './abi';
 export { HeaderMap, valueToString, type HeaderList, type HeaderValue } from './headers';
 export type { PropertyValue } from './properties';
 export { prometheusText, extractTags, DEFAULT_BUCKETS, type MetricValue, type HistogramValue, type StatsTag } from './metrics';
+export { EnvoyLikeProxy, type ServeOptions, type Endpoint } from './serve';
+export { startEcho, startMetadataService, type RunningServer } from './servers';
