@@ -87,13 +87,65 @@ export function bodyScenario(name: string, size: number, chunk = 16 * 1024): Sce
   };
 }
 
+/** Headers both ways with stream properties (e.g. the listener direction http-timing reads). */
+function headersWithProperties(name: string, properties: Record<string, unknown>): Scenario {
+  return {
+    name,
+    run(plugin) {
+      const s = plugin.newStream({ properties: properties as never });
+      s.sendRequestHeaders(REQUEST, true);
+      s.sendResponseHeaders(RESPONSE, true);
+      s.complete();
+    },
+  };
+}
+
+/** A deny list of `n` entries (exact names, suffixes and wildcards), none matching REQUEST's authority. */
+function blocklistConfig(n: number): unknown {
+  const deny: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i % 3;
+    deny.push(k === 0 ? `host${i}.blocked.example` : k === 1 ? `*.tenant${i}.example.net` : `.zone${i}.example.org`);
+  }
+  return { mode: 'deny', deny, response: { status: 451, body: 'blocked by wasm' } };
+}
+
+/** callout: a request that calls out and is resumed by the answer. */
+function calloutCallScenario(): Scenario {
+  return {
+    name: 'callout + answer',
+    run(plugin) {
+      const s = plugin.newStream();
+      s.sendRequestHeaders(REQUEST, true);
+      const calls = plugin.pendingHttpCalls();
+      for (const c of calls) plugin.respondHttpCall(c.token, { headers: [[':status', '200'], ['content-type', 'application/json']], body: '{"tier":"gold"}' });
+      s.sendResponseHeaders(RESPONSE, true);
+      s.complete();
+    },
+  };
+}
+
 /** The scenarios of each filter (default: headers both ways with its lab config). */
 export function filterScenarios(name: string, labConfig: unknown): Scenario[] {
   switch (name) {
     case 'redact':
       return [headersScenario(), bodyScenario('body 64 KiB', 64 * 1024), bodyScenario('body 1 MiB', 1024 * 1024)];
+    case 'blocklist':
+      return [
+        { ...headersScenario(), name: '10 entries', config: blocklistConfig(10) },
+        { ...headersScenario(), name: '10,000 entries', config: blocklistConfig(10_000) },
+      ];
+    case 'callout': {
+      const cached = { ...(labConfig as object), cache: { keyHeader: 'user-agent', ttlMs: 3_600_000 } };
+      return [
+        calloutCallScenario(),
+        // The first exchange fills the cache; every later one is a hit (no call out).
+        { ...calloutCallScenario(), name: 'cache hit', config: cached },
+      ];
+    }
+    case 'http-timing':
+      return [headersWithProperties('inbound 200', { 'xds.listener_direction': 1 })];
     default:
-      void labConfig;
       return [headersScenario()];
   }
 }

@@ -270,7 +270,8 @@ function runHelper(helper: string, verb: string, input: string, env: NodeJS.Proc
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) throw new Error(`invalid credential helper name ${JSON.stringify(helper)}`);
   const bin = `docker-credential-${helper}`;
   const r = spawnSync(bin, [verb], { input, env, encoding: 'utf8', timeout: 30_000 });
-  if (r.error) {
+  // EPIPE only means the helper exited before reading its input: its exit status is the real answer.
+  if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null)) {
     const code = (r.error as NodeJS.ErrnoException).code;
     throw new Error(`credential helper ${bin} ${verb} failed: ${code === 'ENOENT' ? 'not found in PATH' : code ?? 'error'}`);
   }
