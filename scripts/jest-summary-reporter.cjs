@@ -5,7 +5,9 @@ const { join } = require('node:path');
 
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    const project = process.env.NX_TASK_TARGET_PROJECT || require(join(process.cwd(), 'package.json')).name;
+    // Only runs started by Nx (npm test) count; a developer's direct `jest` run writes nothing.
+    const project = process.env.NX_TASK_TARGET_PROJECT;
+    if (!project) return;
     const dir = join(__dirname, '..', '.nx', 'test-results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(
