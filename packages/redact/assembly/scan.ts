@@ -205,6 +205,9 @@ function tryMarkers(i: i32, mode: i32): i32 {
     let mp = changetype<usize>(m.bytes);
     if (<u32>load<u8>(mp) != c || i + len > N || memory.compare(P + <usize>i, mp, <usize>len) != 0) continue;
     let vs = i + len;
+    // already masked (e.g. an upstream echoing a redacted request): leave it, so masking is idempotent
+    let ml = R.mask.byteLength;
+    if (vs + ml <= N && memory.compare(P + <usize>vs, changetype<usize>(R.mask), <usize>ml) == 0) return vs + ml;
     let e = vs;
     let d = m.delims;
     while (e < N) {

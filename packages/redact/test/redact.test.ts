@@ -90,6 +90,17 @@ describe('redact: rules', () => {
     expect(r.request!.body).toBe('user=bob&password=[REDACTED]&x=1');
   });
 
+  test('masking is idempotent: an upstream echoing the redacted request gets no second mask', async () => {
+    const p = await plugin(ALL);
+    const r = await p.exchange({
+      ...post('{"note":"SECRET=topsecret"}'),
+      response: (up) => ({ status: 200, headers: [['content-type', 'application/json']], body: JSON.stringify({ body: Buffer.from(up.body).toString() }) }),
+    });
+    expect(r.request!.body).toBe('{"note":"SECRET=[REDACTED]"}');
+    expect(JSON.parse(r.response.body)).toEqual({ body: '{"note":"SECRET=[REDACTED]"}' });
+    expect(p.metric('direction=.=response;.;rule=.=0;.;redact_redactions_total')).toBe(0);
+  });
+
   test('custom delimiters, escaped quotes in JSON and several markers', async () => {
     const p = await plugin({ rules: [{ marker: 'token:', delimiters: '|' }, { marker: 'SECRET=' }], mask: '***' });
     const r = await p.exchange(post('a|token:x y z|SECRET=ab"c d', 2, 'text/plain'));
