@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { loadPlugin, type Plugin, type PendingHttpCall } from './plugin';
-import type { HttpStream } from './stream';
+import type { HttpStream, StreamOptions } from './stream';
 import { prometheusText, type StatsTag } from './metrics';
 import { valueToString, type HeaderList, type HeaderValue } from './headers';
 
@@ -25,7 +25,16 @@ export interface ServeOptions {
 
 interface WasmFilter { name: string; plugin: Plugin }
 interface Route { prefix?: string; path?: string; cluster: string }
-interface Listener { name: string; host: string; port: number; routes: Route[]; filters: WasmFilter[]; server?: Server }
+interface Listener {
+  name: string; host: string; port: number; routes: Route[]; filters: WasmFilter[]; server?: Server;
+  /** Envoy traffic_direction: 0 UNSPECIFIED, 1 INBOUND, 2 OUTBOUND. */
+  direction: number;
+  /** Per-stream properties of this listener (shared, read-only). */
+  streamOptions: StreamOptions;
+}
+interface LocalAnswer { headers: HeaderList; body: Uint8Array; at: number }
+const EMPTY = new Uint8Array(0);
+const DIRECTIONS: Record<string, number> = { UNSPECIFIED: 0, INBOUND: 1, OUTBOUND: 2 };
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -94,7 +103,12 @@ export class EnvoyLikeProxy {
     const name = String(l.name ?? 'listener');
     const host = sa.address ?? '127.0.0.1';
     if (!LOOPBACK.test(host) && host !== '0.0.0.0') throw new Error(`listener ${name}: address ${host} is not supported (loopback only)`);
-    const listener: Listener = { name, host: host === '0.0.0.0' ? '127.0.0.1' : host, port: this.opts.portOverrides?.[name] ?? sa.port_value ?? 10000, routes: [], filters: [] };
+    const td = l.traffic_direction ?? 'UNSPECIFIED';
+    const direction = typeof td === 'number' ? td : DIRECTIONS[String(td)];
+    if (direction === undefined || direction < 0 || direction > 2) throw new Error(`listener ${name}: traffic_direction ${String(td)} is not one of UNSPECIFIED, INBOUND, OUTBOUND`);
+    // Envoy >= 1.33 exposes xds.listener_direction; older Envoy the top-level listener_direction (both int64)
+    const streamOptions: StreamOptions = { properties: { 'xds.listener_direction': BigInt(direction), listener_direction: BigInt(direction) } };
+    const listener: Listener = { name, host: host === '0.0.0.0' ? '127.0.0.1' : host, port: this.opts.portOverrides?.[name] ?? sa.port_value ?? 10000, routes: [], filters: [], direction, streamOptions };
     const bufferLimit = (l.per_connection_buffer_limit_bytes as number | undefined) ?? 1024 * 1024;
     const chains = (l.filter_chains ?? []) as Array<{ filters?: Array<Record<string, unknown>> }>;
     if (chains.length > 1) this.warn(`listener ${name}: only the first filter chain is used`);
@@ -209,28 +223,29 @@ export class EnvoyLikeProxy {
   /** Send a request to an endpoint; resolves with the full response. */
   private forward(ep: Endpoint, headers: HeaderList, body: Uint8Array, timeoutMs = 0): Promise<{ status: number; headers: HeaderList; body: Buffer }> {
     return new Promise((resolveP, reject) => {
-      let method = 'GET', path = '/', authority = '';
-      const out: Array<[string, string]> = [];
-      for (const [k, v] of headers) {
-        const s = valueToString(v);
-        if (k === ':method') method = s; else if (k === ':path') path = s; else if (k === ':authority') authority = s;
-        else if (k[0] !== ':' && k !== 'transfer-encoding' && k !== 'connection') out.push([k, s]);
+      let method = 'GET', path = '/', authority = '', cl = false;
+      const out: string[] = [];
+      for (let i = 0; i < headers.length; i++) {
+        const k = headers[i][0], s = valueToString(headers[i][1]);
+        if (k.charCodeAt(0) === 58 /* ':' */) { if (k === ':method') method = s; else if (k === ':path') path = s; else if (k === ':authority') authority = s; }
+        else if (k !== 'transfer-encoding' && k !== 'connection') { if (k === 'content-length') cl = true; out.push(k, s); }
       }
-      if (authority) out.push(['host', authority]);
-      if (body.length && !out.some(([k]) => k === 'content-length')) out.push(['content-length', String(body.length)]);
-      const req = httpRequest({ host: ep.host, port: ep.port, method, path, headers: out.flat() as unknown as Record<string, string>, agent: keepAlive }, (res) => {
+      if (authority) out.push('host', authority);
+      if (body.length && !cl) out.push('content-length', String(body.length));
+      const req = httpRequest({ host: ep.host, port: ep.port, method, path, headers: out as unknown as Record<string, string>, agent: keepAlive }, (res) => {
         const cs: Buffer[] = [];
         res.on('data', (c: Buffer) => cs.push(c));
         res.on('end', () => {
           const h: HeaderList = [];
-          for (let i = 0; i < res.rawHeaders.length; i += 2) { const k = res.rawHeaders[i].toLowerCase(); if (k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') h.push([k, res.rawHeaders[i + 1]]); }
-          resolveP({ status: res.statusCode ?? 502, headers: h, body: Buffer.concat(cs) });
+          const raw = res.rawHeaders;
+          for (let i = 0; i < raw.length; i += 2) { const k = raw[i].toLowerCase(); if (k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') h.push([k, raw[i + 1]]); }
+          resolveP({ status: res.statusCode ?? 502, headers: h, body: cs.length === 1 ? cs[0] : Buffer.concat(cs) });
         });
         res.on('error', reject);
       });
       if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
       req.on('error', reject);
-      req.end(body.length ? Buffer.from(body) : undefined);
+      req.end(body.length ? (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length)) : undefined);
     });
   }
 
@@ -242,90 +257,155 @@ export class EnvoyLikeProxy {
       await Promise.race(set);
     }
   }
+  /** Whether settle() would wait: the stream is held and this plugin has http calls in flight (hot path: no await). */
+  private waits(plugin: Plugin, s: HttpStream, resp: boolean): boolean {
+    if (resp ? !s.responsePaused : !s.requestPaused || s.localReply) return false;
+    const set = this.inflight.get(plugin);
+    return !!set && set.size > 0;
+  }
 
-  private async handle(l: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private handle(l: Listener, req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     this.requests++;
-    const body = await new Promise<Buffer>((r, j) => { const cs: Buffer[] = []; req.on('data', (c: Buffer) => cs.push(c)); req.on('end', () => r(Buffer.concat(cs))); req.on('error', j); });
-    let headers: HeaderList = [[':authority', req.headers.host ?? ''], [':path', req.url ?? '/'], [':method', req.method ?? 'GET'], [':scheme', 'http']];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      const k = req.rawHeaders[i].toLowerCase();
-      if (k === 'host' || k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding') continue;
-      headers.push([k, req.rawHeaders[i + 1]]);
+    // HTTP/1.1: a request without content-length / transfer-encoding has no body (no wait for 'end')
+    const raw = req.rawHeaders;
+    let hasBody = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i];
+      if (k.length === 14 && k.toLowerCase() === 'content-length') { if (raw[i + 1] !== '0') hasBody = true; }
+      else if (k.length === 17 && k.toLowerCase() === 'transfer-encoding') hasBody = true;
     }
-    if (!headers.some(([k]) => k === 'x-forwarded-proto')) headers.push(['x-forwarded-proto', 'http']);
-    if (!headers.some(([k]) => k === 'x-request-id')) headers.push(['x-request-id', randomUUID()]);
-    let reqBody: Uint8Array = body;
-    let reqTrailers: HeaderList = [];
-    const streams: HttpStream[] = [];
-    let local: { headers: HeaderList; body: Uint8Array; at: number } | null = null;
-    // ---- decode path: filters in order
-    for (let i = 0; i < l.filters.length && !local; i++) {
+    if (!hasBody) { req.resume(); return this.process(l, req, res, EMPTY); }
+    return new Promise<Buffer>((r, j) => { const cs: Buffer[] = []; req.on('data', (c: Buffer) => cs.push(c)); req.on('end', () => r(cs.length === 1 ? cs[0] : Buffer.concat(cs))); req.on('error', j); })
+      .then((body) => this.process(l, req, res, body));
+  }
+
+  private process(l: Listener, req: IncomingMessage, res: ServerResponse, body: Uint8Array): Promise<void> | void {
+    const raw = req.rawHeaders;
+    const headers: HeaderList = [[':authority', req.headers.host ?? ''], [':path', req.url ?? '/'], [':method', req.method ?? 'GET'], [':scheme', 'http']];
+    let xfp = false, rid = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i].toLowerCase();
+      if (k === 'host' || k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding') continue;
+      if (k === 'x-forwarded-proto') xfp = true; else if (k === 'x-request-id') rid = true;
+      headers.push([k, raw[i + 1]]);
+    }
+    if (!xfp) headers.push(['x-forwarded-proto', 'http']);
+    if (!rid) headers.push(['x-request-id', randomUUID()]);
+    return this.decode(l, res, headers, body, [], [], 0);
+  }
+
+  /** Decode path from filter i on; synchronous unless a filter waits for an http call. */
+  private decode(l: Listener, res: ServerResponse, headers: HeaderList, reqBody: Uint8Array, reqTrailers: HeaderList, streams: HttpStream[], i: number): Promise<void> | void {
+    for (; i < l.filters.length; i++) {
       const { plugin } = l.filters[i];
-      const s = plugin.newStream();
+      const s = plugin.newStream(l.streamOptions);
       streams.push(s);
       const eos = reqBody.length === 0 && reqTrailers.length === 0;
       s.sendRequestHeaders(headers, eos);
-      await this.settle(plugin, () => s.requestPaused && !s.localReply);
-      if (reqBody.length) { s.sendRequestBody(reqBody, reqTrailers.length === 0); await this.settle(plugin, () => s.requestPaused && !s.localReply); }
-      if (reqTrailers.length) { s.sendRequestTrailers(reqTrailers); await this.settle(plugin, () => s.requestPaused && !s.localReply); }
-      if (s.closed) return this.reset(res, streams, l);
-      if (s.localReply || !s.requestContinued || s.requestPaused) {
-        if (!s.localReply) s.sendLocalReply(408, 'stream_idle_timeout', Buffer.from('stream timeout'), [], null);
-        const cr = s.clientResponse;
-        if (!cr) return this.reset(res, streams, l);
-        local = { headers: cr.headers.toList(), body: cr.body, at: i };
-        for (let j = i + 1; j < l.filters.length; j++) { const t = l.filters[j].plugin.newStream(); t.localReplyFromEarlierFilter(Number(valueToString(cr.headers.get(':status') ?? '500'))); streams.push(t); }
-        break;
-      }
+      if (this.waits(plugin, s, false)) return this.decodeAsync(l, res, headers, reqBody, reqTrailers, streams, i, s, 0);
+      if (reqBody.length) { s.sendRequestBody(reqBody, reqTrailers.length === 0); if (this.waits(plugin, s, false)) return this.decodeAsync(l, res, headers, reqBody, reqTrailers, streams, i, s, 1); }
+      if (reqTrailers.length) { s.sendRequestTrailers(reqTrailers); if (this.waits(plugin, s, false)) return this.decodeAsync(l, res, headers, reqBody, reqTrailers, streams, i, s, 2); }
+      const r = this.afterDecode(l, res, s, streams, i);
+      if (r === 'stop') return;
+      if (r !== 'next') return this.route(l, res, headers, reqBody, streams, r);
       const up = s.upstreamRequest!;
       headers = up.headers.toList(); reqBody = up.body; reqTrailers = up.trailers?.toList() ?? [];
     }
-    // ---- router
-    let respHeaders: HeaderList, respBody: Uint8Array, from: number;
-    if (local) { respHeaders = local.headers; respBody = local.body; from = local.at - 1; }
-    else {
-      from = l.filters.length - 1;
-      const path = valueToString(headers.find(([k]) => k === ':path')?.[1] ?? '/');
-      const route = l.routes.find((r) => (r.path !== undefined ? path.split('?')[0] === r.path : path.startsWith(r.prefix!)));
-      const ep = route ? this.pick(route.cluster) : null;
-      if (!route) { respHeaders = [[':status', '404']]; respBody = new Uint8Array(0); }
-      else if (!ep) { respHeaders = [[':status', '503'], ['content-type', 'text/plain']]; respBody = Buffer.from('no healthy upstream'); }
-      else {
-        try {
-          const r = await this.forward(ep, headers, reqBody);
-          respHeaders = [[':status', String(r.status)], ...r.headers]; respBody = r.body;
-        } catch {
-          respBody = Buffer.from('upstream connect error or disconnect/reset before headers. reset reason: connection failure');
-          respHeaders = [[':status', '503'], ['content-type', 'text/plain'], ['content-length', String(respBody.length)]];
-        }
-      }
+    return this.route(l, res, headers, reqBody, streams, null);
+  }
+
+  private async decodeAsync(l: Listener, res: ServerResponse, headers: HeaderList, reqBody: Uint8Array, reqTrailers: HeaderList, streams: HttpStream[], i: number, s: HttpStream, stage: number): Promise<void> {
+    const { plugin } = l.filters[i];
+    const held = () => s.requestPaused && !s.localReply;
+    await this.settle(plugin, held);
+    if (stage < 1 && reqBody.length) { s.sendRequestBody(reqBody, reqTrailers.length === 0); await this.settle(plugin, held); }
+    if (stage < 2 && reqTrailers.length) { s.sendRequestTrailers(reqTrailers); await this.settle(plugin, held); }
+    const r = this.afterDecode(l, res, s, streams, i);
+    if (r === 'stop') return;
+    if (r !== 'next') return this.route(l, res, headers, reqBody, streams, r);
+    const up = s.upstreamRequest!;
+    return this.decode(l, res, up.headers.toList(), up.body, up.trailers?.toList() ?? [], streams, i + 1);
+  }
+
+  /** After filter i's decode callbacks: 'next' (continue), a local reply to encode from filter i - 1, or 'stop' (reset). */
+  private afterDecode(l: Listener, res: ServerResponse, s: HttpStream, streams: HttpStream[], i: number): 'next' | 'stop' | LocalAnswer {
+    if (s.closed) { this.reset(res, streams, l); return 'stop'; }
+    if (s.localReply || !s.requestContinued || s.requestPaused) {
+      if (!s.localReply) s.sendLocalReply(408, 'stream_idle_timeout', Buffer.from('stream timeout'), [], null);
+      const cr = s.clientResponse;
+      if (!cr) { this.reset(res, streams, l); return 'stop'; }
+      const local: LocalAnswer = { headers: cr.headers.toList(), body: cr.body, at: i };
+      for (let j = i + 1; j < l.filters.length; j++) { const t = l.filters[j].plugin.newStream(l.streamOptions); t.localReplyFromEarlierFilter(Number(valueToString(cr.headers.get(':status') ?? '500'))); streams.push(t); }
+      return local;
     }
-    // ---- encode path: filters in reverse order
+    return 'next';
+  }
+
+  /** Router (or the local reply of filter local.at), then the encode path. */
+  private route(l: Listener, res: ServerResponse, headers: HeaderList, reqBody: Uint8Array, streams: HttpStream[], local: LocalAnswer | null): Promise<void> | void {
+    if (local) return this.encode(l, res, streams, local.headers, local.body, local.at - 1);
+    const from = l.filters.length - 1;
+    let path = '/';
+    for (let k = 0; k < headers.length; k++) if (headers[k][0] === ':path') { path = valueToString(headers[k][1]); break; }
+    const route = l.routes.find((r) => (r.path !== undefined ? path.split('?')[0] === r.path : path.startsWith(r.prefix!)));
+    const ep = route ? this.pick(route.cluster) : null;
+    if (!route) return this.encode(l, res, streams, [[':status', '404']], EMPTY, from);
+    if (!ep) return this.encode(l, res, streams, [[':status', '503'], ['content-type', 'text/plain']], Buffer.from('no healthy upstream'), from);
+    return this.forward(ep, headers, reqBody).then(
+      (r) => { r.headers.unshift([':status', String(r.status)]); return this.encode(l, res, streams, r.headers, r.body, from); },
+      () => {
+        const b = Buffer.from('upstream connect error or disconnect/reset before headers. reset reason: connection failure');
+        return this.encode(l, res, streams, [[':status', '503'], ['content-type', 'text/plain'], ['content-length', String(b.length)]], b, from);
+      });
+  }
+
+  /** Encode path: filters from..0 in reverse order, then write the response. */
+  private encode(l: Listener, res: ServerResponse, streams: HttpStream[], respHeaders: HeaderList, respBody: Uint8Array, from: number, settled = false): Promise<void> | void {
     for (let i = from; i >= 0; i--) {
       const s = streams[i];
       const { plugin } = l.filters[i];
-      s.sendResponseHeaders(respHeaders, respBody.length === 0);
-      await this.settle(plugin, () => s.responsePaused);
-      if (respBody.length) { s.sendResponseBody(respBody, true); await this.settle(plugin, () => s.responsePaused); }
+      if (!settled) {
+        s.sendResponseHeaders(respHeaders, respBody.length === 0);
+        if (this.waits(plugin, s, true)) return this.encodeAsync(l, res, streams, respHeaders, respBody, i, 0);
+        if (respBody.length) { s.sendResponseBody(respBody, true); if (this.waits(plugin, s, true)) return this.encodeAsync(l, res, streams, respHeaders, respBody, i, 1); }
+      }
+      settled = false;
       if (s.closed) return this.reset(res, streams, l);
-      const cr = s.clientResponse;
-      if (!cr) { s.sendLocalReply(408, 'stream_idle_timeout', Buffer.from('stream timeout'), [], null); }
+      if (!s.clientResponse) s.sendLocalReply(408, 'stream_idle_timeout', Buffer.from('stream timeout'), [], null);
       const c2 = s.clientResponse;
       if (!c2) return this.reset(res, streams, l);
       respHeaders = c2.headers.toList(); respBody = c2.body;
     }
-    // ---- write the response
+    this.write(l, res, streams, respHeaders, respBody);
+  }
+
+  private async encodeAsync(l: Listener, res: ServerResponse, streams: HttpStream[], respHeaders: HeaderList, respBody: Uint8Array, i: number, stage: number): Promise<void> {
+    const s = streams[i];
+    const { plugin } = l.filters[i];
+    const held = () => s.responsePaused;
+    await this.settle(plugin, held);
+    if (stage < 1 && respBody.length) { s.sendResponseBody(respBody, true); await this.settle(plugin, held); }
+    return this.encode(l, res, streams, respHeaders, respBody, i, true);
+  }
+
+  private write(l: Listener, res: ServerResponse, streams: HttpStream[], respHeaders: HeaderList, respBody: Uint8Array): void {
     let status = 200;
-    const out: Array<[string, string]> = [];
-    for (const [k, v] of respHeaders) {
-      if (k === ':status') { status = parseInt(valueToString(v), 10) || 200; continue; }
-      if (k[0] === ':' || k === 'transfer-encoding' || k === 'connection' || k === 'content-length') continue;
-      out.push([k, valueToString(v as HeaderValue)]);
+    const out: string[] = [];
+    let server = false;
+    for (let k = 0; k < respHeaders.length; k++) {
+      const n = respHeaders[k][0], v = respHeaders[k][1];
+      if (n === ':status') { status = parseInt(valueToString(v), 10) || 200; continue; }
+      if (n.charCodeAt(0) === 58 || n === 'transfer-encoding' || n === 'connection' || n === 'content-length' || n === 'keep-alive') continue;
+      if (n === 'server') server = true;
+      out.push(n, valueToString(v as HeaderValue));
     }
-    out.push(['content-length', String(respBody.length)]);
-    if (!out.some(([k]) => k === 'server')) out.push(['server', 'envoy']);
-    if (!out.some(([k]) => k === 'date')) out.push(['date', new Date().toUTCString()]);
-    try { res.writeHead(status, out.flat() as unknown as Record<string, string>); res.end(Buffer.from(respBody)); } catch (e) { this.warn(`cannot write response: ${(e as Error).message}`); res.destroy(); }
+    out.push('content-length', String(respBody.length));
+    if (!server) out.push('server', 'envoy');
+    // `date`: Node adds its per-second cached Date header (res.sendDate) unless the upstream sent one
+    try {
+      res.writeHead(status, out as unknown as Record<string, string>);
+      res.end(Buffer.isBuffer(respBody) ? respBody : Buffer.from(respBody.buffer, respBody.byteOffset, respBody.length));
+    } catch (e) { this.warn(`cannot write response: ${(e as Error).message}`); res.destroy(); }
     this.finish(streams, l);
   }
 
@@ -343,7 +423,8 @@ export class EnvoyLikeProxy {
   async start(): Promise<void> {
     for (const l of this.listeners) {
       const server = createServer((req, res) => {
-        this.handle(l, req, res).catch((e: Error) => { this.warn(`request failed: ${e.stack ?? e.message}`); try { res.writeHead(500); res.end(); } catch { res.destroy(); } });
+        const fail = (e: Error) => { this.warn(`request failed: ${e.stack ?? e.message}`); try { res.writeHead(500); res.end(); } catch { res.destroy(); } };
+        try { const r = this.handle(l, req, res); if (r) r.catch(fail); } catch (e) { fail(e as Error); }
       });
       server.keepAliveTimeout = 60000;
       await new Promise<void>((r, j) => { server.once('error', j); server.listen(l.port, l.host, () => r()); });
@@ -375,4 +456,4 @@ export class EnvoyLikeProxy {
 }
 
 import { Agent } from 'node:http';
-const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });

@@ -32,9 +32,12 @@ function json(res: ServerResponse, status: number, body: unknown, extra: Record<
 
 /** Echo upstream: answers every request with JSON {method, path, headers, body} (loopback only). */
 export async function startEcho(opts: { port?: number; host?: string } = {}): Promise<RunningServer> {
-  const server = createServer(async (req, res) => {
-    const body = await readBody(req);
-    json(res, 200, { method: req.method, path: req.url, headers: headerObject(req), body: body.toString('utf8') }, { 'x-echo': 'true' });
+  const answer = (req: IncomingMessage, res: ServerResponse, body: string) =>
+    json(res, 200, { method: req.method, path: req.url, headers: headerObject(req), body }, { 'x-echo': 'true' });
+  const server = createServer((req, res) => {
+    // no content-length / transfer-encoding: no body (HTTP/1.1), answer without waiting for 'end'
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) { req.resume(); return answer(req, res, ''); }
+    readBody(req).then((b) => answer(req, res, b.toString('utf8')), () => res.destroy());
   });
   return listen(server, opts.port ?? 8080, opts.host ?? '127.0.0.1');
 }
