@@ -84,6 +84,12 @@ class PendingCall {
 @lazy const pendingCalls = new Array<PendingCall>();
 let lastToken: u32 = 0;
 
+/**
+ * Delivery of proxy_on_http_call_response. dispatchHttpCall installs it, so a
+ * filter that never dispatches a call does not link the pending-call table.
+ */
+let httpCallDelivery: ((rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32) => void) | null = null;
+
 /** Token of the last successful dispatchHttpCall. */
 export function lastHttpCallToken(): u32 {
   return lastToken;
@@ -91,7 +97,7 @@ export function lastHttpCallToken(): u32 {
 
 /** Number of http calls dispatched whose response has not arrived yet. */
 export function pendingHttpCalls(): i32 {
-  return pendingCalls.length;
+  return httpCallDelivery === null ? 0 : pendingCalls.length;
 }
 
 /** Common base of RootContext and HttpContext. */
@@ -122,6 +128,7 @@ export abstract class Context {
     if (s == Status.Ok) {
       lastToken = load<u32>(RET_C);
       pendingCalls.push(new PendingCall(lastToken, this.id, callback));
+      httpCallDelivery = deliverPendingCall;
     }
     return s;
   }
@@ -148,6 +155,8 @@ export abstract class Context {
 export class RootContext extends Context {
   /** The root_id this context was created for ("" when the host has none). */
   rootId: string = "";
+  /** @internal next root context of this VM (SDK bookkeeping). */
+  nextRoot: RootContext | null = null;
 
   get rootContext(): RootContext { return this; }
 
@@ -278,10 +287,10 @@ export class HttpContext extends Context {
 // Registry and dispatch (used by ./exports)
 
 class RootFactory {
-  constructor(public rootId: string, public factory: (id: u32) => RootContext) {}
+  constructor(public rootId: string, public factory: (id: u32) => RootContext, public next: RootFactory | null) {}
 }
-// @ts-ignore: decorator
-@lazy const factories = new Array<RootFactory>();
+let factories: RootFactory | null = null;
+let factoryCount: i32 = 0;
 
 /**
  * Registers the root context factory for `rootId` (Envoy `root_id`, Istio
@@ -290,7 +299,15 @@ class RootFactory {
  * logs an error and fails configuration (no trap).
  */
 export function registerRootContext(factory: (id: u32) => RootContext, rootId: string = ""): void {
-  factories.push(new RootFactory(rootId, factory));
+  // appended, so the first registration of a root_id wins
+  let f = new RootFactory(rootId, factory, null);
+  let t = factories;
+  if (t === null) factories = f;
+  else {
+    while (t.next !== null) t = t.next!;
+    t.next = f;
+  }
+  factoryCount++;
 }
 
 /** Stands in for an unregistered root_id: configuration fails with a clear log line. */
@@ -301,50 +318,49 @@ class MissingRootContext extends RootContext {
   }
 }
 
-// @ts-ignore: decorator
-@lazy const roots = new Array<RootContext>();
-let lastRoot: RootContext | null = null;
+// Root contexts: a list linked through RootContext.nextRoot (a VM rarely has more than one).
+let roots: RootContext | null = null;
 
 export function createRoot(id: u32): void {
   let rootId = getPropertyString(["plugin_root_id"]);
   let name = rootId === null ? "" : rootId;
   let chosen: RootFactory | null = null;
   let fallback: RootFactory | null = null;
-  for (let i = 0; i < factories.length; i++) {
-    let f = unchecked(factories[i]);
+  let f = factories;
+  while (f !== null) {
     if (f.rootId == name) { chosen = f; break; }
-    if (f.rootId.length == 0) fallback = f;
+    if (fallback === null && f.rootId.length == 0) fallback = f;
+    f = f.next;
   }
   if (chosen === null) chosen = fallback;
   // Host without plugin_root_id and a single registration: use it.
-  if (chosen === null && rootId === null && factories.length == 1) chosen = unchecked(factories[0]);
+  if (chosen === null && rootId === null && factoryCount == 1) chosen = factories;
   let ctx: RootContext;
   if (chosen === null) ctx = new MissingRootContext(id);
   else ctx = chosen.factory(id);
   ctx.rootId = name;
-  roots.push(ctx);
-  lastRoot = ctx;
+  ctx.nextRoot = roots;
+  roots = ctx;
 }
 
 export function findRoot(id: u32): RootContext | null {
-  let r = lastRoot;
-  if (r !== null && r.id == id) return r;
-  for (let i = 0, n = roots.length; i < n; i++) {
-    let c = unchecked(roots[i]);
-    if (c.id == id) { lastRoot = c; return c; }
-  }
-  return null;
+  let r = roots;
+  while (r !== null && r.id != id) r = r.nextRoot;
+  return r;
 }
 
 export function removeRoot(id: u32): void {
-  for (let i = 0, n = roots.length; i < n; i++) {
-    if (unchecked(roots[i]).id == id) {
-      roots.splice(i, 1);
-      break;
+  let prev: RootContext | null = null;
+  let r = roots;
+  while (r !== null) {
+    if (r.id == id) {
+      if (prev === null) roots = r.nextRoot;
+      else prev.nextRoot = r.nextRoot;
+      return;
     }
+    prev = r;
+    r = r.nextRoot;
   }
-  let r = lastRoot;
-  if (r !== null && r.id == id) lastRoot = null;
 }
 
 // Stream contexts: open addressing keyed by context id (ids are sequential,
@@ -448,6 +464,17 @@ export function removeHttp(id: u32): void {
 
 /** Delivers an http call response to its originating context. */
 export function deliverHttpCallResponse(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  let d = httpCallDelivery;
+  if (d !== null) {
+    d(rootId, token, numHeaders, bodySize, numTrailers);
+    return;
+  }
+  // No dispatchHttpCall in this filter: a call made with the raw ABI goes to its root.
+  let r = findRoot(rootId);
+  if (r !== null) r.onHttpCallResponse(new HttpCallResponse(token, numHeaders, bodySize, numTrailers));
+}
+
+function deliverPendingCall(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
   let idx = -1;
   for (let i = 0, n = pendingCalls.length; i < n; i++) {
     if (unchecked(pendingCalls[i]).token == token) { idx = i; break; }
@@ -480,13 +507,4 @@ export function deliverHttpCallResponse(rootId: u32, token: u32, numHeaders: u32
   let cb = pc.callback;
   if (cb !== null) cb(origin, resp);
   else origin.onHttpCallResponse(resp);
-}
-
-/** Forgets pending calls of a finished stream. */
-export function dropCallsOf(contextId: u32): void {
-  let n = pendingCalls.length;
-  if (n == 0) return;
-  for (let i = n - 1; i >= 0; i--) {
-    if (unchecked(pendingCalls[i]).contextId == contextId) pendingCalls.splice(i, 1);
-  }
 }

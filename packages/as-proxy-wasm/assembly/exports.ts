@@ -12,6 +12,7 @@ import {
 } from "./context";
 import { hostAlloc, enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll, countStream } from "./mem";
 import { invalidateLogLevel } from "./log";
+import "./alloc"; // the heap behind the runtime (asconfig.base.json `use` aliases)
 
 /** ABI marker (never called). */
 export function proxy_abi_version_0_2_1(): void {}

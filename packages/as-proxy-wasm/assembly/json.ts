@@ -2,8 +2,13 @@
 // then typed reads that record the FIRST error with its exact path, e.g.
 //   config.request.set[0].name: expected string, got number
 // Nothing throws or traps; after an error every read returns its fallback.
+//
+// Size notes: values keep a parent link and their index instead of a path
+// string (paths are only built for an error message), strings without
+// escapes are decoded straight from the input, and numbers are read as
+// mantissa + decimal exponent with one scaling step.
 
-import { decodeUtf8 } from "./mem";
+import { decodeUtf8, utf8Bytes, formatInt } from "./mem";
 
 export enum JsonKind { Null = 0, Bool = 1, Number = 2, String = 3, Array = 4, Object = 5 }
 
@@ -20,6 +25,7 @@ export function jsonKindName(k: JsonKind): string {
 
 class JsonDoc {
   err: string | null = null;
+  constructor(public rootName: string) {}
   fail(msg: string): void {
     if (this.err === null) this.err = msg;
   }
@@ -36,15 +42,30 @@ export class JsonValue {
   private used: StaticArray<bool> | null = null;
   /** @internal set when an object was reached through the typed API (unknown-key checks). */
   visited: bool = false;
+  /** @internal the containing array/object (null for the root) and the index in it. */
+  parent: JsonValue | null = null;
+  /** @internal */
+  index: i32 = 0;
 
-  constructor(private doc: JsonDoc, public readonly path: string) {}
+  constructor(private doc: JsonDoc) {}
+
+  /** The path of this value for messages: `config.request.set[0].name`. */
+  get path(): string {
+    let p = this.parent;
+    if (p === null) return this.doc.rootName;
+    let ks = p.keys;
+    if (ks !== null) return p.path + "." + unchecked(ks[this.index]);
+    return p.path + "[" + formatInt(this.index) + "]";
+  }
 
   /** True once any parse or read error was recorded (anywhere in the document). */
   hasError(): bool { return this.doc.err !== null; }
   /** The first error message, or "". */
   error(): string { let e = this.doc.err; return e === null ? "" : e; }
   /** Records a custom validation error at this value's path (first error wins). */
-  fail(message: string): void { this.doc.fail(this.path + ": " + message); }
+  fail(message: string): void {
+    if (this.doc.err === null) this.doc.err = this.path + ": " + message;
+  }
 
   get isNull(): bool { return this.kind == JsonKind.Null; }
   get length(): i32 {
@@ -54,7 +75,7 @@ export class JsonValue {
 
   private expect(kind: JsonKind, what: string): bool {
     if (this.kind == kind) return true;
-    this.doc.fail(this.path + ": expected " + what + ", got " + jsonKindName(this.kind));
+    this.fail("expected " + what + ", got " + jsonKindName(this.kind));
     return false;
   }
 
@@ -67,12 +88,12 @@ export class JsonValue {
     if (!this.expect(JsonKind.Number, "integer")) return 0;
     let v = this.numValue;
     if (v != Math.floor(v) || Math.abs(v) > 9007199254740991) {
-      this.doc.fail(this.path + ": expected integer, got " + v.toString());
+      this.fail("expected integer, got " + (v != v || Math.abs(v) > 9007199254740991 ? "a number out of range" : "a fraction"));
       return 0;
     }
     let i = <i64>v;
     if (i < min || i > max) {
-      this.doc.fail(this.path + ": expected integer in [" + min.toString() + ", " + max.toString() + "], got " + i.toString());
+      this.fail("expected integer in [" + formatInt(min) + ", " + formatInt(max) + "], got " + formatInt(i));
       return 0;
     }
     return i;
@@ -93,18 +114,16 @@ export class JsonValue {
   /** Element `i` of an array, or null. */
   at(i: i32): JsonValue | null {
     let it = this.items;
-    if (it === null || this.kind != JsonKind.Array || i < 0 || i >= it.length) return null;
+    if (it === null || this.kind != JsonKind.Array || <u32>i >= <u32>it.length) return null;
     return unchecked(it[i]);
   }
 
   /** Member `key` of an object (marks it as known), or null when absent / not an object. */
   get(key: string): JsonValue | null {
-    if (this.kind != JsonKind.Object) return null;
-    this.visited = true;
-    let ks = this.keys;
-    let it = this.items;
+    let ks = this.keys, it = this.items;
     if (ks === null || it === null) return null;
-    for (let i = 0, n = ks.length; i < n; i++) {
+    this.visited = true;
+    for (let i = 0, n = min(ks.length, it.length); i < n; i++) {
       if (unchecked(ks[i]) == key) {
         let u = this.used;
         if (u !== null) unchecked(u[i] = true);
@@ -119,20 +138,17 @@ export class JsonValue {
   /** Object keys (all marked as known: use for free-form maps). */
   keyList(): string[] {
     let ks = this.keys;
-    if (ks === null || this.kind != JsonKind.Object) return [];
+    if (ks === null) return [];
     this.visited = true;
     let u = this.used;
-    if (u !== null) for (let i = 0; i < u.length; i++) unchecked(u[i] = true);
+    if (u !== null) for (let i = 0, n = u.length; i < n; i++) unchecked(u[i] = true);
     return ks;
   }
 
   private need(key: string): JsonValue | null {
-    if (this.kind != JsonKind.Object) {
-      this.doc.fail(this.path + ": expected object, got " + jsonKindName(this.kind));
-      return null;
-    }
+    if (!this.expect(JsonKind.Object, "object")) return null;
     let v = this.get(key);
-    if (v === null) this.doc.fail(this.path + ": missing required key \"" + key + "\"");
+    if (v === null) this.fail("missing required key \"" + key + "\"");
     return v;
   }
 
@@ -204,23 +220,20 @@ export class JsonValue {
    * Objects never read (free-form values) are not checked.
    */
   rejectUnknownKeys(): void {
-    if (this.doc.err !== null) return;
-    if (this.kind == JsonKind.Object) {
-      if (!this.visited) return;
-      let ks = this.keys, u = this.used, it = this.items;
-      if (ks === null || u === null || it === null) return;
-      for (let i = 0, n = ks.length; i < n; i++) {
+    let it = this.items;
+    if (this.doc.err !== null || it === null) return;
+    let ks = this.keys;
+    if (ks !== null) {
+      let u = this.used;
+      if (!this.visited || u === null) return;
+      for (let i = 0, n = u.length; i < n; i++) {
         if (!unchecked(u[i])) {
-          this.doc.fail(this.path + ": unknown key \"" + unchecked(ks[i]) + "\"");
+          this.fail("unknown key \"" + unchecked(ks[i]) + "\"");
           return;
         }
-        unchecked(it[i]).rejectUnknownKeys();
       }
-    } else if (this.kind == JsonKind.Array) {
-      let it = this.items;
-      if (it === null) return;
-      for (let i = 0, n = it.length; i < n; i++) unchecked(it[i]).rejectUnknownKeys();
     }
+    for (let i = 0, n = it.length; i < n; i++) unchecked(it[i]).rejectUnknownKeys();
   }
 
   /** @internal */
@@ -232,79 +245,84 @@ export class JsonValue {
   }
 }
 
-const MAX_DEPTH = 64;
+// @ts-ignore: decorator
+@inline const MAX_DEPTH = 64;
 
 class Parser {
-  pos: i32 = 0;
-  constructor(public src: Uint8Array, public doc: JsonDoc) {}
+  pos: usize;
+  constructor(public start: usize, public end: usize, public doc: JsonDoc) {
+    this.pos = start;
+  }
 
+  /** Records `config: invalid JSON at line L, column C: what` for the current position. */
   fail(what: string): void {
-    // line/column of pos (1-based)
     let line = 1, col = 1;
-    let p = this.src.dataStart;
-    for (let i = 0; i < this.pos && i < this.src.length; i++) {
-      if (load<u8>(p + <usize>i) == 0x0A) { line++; col = 1; } else col++;
+    for (let p = this.start; p < this.pos; p++) {
+      if (load<u8>(p) == 0x0A) { line++; col = 1; } else col++;
     }
     this.doc.fail(
-      this.rootName + ": invalid JSON at line " + line.toString() + ", column " + col.toString() + ": " + what,
+      this.doc.rootName + ": invalid JSON at line " + formatInt(line) + ", column " + formatInt(col) + ": " + what,
     );
   }
-  rootName: string = "config";
 
+  /** The byte at the current position, or -1 at the end. */
   peek(): i32 {
-    return this.pos < this.src.length ? <i32>load<u8>(this.src.dataStart + <usize>this.pos) : -1;
+    return this.pos < this.end ? <i32>load<u8>(this.pos) : -1;
   }
 
-  ws(): void {
-    let p = this.src.dataStart, n = this.src.length;
-    while (this.pos < n) {
-      let c = load<u8>(p + <usize>this.pos);
-      if (c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09) this.pos++;
-      else break;
+  /** Skips white space; returns the next byte (or -1). */
+  ws(): i32 {
+    while (this.pos < this.end) {
+      let c = <i32>load<u8>(this.pos);
+      if (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) return c;
+      this.pos++;
     }
+    return -1;
   }
 
+  /** Consumes `word` (ASCII) when it is next. */
   lit(word: string): bool {
-    let n = word.length;
-    if (this.pos + n > this.src.length) return false;
-    for (let i = 0; i < n; i++) {
-      if (<i32>load<u8>(this.src.dataStart + <usize>(this.pos + i)) != word.charCodeAt(i)) return false;
+    let n = <usize>word.length;
+    if (this.pos + n > this.end) return false;
+    for (let i: usize = 0; i < n; i++) {
+      if (<u32>load<u8>(this.pos + i) != <u32>load<u16>(changetype<usize>(word) + (i << 1))) return false;
     }
     this.pos += n;
     return true;
   }
 
-  value(path: string, depth: i32): JsonValue {
-    let v = new JsonValue(this.doc, path);
-    if (this.doc.err !== null) return v;
-    if (depth > MAX_DEPTH) { this.fail("nesting deeper than " + MAX_DEPTH.toString()); return v; }
-    this.ws();
-    let c = this.peek();
+  value(parent: JsonValue | null, index: i32, depth: i32): JsonValue {
+    let v = new JsonValue(this.doc);
+    v.parent = parent;
+    v.index = index;
+    if (depth > MAX_DEPTH) { this.fail("nesting deeper than 64"); return v; }
+    let c = this.ws();
     if (c == 0x7B) { // {
       this.pos++;
       let keys = new Array<string>();
       let items = new Array<JsonValue>();
-      this.ws();
-      if (this.peek() == 0x7D) { this.pos++; v.initObject(keys, items); return v; }
+      v.kind = JsonKind.Object;
+      v.keys = keys; // set first: the children's paths read them
+      v.items = items;
+      if (this.ws() == 0x7D) { this.pos++; v.initObject(keys, items); return v; }
       while (true) {
-        this.ws();
-        if (this.peek() != 0x22) { this.fail("expected '\"' to start an object key"); return v; }
+        if (this.ws() != 0x22) { this.fail("expected '\"' to start an object key"); return v; }
         let k = this.string();
         if (this.doc.err !== null) return v;
-        for (let i = 0; i < keys.length; i++) {
-          if (unchecked(keys[i]) == k) { this.doc.fail(path + ": duplicate key \"" + k + "\""); return v; }
+        for (let i = 0, n = keys.length; i < n; i++) {
+          if (unchecked(keys[i]) == k) { v.fail("duplicate key \"" + k + "\""); return v; }
         }
-        this.ws();
-        if (this.peek() != 0x3A) { this.fail("expected ':' after object key"); return v; }
+        if (this.ws() != 0x3A) { this.fail("expected ':' after object key"); return v; }
         this.pos++;
-        let child = this.value(path + "." + k, depth + 1);
-        if (this.doc.err !== null) return v;
         keys.push(k);
+        let child = this.value(v, items.length, depth + 1);
         items.push(child);
-        this.ws();
-        let d = this.peek();
-        if (d == 0x2C) { this.pos++; continue; }
-        if (d == 0x7D) { this.pos++; break; }
+        if (this.doc.err !== null) return v;
+        let d = this.ws();
+        this.pos++;
+        if (d == 0x2C) continue;
+        if (d == 0x7D) break;
+        this.pos--;
         this.fail("expected ',' or '}' in object");
         return v;
       }
@@ -316,16 +334,16 @@ class Parser {
       let items = new Array<JsonValue>();
       v.kind = JsonKind.Array;
       v.items = items;
-      this.ws();
-      if (this.peek() == 0x5D) { this.pos++; return v; }
+      if (this.ws() == 0x5D) { this.pos++; return v; }
       while (true) {
-        let child = this.value(path + "[" + items.length.toString() + "]", depth + 1);
-        if (this.doc.err !== null) return v;
+        let child = this.value(v, items.length, depth + 1);
         items.push(child);
-        this.ws();
-        let d = this.peek();
-        if (d == 0x2C) { this.pos++; continue; }
-        if (d == 0x5D) { this.pos++; break; }
+        if (this.doc.err !== null) return v;
+        let d = this.ws();
+        this.pos++;
+        if (d == 0x2C) continue;
+        if (d == 0x5D) break;
+        this.pos--;
         this.fail("expected ',' or ']' in array");
         return v;
       }
@@ -336,7 +354,7 @@ class Parser {
       v.strValue = this.string();
       return v;
     }
-    if (c == 0x2D || (c >= 0x30 && c <= 0x39)) {
+    if (c == 0x2D || <u32>(c - 0x30) < 10) {
       v.kind = JsonKind.Number;
       v.numValue = this.number();
       return v;
@@ -348,135 +366,143 @@ class Parser {
     return v;
   }
 
+  /** Reads 4 hex digits, or -1 (error recorded). */
   hex4(): i32 {
     let r = 0;
     for (let i = 0; i < 4; i++) {
       let c = this.peek();
-      let d: i32;
-      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
-      else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
-      else { this.fail("bad \\u escape"); return -1; }
+      let d = c - 0x30;
+      if (<u32>d > 9) {
+        d = (c | 0x20) - 0x57; // a-f / A-F
+        if (<u32>(d - 10) > 5) { this.fail("bad \\u escape"); return -1; }
+      }
       r = (r << 4) | d;
       this.pos++;
     }
     return r;
   }
 
+  /** Reads a string at the opening quote. Invalid UTF-8 and lone surrogates read as U+FFFD. */
   string(): string {
-    this.pos++; // opening quote
-    let base = this.src.dataStart;
-    let start = this.pos;
-    let n = this.src.length;
-    // fast path: no escapes
-    while (this.pos < n) {
-      let c = load<u8>(base + <usize>this.pos);
-      if (c == 0x22) {
-        let s = decodeUtf8(base + <usize>start, <usize>(this.pos - start));
-        this.pos++;
-        return s;
-      }
+    let s = ++this.pos;
+    let end = this.end;
+    // fast path: no escapes, decode straight from the input
+    while (this.pos < end) {
+      let c = load<u8>(this.pos);
+      if (c == 0x22) return decodeUtf8(s, this.pos++ - s);
       if (c == 0x5C) break;
       if (c < 0x20) { this.fail("control character in string"); return ""; }
       this.pos++;
     }
-    // slow path with escapes: assemble UTF-16 directly
-    let out = decodeUtf8(base + <usize>start, <usize>(this.pos - start));
-    while (this.pos < n) {
-      let c = <i32>load<u8>(base + <usize>this.pos);
-      if (c == 0x22) { this.pos++; return out; }
-      if (c < 0x20) { this.fail("control character in string"); return ""; }
-      if (c != 0x5C) {
-        let s = this.pos;
-        while (this.pos < n) {
-          let d = load<u8>(base + <usize>this.pos);
-          if (d == 0x22 || d == 0x5C || d < 0x20) break;
-          this.pos++;
+    // escapes: unescape into a buffer (never longer than the string), then decode once
+    let q = this.pos;
+    while (q < end && load<u8>(q) != 0x22) q += load<u8>(q) == 0x5C ? 2 : 1;
+    let buf = new ArrayBuffer(<i32>(min(q, end) - s));
+    let o = changetype<usize>(buf);
+    memory.copy(o, s, this.pos - s);
+    o += this.pos - s;
+    while (this.pos < end) {
+      let c = <u32>load<u8>(this.pos++);
+      if (c == 0x22) return decodeUtf8(changetype<usize>(buf), o - changetype<usize>(buf));
+      if (c < 0x20) { this.pos--; this.fail("control character in string"); return ""; }
+      if (c == 0x5C) {
+        let e = this.peek();
+        this.pos++;
+        if (e == 0x75) { // \uXXXX, pairs joined
+          let u = this.hex4();
+          if (u < 0) return "";
+          if (<u32>(u - 0xD800) < 0x400 && this.pos + 1 < end && load<u8>(this.pos) == 0x5C && load<u8>(this.pos + 1) == 0x75) {
+            this.pos += 2;
+            let lo = this.hex4();
+            if (lo < 0) return "";
+            if (<u32>(lo - 0xDC00) < 0x400) {
+              u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+              store<u8>(o, <u8>(0xF0 | (u >> 18)));
+              store<u8>(o, <u8>(0x80 | ((u >> 12) & 0x3F)), 1);
+              store<u8>(o, <u8>(0x80 | ((u >> 6) & 0x3F)), 2);
+              store<u8>(o, <u8>(0x80 | (u & 0x3F)), 3);
+              o += 4;
+              continue;
+            }
+            this.pos -= 6; // not a low surrogate: read it on its own next
+          }
+          if (<u32>(u - 0xD800) < 0x800) u = 0xFFFD; // a lone surrogate
+          if (u < 0x80) {
+            store<u8>(o++, <u8>u);
+          } else {
+            if (u < 0x800) {
+              store<u8>(o++, <u8>(0xC0 | (u >> 6)));
+            } else {
+              store<u8>(o, <u8>(0xE0 | (u >> 12)));
+              store<u8>(o, <u8>(0x80 | ((u >> 6) & 0x3F)), 1);
+              o += 2;
+            }
+            store<u8>(o++, <u8>(0x80 | (u & 0x3F)));
+          }
+          continue;
         }
-        out += decodeUtf8(base + <usize>s, <usize>(this.pos - s));
-        continue;
+        if (e == 0x62) c = 0x08;
+        else if (e == 0x66) c = 0x0C;
+        else if (e == 0x6E) c = 0x0A;
+        else if (e == 0x72) c = 0x0D;
+        else if (e == 0x74) c = 0x09;
+        else if (e == 0x22 || e == 0x5C || e == 0x2F) c = <u32>e;
+        else { this.pos--; this.fail("bad escape in string"); return ""; }
       }
-      this.pos++;
-      let e = this.peek();
-      this.pos++;
-      if (e == 0x22) out += "\"";
-      else if (e == 0x5C) out += "\\";
-      else if (e == 0x2F) out += "/";
-      else if (e == 0x62) out += "\b";
-      else if (e == 0x66) out += "\f";
-      else if (e == 0x6E) out += "\n";
-      else if (e == 0x72) out += "\r";
-      else if (e == 0x74) out += "\t";
-      else if (e == 0x75) {
-        let u = this.hex4();
-        if (u < 0) return "";
-        out += String.fromCharCode(u);
-      } else {
-        this.pos--;
-        this.fail("bad escape in string");
-        return "";
-      }
+      store<u8>(o++, <u8>c);
     }
     this.fail("unterminated string");
     return "";
   }
 
+  /** Digits at the position into `m` (mantissa); returns how many. */
+  m: f64 = 0;
+  digits(): i32 {
+    let n = 0;
+    while (true) {
+      let d = <u32>(this.peek() - 0x30);
+      if (d > 9) return n;
+      this.m = this.m * 10 + <f64>d;
+      this.pos++;
+      n++;
+    }
+  }
+
   number(): f64 {
-    let p = this.src.dataStart;
-    let neg = false;
-    if (this.peek() == 0x2D) { neg = true; this.pos++; }
-    let c = this.peek();
-    if (c < 0x30 || c > 0x39) { this.fail("expected digit"); return 0; }
-    let v: f64 = 0;
-    if (c == 0x30) {
+    let neg = this.peek() == 0x2D;
+    if (neg) this.pos++;
+    this.m = 0;
+    let first = this.peek();
+    let n = this.digits();
+    let exp = 0;
+    let bad = n == 0 || (first == 0x30 && n > 1); // no digit, or a leading zero
+    if (!bad && this.peek() == 0x2E) {
       this.pos++;
-      let d = this.peek();
-      if (d >= 0x30 && d <= 0x39) { this.fail("leading zero in number"); return 0; }
-    } else {
-      while (true) {
-        let d = this.peek();
-        if (d < 0x30 || d > 0x39) break;
-        v = v * 10 + <f64>(d - 0x30);
-        this.pos++;
-      }
+      let f = this.digits();
+      exp = -f;
+      bad = f == 0;
     }
-    if (this.peek() == 0x2E) {
+    let e = this.peek() | 0x20;
+    if (!bad && e == 0x65) { // e / E
       this.pos++;
-      let d = this.peek();
-      if (d < 0x30 || d > 0x39) { this.fail("expected digit after '.'"); return 0; }
-      let scale: f64 = 1;
-      while (true) {
-        d = this.peek();
-        if (d < 0x30 || d > 0x39) break;
-        scale /= 10;
-        v += <f64>(d - 0x30) * scale;
-        this.pos++;
-      }
-    }
-    let e = this.peek();
-    if (e == 0x65 || e == 0x45) {
-      this.pos++;
-      let eneg = false;
       let s = this.peek();
-      if (s == 0x2B || s == 0x2D) { eneg = s == 0x2D; this.pos++; }
-      let d = this.peek();
-      if (d < 0x30 || d > 0x39) { this.fail("expected digit in exponent"); return 0; }
-      let x = 0;
-      while (true) {
-        d = this.peek();
-        if (d < 0x30 || d > 0x39) break;
-        if (x < 10000) x = x * 10 + (d - 0x30);
-        this.pos++;
-      }
-      let m: f64 = 1;
-      let b: f64 = 10;
-      while (x > 0) {
-        if (x & 1) m *= b;
-        b *= b;
-        x >>= 1;
-      }
-      v = eneg ? v / m : v * m;
+      if (s == 0x2B || s == 0x2D) this.pos++;
+      let mant = this.m;
+      this.m = 0;
+      bad = this.digits() == 0;
+      let x = <i32>min(this.m, 100000);
+      exp += s == 0x2D ? -x : x;
+      this.m = mant;
     }
+    if (bad) { this.fail("invalid number"); return 0; }
+    // m * 10^exp with one rounding for exact mantissas and |exp| <= 22
+    let p: f64 = 1, b: f64 = 10;
+    for (let x = exp < 0 ? -exp : exp; x > 0; x >>= 1) {
+      if (x & 1) p *= b;
+      b *= b;
+    }
+    let m = this.m;
+    let v = m == 0 ? 0 : exp < 0 ? m / p : m * p;
     return neg ? -v : v;
   }
 }
@@ -488,26 +514,22 @@ class Parser {
  * An empty input reads as `{}`. `rootName` prefixes every path.
  */
 export function parseJson(src: Uint8Array, rootName: string = "config"): JsonValue {
-  let doc = new JsonDoc();
-  let p = new Parser(src, doc);
-  p.rootName = rootName;
-  p.ws();
-  if (p.pos >= src.length) {
-    let empty = new JsonValue(doc, rootName);
-    empty.initObject([], []);
-    empty.visited = true;
-    return empty;
+  let doc = new JsonDoc(rootName);
+  let start = src.dataStart;
+  let p = new Parser(start, start + <usize>src.length, doc);
+  let v: JsonValue;
+  if (p.ws() < 0) {
+    v = new JsonValue(doc);
+    v.initObject([], []);
+  } else {
+    v = p.value(null, 0, 0);
+    if (doc.err === null && p.ws() >= 0) p.fail("unexpected data after the JSON value");
   }
-  let v = p.value(rootName, 0);
   v.visited = true;
-  if (doc.err === null) {
-    p.ws();
-    if (p.pos < src.length) p.fail("unexpected data after the JSON value");
-  }
   return v;
 }
 
 /** parseJson of a string. */
 export function parseJsonString(s: string, rootName: string = "config"): JsonValue {
-  return parseJson(Uint8Array.wrap(String.UTF8.encode(s)), rootName);
+  return parseJson(Uint8Array.wrap(utf8Bytes(s)), rootName);
 }

@@ -119,44 +119,90 @@ export function adoptReturned(): ArrayBuffer | null {
 // ---- zero-allocation argument encoding ----
 // Four raw (unmanaged) scratch blocks: a host call needs at most name+value
 // (+ path/message); strings are UTF-8 encoded into them, never allocated.
+// Static tables (pointer and capacity per slot), no start-up code.
 // @ts-ignore: decorator
-@lazy const scratch: StaticArray<usize> = new StaticArray<usize>(4);
+@lazy const scratch: usize = memory.data(16);
 // @ts-ignore: decorator
-@lazy const scratchCap: StaticArray<usize> = new StaticArray<usize>(4);
+@lazy const scratchCap: usize = memory.data(16);
 
 /** Byte length of the last argument encoded by `argPtr` / `encodeScratch`. */
 export let argLen: usize = 0;
 
 export function scratchBlock(slot: i32, need: usize): usize {
-  let cap = unchecked(scratchCap[slot]);
-  let p = unchecked(scratch[slot]);
+  let off = <usize>slot << 2;
+  let cap = load<usize>(scratchCap + off);
+  let p = load<usize>(scratch + off);
   if (cap < need) {
     let ncap = max<usize>(need, 256);
     p = cap == 0 ? heap.alloc(ncap) : heap.realloc(p, ncap);
-    unchecked(scratch[slot] = p);
-    unchecked(scratchCap[slot] = ncap);
+    store<usize>(scratch + off, p);
+    store<usize>(scratchCap + off, ncap);
   }
   return p;
 }
 
+/**
+ * UTF-8 encodes `n` UTF-16 code units at `src` into `dst` (room for 3n bytes);
+ * returns the byte count. Pairs become 4-byte sequences; a lone surrogate is
+ * encoded as itself (WTF-8, like String.UTF8.encode).
+ */
+export function utf8Encode(src: usize, n: usize, dst: usize): usize {
+  let o = dst;
+  let end = src + (n << 1);
+  while (src < end) {
+    let c = <u32>load<u16>(src);
+    src += 2;
+    if (c < 0x80) {
+      store<u8>(o++, <u8>c);
+      continue;
+    }
+    if (c < 0x800) {
+      store<u8>(o, <u8>(0xC0 | (c >> 6)));
+      o++;
+    } else {
+      if (c - 0xD800 < 0x400 && src < end) {
+        let d = <u32>load<u16>(src);
+        if (d - 0xDC00 < 0x400) {
+          src += 2;
+          c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+          store<u8>(o, <u8>(0xF0 | (c >> 18)));
+          store<u8>(o, <u8>(0x80 | ((c >> 12) & 0x3F)), 1);
+          o += 2;
+        } else {
+          store<u8>(o++, <u8>(0xE0 | (c >> 12)));
+        }
+      } else {
+        store<u8>(o++, <u8>(0xE0 | (c >> 12)));
+      }
+      store<u8>(o++, <u8>(0x80 | ((c >> 6) & 0x3F)));
+    }
+    store<u8>(o++, <u8>(0x80 | (c & 0x3F)));
+  }
+  return o - dst;
+}
+
 /** UTF-8 encodes `s` into scratch slot `slot`; returns the pointer, sets argLen. */
 export function encodeScratch(s: string, slot: i32): usize {
-  let n = s.length;
-  let p = scratchBlock(slot, (<usize>n) * 3 + 1);
+  let n = <usize>s.length;
+  let p = scratchBlock(slot, n * 3 + 1);
   // ASCII fast path: most header names/values/log lines.
   let src = changetype<usize>(s);
   let i: usize = 0;
-  for (; i < <usize>n; i++) {
+  for (; i < n; i++) {
     let c = load<u16>(src + (i << 1));
     if (c >= 0x80) break;
     store<u8>(p + i, <u8>c);
   }
-  if (i == <usize>n) {
-    argLen = i;
-  } else {
-    argLen = i + String.UTF8.encodeUnsafe(src + (i << 1), n - <i32>i, p + i);
-  }
+  argLen = i == n ? i : i + utf8Encode(src + (i << 1), n - i, p + i);
   return p;
+}
+
+/** UTF-8 bytes of `s` in a new ArrayBuffer of the exact size. */
+export function utf8Bytes(s: string): ArrayBuffer {
+  let p = encodeScratch(s, 3);
+  let b = new ArrayBuffer(<i32>argLen);
+  memory.copy(changetype<usize>(b), p, argLen);
+  return b;
 }
 
 /**
@@ -208,7 +254,7 @@ export class Bytes {
 
   /** UTF-8 bytes of `s`. */
   static of(s: string): Bytes {
-    return new Bytes(String.UTF8.encode(s));
+    return new Bytes(utf8Bytes(s));
   }
 
   /** Copies `u` (a view) into a new Bytes. */
@@ -220,7 +266,7 @@ export class Bytes {
 
   /** UTF-8 bytes of `s` with ASCII A-Z lower-cased (header names are lower case in Envoy). */
   static lower(s: string): Bytes {
-    let b = String.UTF8.encode(s);
+    let b = utf8Bytes(s);
     asciiLowerInPlace(changetype<usize>(b), <usize>b.byteLength);
     return new Bytes(b);
   }
@@ -308,6 +354,22 @@ export function decodeUtf8(ptr: usize, len: usize): string {
     }
   }
   return changetype<string>(__renew(out, o - out));
+}
+
+/** Decimal text of `v` (a small replacement for i64#toString). */
+export function formatInt(v: i64): string {
+  let u: u64 = v < 0 ? <u64>(-v) : <u64>v; // i64.MIN_VALUE negates to itself: 2^63 as u64
+  let n: usize = v < 0 ? 2 : 1;
+  for (let t = u; t >= 10; t /= 10) n++;
+  let out = __new(n << 1, idof<String>());
+  let p = out + (n << 1);
+  do {
+    p -= 2;
+    store<u16>(p, <u16>(0x30 + u % 10));
+    u /= 10;
+  } while (u);
+  if (v < 0) store<u16>(out, 0x2D);
+  return changetype<string>(out);
 }
 
 /** Decodes an ArrayBuffer (null -> null). */

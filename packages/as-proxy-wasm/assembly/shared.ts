@@ -3,12 +3,12 @@ import {
   proxy_get_shared_data, proxy_set_shared_data, proxy_register_shared_queue, proxy_resolve_shared_queue,
   proxy_enqueue_shared_queue, proxy_dequeue_shared_queue,
 } from "./imports";
-import { RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, setLastStatus } from "./mem";
+import { RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, setLastStatus, decodeUtf8 } from "./mem";
 
 /** A shared-data value and its CAS token. */
 export class SharedValue {
   constructor(public readonly value: ArrayBuffer, public readonly cas: u32) {}
-  toString(): string { return String.UTF8.decode(this.value); }
+  toString(): string { return decodeUtf8(changetype<usize>(this.value), <usize>this.value.byteLength); }
 }
 
 /**

@@ -1,0 +1,111 @@
+// A small segregated-fit allocator that replaces TLSF under the "minimal"
+// runtime's collector (TCMS). asconfig.base.json routes the runtime's
+// `__alloc`, `__realloc` and `__free` here with `use` aliases, which drops
+// TLSF (about 1.5 KB of code) from every filter.
+//
+// Layout: every block is a multiple of 16 bytes and starts 4 bytes before a
+// 16-byte aligned payload; the 4-byte header (`mmInfo`, as in TLSF, read by
+// TCMS for its statistics) holds the payload capacity (block size - 4).
+// Freed blocks go to one LIFO list per size class and are reused exactly:
+//   - blocks up to 1 KiB: 64 classes in 16-byte steps;
+//   - larger blocks: 4 classes per power of two (at most 25% slack).
+// A block freed at the top of the heap gives its space back to the bump
+// pointer. There is no coalescing: the footprint of a steady workload is its
+// peak per size class, which the SDK's flat-memory tests check.
+
+import { proxy_log } from "./imports";
+
+// @ts-ignore: decorator
+@inline const SMALL_MAX: usize = 1024;
+// @ts-ignore: decorator
+@inline const CLASSES: usize = 64 + 21 * 4;
+// @ts-ignore: decorator
+@inline const MAX_BLOCK: usize = 1 << 30;
+
+// @ts-ignore: decorator
+@lazy const heads: usize = memory.data(<i32>(CLASSES << 2), 16);
+/** Next free byte (a block start, 12 mod 16); 0 until the first allocation. */
+let top: usize = 0;
+
+/** Block size (>= 16, a class size) for a payload of `size` bytes; sets `cls`. */
+let cls: usize = 0;
+function classify(size: usize): usize {
+  let t = (size + 19) & ~15;
+  if (t <= SMALL_MAX) {
+    cls = (t >> 4) - 1;
+    return t;
+  }
+  let m = t - 1;
+  let k = <usize>(31 - clz<u32>(<u32>m)); // 2^k <= m < 2^(k+1), k >= 10
+  let sub = (m >> (k - 2)) & 3;
+  cls = 64 + ((k - 10) << 2) + sub;
+  return (5 + sub) << (k - 2);
+}
+
+function outOfMemory(): void {
+  // "as-proxy-wasm: out of memory" (ASCII, written in place: nothing can be allocated)
+  let p = heads; // clobbers the free lists: nothing survives this trap anyway
+  store<u64>(p, 0x6f72702d7361); // "as-pro"
+  store<u64>(p + 6, 0x6d7361772d7978); // "xy-wasm"
+  store<u64>(p + 13, 0x2074756f203a); // ": out "
+  store<u64>(p + 19, 0x6f6d656d20666f); // "of memo"
+  store<u16>(p + 26, 0x7972); // "ry"
+  proxy_log(5, p, 28); // LogLevel.Critical
+  unreachable();
+}
+
+/** Grows the heap so that [.., end) is addressable. */
+function reserve(start: usize, size: usize): void {
+  let end = <u64>start + <u64>size;
+  let have = <u64>memory.size() << 16;
+  if (end > have) {
+    if (memory.grow(<i32>((end - have + 0xFFFF) >> 16)) < 0) outOfMemory();
+  }
+}
+
+export function heapAlloc(size: usize): usize {
+  if (size > MAX_BLOCK - 32) outOfMemory();
+  let t = classify(size);
+  let slot = heads + (cls << 2);
+  let p = load<usize>(slot);
+  if (p != 0) {
+    store<usize>(slot, load<usize>(p));
+    return p;
+  }
+  let b = top;
+  if (b == 0) b = ((__heap_base + 19) & ~15) - 4;
+  reserve(b, t);
+  store<u32>(b, <u32>(t - 4));
+  top = b + t;
+  return b + 4;
+}
+
+export function heapFree(ptr: usize): void {
+  let cap = <usize>load<u32>(ptr - 4);
+  if (ptr + cap == top) {
+    top = ptr - 4;
+    return;
+  }
+  classify(cap); // cap + 4 is a class size: classify gives its class back
+  let slot = heads + (cls << 2);
+  store<usize>(ptr, load<usize>(slot));
+  store<usize>(slot, ptr);
+}
+
+export function heapRealloc(ptr: usize, size: usize): usize {
+  let cap = <usize>load<u32>(ptr - 4);
+  if (size <= cap) return ptr;
+  if (size > MAX_BLOCK - 32) outOfMemory();
+  if (ptr + cap == top) {
+    // last block: grow in place
+    let t = classify(size);
+    reserve(ptr - 4, t);
+    store<u32>(ptr - 4, <u32>(t - 4));
+    top = ptr - 4 + t;
+    return ptr;
+  }
+  let n = heapAlloc(size);
+  memory.copy(n, ptr, cap);
+  heapFree(ptr);
+  return n;
+}

@@ -1,0 +1,129 @@
+// The configuration JSON reader, compared with JSON.parse: values, strings
+// with escapes and non-ASCII, numbers bit for bit, and precise messages for
+// syntax errors (line/column) and typed reads (paths, limits, unknown keys).
+import { describe, expect, it, beforeAll } from '@jest/globals';
+import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
+import { fixtures } from './helpers';
+
+let mod: WebAssembly.Module;
+beforeAll(() => { mod = new WebAssembly.Module(fixtures('json').json); });
+
+const run = (config: string, rootId: string): Promise<Plugin> => loadPlugin(mod, { config, rootId });
+const msgs = (p: Plugin, level: string) => p.logs.filter((l) => l.level === level).map((l) => l.message);
+/** Error lines of the filter (the host adds its own "Unable to create Wasm HTTP filter" line). */
+const errors = (p: Plugin) => msgs(p, 'error').filter((m) => m.startsWith('config'));
+
+const hexBits = (n: number) => { const b = Buffer.alloc(8); b.writeDoubleLE(n); return b.readBigUInt64LE().toString(16).padStart(16, '0'); };
+const wellFormed = (s: string) => (s as unknown as { toWellFormed(): string }).toWellFormed();
+function dump(v: unknown): string {
+  if (v === null) return 'n';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (typeof v === 'number') return `#${hexBits(v)}`;
+  if (typeof v === 'string') { const s = wellFormed(v); return `s${s.length}:${s}`; }
+  if (Array.isArray(v)) return `[${v.map(dump).join(',')}]`;
+  return `{${Object.entries(v as object).map(([k, x]) => `s${k.length}:${k}=${dump(x)}`).join(',')}}`;
+}
+
+async function dumped(text: string): Promise<string> {
+  const p = await run(text, 'dump');
+  expect(p.failed).toBe(false);
+  expect(msgs(p, 'error')).toEqual([]);
+  const line = msgs(p, 'info').find((m) => m.startsWith('dump:'));
+  expect(line).toBeDefined();
+  return line!.slice(5);
+}
+
+describe('valid documents read like JSON.parse', () => {
+  const docs = [
+    '{}', '[]', '{"a":[1,2,{"b":null}],"c":true,"d":false,"e":"x"}', ' \n\t{ "a" : [ ] , "b" : { } }\r\n ',
+    '0', '-0', '1', '-1', '0.1', '0.5', '1.5e3', '1E-3', '2.5e+2', '-12.75', '123456789', '9007199254740991',
+    '1e22', '1e-22', '3.14159', '2.5e-5', '0e400', '100', '0.000001',
+    '"plain"', '"esc \\" \\\\ \\/ \\b \\f \\n \\r \\t end"', '"\\u00e9\\u4e2d\\u0041"', '"\\ud83d\\ude00"',
+    '"raw é 中 😀"', '"\\ud800x"', '"\\udc00"', '"\\ud800\\u0041"', '"a\\nb" ', '""', '"\\u0000"',
+    JSON.stringify({ list: [{ name: 'x-a', value: 'é' }], n: 3, deep: [[[[{ k: [true, null] }]]]] }),
+    '['.repeat(64) + ']'.repeat(64),
+  ];
+  it.each(docs)('%s', async (text) => {
+    expect(await dumped(text)).toBe(dump(JSON.parse(text)));
+  });
+
+  it('reads an empty or blank configuration as {}', async () => {
+    expect(await dumped('')).toBe('{}');
+    expect(await dumped('  \n ')).toBe('{}');
+  });
+
+  it('reads large and long numbers to within a rounding error', async () => {
+    for (const text of ['1e300', '1.2345e299', '123456789012345678901234567890', '4.9e-300', '0.1234567890123456789']) {
+      const d = await dumped(text);
+      const got = Buffer.from(d.slice(1), 'hex').reverse().readDoubleLE(0);
+      expect(Math.abs(got - Number(text)) / Number(text)).toBeLessThan(1e-14);
+    }
+    expect(await dumped('1e400')).toBe(dump(Infinity));
+  });
+});
+
+describe('syntax errors name the line, the column and the problem', () => {
+  const cases: Array<[string, string]> = [
+    ['{"a":1,}', 'line 1, column 8: expected \'"\' to start an object key'],
+    ['{"a" 1}', 'line 1, column 6: expected \':\' after object key'],
+    ['[1 2]', 'line 1, column 4: expected \',\' or \']\' in array'],
+    ['{"a":1\n,\n"b":}', 'line 3, column 5: unexpected character \'}\''],
+    ['"abc', 'line 1, column 5: unterminated string'],
+    ['"a\\x"', 'line 1, column 4: bad escape in string'],
+    ['"\\u12G4"', 'line 1, column 6: bad \\u escape'],
+    ['"a\u0001"', 'line 1, column 3: control character in string'],
+    ['"a\\n\u0001"', 'line 1, column 5: control character in string'],
+    ['01', 'line 1, column 3: invalid number'],
+    ['-', 'line 1, column 2: invalid number'],
+    ['1.', 'line 1, column 3: invalid number'],
+    ['1e+', 'line 1, column 4: invalid number'],
+    ['tru', 'line 1, column 1: unexpected character \'t\''],
+    ['{"a":1} x', 'line 1, column 9: unexpected data after the JSON value'],
+    ['[', 'line 1, column 2: unexpected end of input'],
+    ['{"a":', 'line 1, column 6: unexpected end of input'],
+    ['['.repeat(66) + ']'.repeat(66), 'line 1, column 66: nesting deeper than 64'],
+  ];
+  it.each(cases)('%j', async (text, where) => {
+    const p = await run(text, 'dump');
+    expect(p.configured).toBe(false);
+    expect(p.failed).toBe(false);
+    expect(errors(p)).toEqual([`config: invalid JSON at ${where}`]);
+  });
+
+  it('reports duplicate keys at the object that holds them', async () => {
+    expect(errors(await run('{"a":1,"a":2}', 'dump'))).toEqual(['config: duplicate key "a"']);
+    expect(errors(await run('{"x":[{"a":1,"a":2}]}', 'dump'))).toEqual(['config.x[0]: duplicate key "a"']);
+  });
+});
+
+describe('typed reads', () => {
+  it('read what they are asked and accept known keys', async () => {
+    const p = await run(JSON.stringify({ list: [{ name: 'a' }, { name: 'b' }], n: 7, o: { flag: true }, free: { any: 1 }, tags: ['x', 'y'] }), 'read');
+    expect(p.configured).toBe(true);
+    expect(msgs(p, 'info')).toContain('read:a;b;|7|x,y');
+  });
+
+  const cases: Array<[object | string, string]> = [
+    [{ list: [{ name: 'a' }, { name: 1 }] }, 'config.list[1].name: expected string, got number'],
+    [{ list: [{}] }, 'config.list[0]: missing required key "name"'],
+    [{ list: [3] }, 'config.list[0]: expected object, got number'],
+    [{ list: {} }, 'config.list: expected array, got object'],
+    [{ n: 11 }, 'config.n: expected integer in [1, 10], got 11'],
+    [{ n: -5 }, 'config.n: expected integer in [1, 10], got -5'],
+    [{ n: 1.5 }, 'config.n: expected integer, got a fraction'],
+    [{ n: 1e300 }, 'config.n: expected integer, got a number out of range'],
+    [{ n: '3' }, 'config.n: expected integer, got string'],
+    [{ o: { flag: 1 } }, 'config.o.flag: expected boolean, got number'],
+    [{ o: { flag: true, x: 1 } }, 'config.o: unknown key "x"'],
+    [{ list: [{ name: 'a', z: null }] }, 'config.list[0]: unknown key "z"'],
+    [{ tags: ['a', 2] }, 'config.tags[1]: expected string, got number'],
+    [{ extra: true }, 'config: unknown key "extra"'],
+    ['[]', 'config: expected object, got array'],
+  ];
+  it.each(cases)('%j', async (config, message) => {
+    const p = await run(typeof config === 'string' ? config : JSON.stringify(config), 'read');
+    expect(p.configured).toBe(false);
+    expect(p.failed).toBe(false);
+    expect(errors(p)).toEqual([message]);
+  });
+});
