@@ -20,8 +20,11 @@ export function decodeBytes(mem: Uint8Array, off: number, len: number): HeaderVa
   for (let i = off, e = off + len; i < e; i++) if (mem[i] > 0x7f) { ascii = false; break; }
   if (ascii) return Buffer.isBuffer(mem) ? mem.toString('latin1', off, off + len) : Buffer.from(mem.buffer, mem.byteOffset + off, len).toString('latin1');
   const view = mem.subarray(off, off + len);
-  try { return utf8Fatal.decode(view); } catch { return view.slice(); }
+  try { return utf8Fatal.decode(view); } catch { return copyBytes(view); }
 }
+
+/** A copy of the bytes (a Node Buffer's own slice() is a VIEW, e.g. into wasm memory). */
+export function copyBytes(b: Uint8Array): Uint8Array { return Uint8Array.prototype.slice.call(b); }
 
 export function toBytes(v: HeaderValue | undefined | null): Uint8Array {
   if (v == null) return new Uint8Array(0);

@@ -4,7 +4,7 @@ import { randomFillSync } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { parseModule, capMemory, WasmFormatError, type ModuleInfo } from './binary';
 import { S, ENV_IMPORTS, WASI_IMPORTS, START_ALLOWED, MALLOC_ALLOWED, EXPORT_SIGS, LOG_LEVELS, sigText, type LogLevelName } from './abi';
-import { HeaderMap, readPairs, writePairs, pairsSize, decodeBytes, toBytes, valueToString, bytesToText, type HeaderList, type HeaderValue } from './headers';
+import { HeaderMap, copyBytes, readPairs, writePairs, pairsSize, decodeBytes, toBytes, valueToString, bytesToText, type HeaderList, type HeaderValue } from './headers';
 import { MetricStore, prometheusText, type MetricValue, type StatsTag } from './metrics';
 import { serializeProperty, lookupProperty, type PropertyValue } from './properties';
 import * as shared from './shared';
@@ -407,7 +407,10 @@ export class Plugin {
   }
   outString(s: string, pp: number, sp: number): number { return this.out(Buffer.from(s), pp, sp); }
   str(ptr: number, len: number): string { return this.mem.toString('utf8', ptr, ptr + len); }
+  /** A view into VM memory: valid until the next allocation or memory growth. */
   bytes(ptr: number, len: number): Uint8Array { return this.mem.subarray(ptr, ptr + len); }
+  /** A copy of VM memory (what the host keeps beyond the hostcall). */
+  copy(ptr: number, len: number): Uint8Array { return copyBytes(this.mem.subarray(ptr, ptr + len)); }
   val(ptr: number, len: number): HeaderValue { return decodeBytes(this.mem, ptr, len); }
   key(ptr: number, len: number): string { const k = this.mem.toString('utf8', ptr, ptr + len); return k; }
 
@@ -571,7 +574,7 @@ export class Plugin {
         const s = h.target();
         if (!s) return S.BadArgument;
         const details = h.str(dp, dl).replace(/\s/g, '_');
-        const body = h.bytes(bp, bl).slice();
+        const body = h.copy(bp, bl);
         const headers = readPairs(h.mem, h.dv, hp, hl).map(([k, v]) => [k.toLowerCase(), v] as [string, HeaderValue]);
         const g = grpc | 0;
         h.stopNext = true;
@@ -586,7 +589,7 @@ export class Plugin {
         const hm = new HeaderMap('request-headers', readPairs(h.mem, h.dv, hp, hl));
         if (!hm.has(':path') || !hm.has(':method') || !(hm.has(':authority') || hm.has('host'))) return S.BadArgument;
         if ((timeout | 0) < 0) return S.BadArgument;
-        const body = h.bytes(bp, bl).slice();
+        const body = h.copy(bp, bl);
         if (body.length) hm.replace('content-length', String(body.length));
         const trailersRaw = readPairs(h.mem, h.dv, tp, tl);
         const token = (h.nextHttpCallId += 4);
@@ -690,7 +693,7 @@ export class Plugin {
         if (path.endsWith('\0')) path = path.slice(0, -1);
         const key = path.split('\0').join('.');
         const s = h.target();
-        const value = h.bytes(vp, vl).slice();
+        const value = h.copy(vp, vl);
         if (s) s.filterState[key] = value; else h.rootProps[key] = value;
         return S.Ok;
       },

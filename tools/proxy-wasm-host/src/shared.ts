@@ -29,7 +29,7 @@ export function setSharedData(vmId: string, key: string, value: Uint8Array, cas:
   if (cas !== 0 && !cur) { /* Envoy: cas given for a missing key still sets */ }
   let c = nextCas++; if (c === 0) c = nextCas++;
   if (nextCas > 0xffffffff) nextCas = 1;
-  d.set(key, { value: value.slice(), cas: c });
+  d.set(key, { value: Uint8Array.prototype.slice.call(value), cas: c }); // a copy: value may be a view into wasm memory
   return true;
 }
 
@@ -46,7 +46,7 @@ export function resolveQueue(vmId: string, name: string): number | undefined { r
 export function enqueue(token: number, data: Uint8Array): boolean {
   const q = queues.get(token);
   if (!q) return false;
-  q.items.push(data.slice());
+  q.items.push(Uint8Array.prototype.slice.call(data)); // a copy, not a view into wasm memory
   q.owner.deliverQueueReady(q.ownerRoot, token);
   return true;
 }

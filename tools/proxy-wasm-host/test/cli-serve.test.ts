@@ -78,6 +78,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}, b
 describe('proxy-wasm-host serve', () => {
   let echo: RunningServer, meta: RunningServer, proxy: EnvoyLikeProxy;
   const warnings: string[] = [];
+  const logs: string[] = [];
   beforeAll(async () => {
     echo = await startEcho({ port: 0 });
     meta = await startMetadataService({ port: 0 });
@@ -110,6 +111,26 @@ static_resources:
                 configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: "cfg" }
                 vm_config: { vm_id: serve-test, runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${kitchen} } } }
           - name: envoy.filters.http.router
+  - name: outbound
+    address: { socket_address: { address: 127.0.0.1, port_value: 15001 } }
+    traffic_direction: OUTBOUND
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: outbound
+          route_config: { virtual_hosts: [ { name: all, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: echo } } ] } ] }
+          http_filters:
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: kitchen-out
+                root_id: kitchen
+                failure_policy: FAIL_RELOAD
+                vm_config: { vm_id: serve-test-out, runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${kitchen} } } }
+          - name: envoy.filters.http.router
   clusters:
   - name: echo
     type: STATIC
@@ -122,7 +143,7 @@ admin:
 `;
     const file = join(dir, 'envoy.yaml');
     writeFileSync(file, yaml);
-    proxy = await EnvoyLikeProxy.fromFile(file, { portOverrides: { main: 0 }, adminPort: 0, warn: (m) => warnings.push(m), log: () => {} });
+    proxy = await EnvoyLikeProxy.fromFile(file, { portOverrides: { main: 0, outbound: 0 }, adminPort: 0, warn: (m) => warnings.push(m), log: (m) => logs.push(m) });
     await proxy.start();
   });
   afterAll(async () => { await proxy?.stop(); await echo?.close(); await meta?.close(); });
@@ -155,6 +176,14 @@ admin:
     expect(l.status).toBe(200);
     expect(l.body).toBe('Hello, World!\n');
     expect(l.headers['powered-by']).toBe('proxy-wasm');
+  });
+
+  test('the listener traffic_direction becomes xds.listener_direction (0 unspecified, 2 outbound)', async () => {
+    logs.length = 0;
+    expect((await get(proxy.listeners[0].port, '/p', { 'x-op': 'props' })).status).toBe(200);
+    expect((await get(proxy.listeners[1].port, '/p', { 'x-op': 'props' })).status).toBe(200);
+    expect(logs).toContain('[info] wasm log kitchen: props path=/p plugin=kitchen dir=0 custom=null');
+    expect(logs).toContain('[info] wasm log kitchen-out: props path=/p plugin=kitchen-out dir=2 custom=null');
   });
 
   test('admin /ready and /stats/prometheus accepted by promtool check metrics', async () => {

@@ -325,6 +325,14 @@ describe('properties, shared data, queues, WASI', () => {
     expect(msgs(p)).toContain('shared v1 mismatch 8 ok 0 missing 1');
   });
 
+  test('shared data and queue items are copies of the bytes, not views into wasm memory', async () => {
+    const p = await load({ vmConfig: 'queue', vmId: 'copy-test' });
+    await p.exchange({ headers: [['x-op', 'shared-copy']] });
+    const m = msgs(p);
+    expect(m).toContain('shared copy abc');
+    expect(m.some((x) => /^queue \d+ abc 0$/.test(x))).toBe(true);
+  });
+
   test('SharedQueue: register in vm_start, resolve, enqueue from a stream, on_queue_ready on the root', async () => {
     const p = await load({ vmConfig: 'queue', vmId: 'queue-test' });
     await p.exchange({ headers: [['x-op', 'enqueue']] });
