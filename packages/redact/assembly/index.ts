@@ -157,14 +157,11 @@ function readRule(r: JsonValue, index: i32, rules: Rules, mask: string): void {
     let mb = String.UTF8.encode(m);
     if (mb.byteLength == 0 || mb.byteLength > 256) { mv.fail("expected non-empty string of at most 256 bytes"); return; }
     if (contains(mask, m)) { mv.fail("the mask contains the marker"); return; }
-    let table = new StaticArray<bool>(256);
+    if (delims.length == 0 || delims.length > 64) { r.get("delimiters")!.fail("expected 1..64 ASCII characters"); return; }
     for (let i = 0; i < delims.length; i++) {
-      let c = delims.charCodeAt(i);
-      if (c > 0x7f || delims.length > 64) { r.get("delimiters")!.fail("expected 1..64 ASCII characters"); return; }
-      unchecked(table[c] = true);
+      if (delims.charCodeAt(i) > 0x7f) { r.get("delimiters")!.fail("expected 1..64 ASCII characters"); return; }
     }
-    if (delims.length == 0) { r.get("delimiters")!.fail("expected 1..64 ASCII characters"); return; }
-    rules.markers.push(new Marker(mb, table, index));
+    rules.markers.push(new Marker(mb, delims, index));
   } else if (fv !== null) {
     let f = fv.asString();
     if (r.hasError()) return;

@@ -59,13 +59,26 @@ function buildClasses(): StaticArray<u8> {
   return unchecked(CLASS[b]);
 }
 
-/** One literal marker rule. */
+/** One literal marker rule, with its delimiter tables (256 bytes each, raw). */
 export class Marker {
-  constructor(
-    public bytes: ArrayBuffer,
-    public delims: StaticArray<bool>,
-    public rule: i32,
-  ) {}
+  ptr: usize;
+  len: i32;
+  textTable: usize;
+  jsonTable: usize;
+  private tables: ArrayBuffer = new ArrayBuffer(512); // zeroed; kept alive (and freed) with the marker
+  constructor(public bytes: ArrayBuffer, delims: string, public rule: i32) {
+    this.ptr = changetype<usize>(bytes);
+    this.len = bytes.byteLength;
+    this.textTable = changetype<usize>(this.tables);
+    this.jsonTable = this.textTable + 256;
+    for (let i = 0; i < delims.length; i++) {
+      let c = <usize>delims.charCodeAt(i) & 0xff;
+      store<u8>(this.textTable + c, 1);
+      store<u8>(this.jsonTable + c, 1);
+    }
+    store<u8>(this.jsonTable + 0x22, 1);
+    store<u8>(this.jsonTable + 0x5c, 2);
+  }
 }
 
 /** Everything the scanner needs, built once per configuration. */
@@ -81,6 +94,9 @@ export class Rules {
   quotedMask: ArrayBuffer = new ArrayBuffer(0);
   trigText: StaticArray<u8> = new StaticArray<u8>(256);
   trigForm: StaticArray<u8> = new StaticArray<u8>(256);
+  /** Distinct non-digit trigger bytes of each table (for the SIMD prefilter). */
+  bytesText: StaticArray<u8> = new StaticArray<u8>(0);
+  bytesForm: StaticArray<u8> = new StaticArray<u8>(0);
   /** Masks per rule during the last scan. */
   hits: StaticArray<u32> = new StaticArray<u32>(0);
 
@@ -88,8 +104,13 @@ export class Rules {
     for (let i = 0; i < 5; i++) unchecked(this.detectors[i] = -1);
   }
 
+  maskPtr: usize = 0;
+  maskLen: i32 = 0;
+
   setMask(mask: string): void {
     this.mask = String.UTF8.encode(mask);
+    this.maskPtr = changetype<usize>(this.mask);
+    this.maskLen = this.mask.byteLength;
     this.quotedMask = String.UTF8.encode("\"" + mask + "\"");
   }
 
@@ -109,7 +130,19 @@ export class Rules {
     let f = this.trigForm;
     for (let c = 0; c < 256; c++) unchecked(f[c] = unchecked(t[c]) & ~T_QUOTE);
     if (this.fields.length > 0) trig(f, 0x3d, T_FORM);
+    this.bytesText = triggerBytes(t);
+    this.bytesForm = triggerBytes(f);
   }
+}
+
+/** The distinct trigger bytes of a table, digits excluded (they are tested as a range). */
+function triggerBytes(t: StaticArray<u8>): StaticArray<u8> {
+  let n = 0;
+  for (let c = 0; c < 256; c++) if (unchecked(t[c]) != 0 && (c < 0x30 || c > 0x39)) n++;
+  let out = new StaticArray<u8>(n);
+  n = 0;
+  for (let c = 0; c < 256; c++) if (unchecked(t[c]) != 0 && (c < 0x30 || c > 0x39)) unchecked(out[n++] = <u8>c);
+  return out;
 }
 
 function trig(t: StaticArray<u8>, c: i32, bit: u8): void {
@@ -199,25 +232,23 @@ function fieldIndex(s: i32, e: i32): i32 {
 function tryMarkers(i: i32, mode: i32): i32 {
   let ms = R.markers;
   let c = at(i);
-  for (let k = 0; k < ms.length; k++) {
+  for (let k = 0, nm = ms.length; k < nm; k++) {
     let m = unchecked(ms[k]);
-    let len = m.bytes.byteLength;
-    let mp = changetype<usize>(m.bytes);
+    let len = m.len;
+    let mp = m.ptr;
     if (<u32>load<u8>(mp) != c || i + len > N || memory.compare(P + <usize>i, mp, <usize>len) != 0) continue;
     let vs = i + len;
     // already masked (e.g. an upstream echoing a redacted request): leave it, so masking is idempotent
-    let ml = R.mask.byteLength;
-    if (vs + ml <= N && memory.compare(P + <usize>vs, changetype<usize>(R.mask), <usize>ml) == 0) return vs + ml;
+    let ml = R.maskLen;
+    if (vs + ml <= N && memory.compare(P + <usize>vs, R.maskPtr, <usize>ml) == 0) return vs + ml;
+    // delimiter table: 0 = part of the value, 1 = ends it, 2 = escape (JSON: the next byte belongs to the value)
+    let dt = mode == MODE_JSON ? m.jsonTable : m.textTable;
     let e = vs;
-    let d = m.delims;
     while (e < N) {
-      let b = at(e);
-      if (unchecked(d[b])) break;
-      if (mode == MODE_JSON) {
-        if (b == 0x22) break;
-        if (b == 0x5c) { e = min(e + 2, N); continue; }
-      }
-      e++;
+      let d = load<u8>(dt + <usize>at(e));
+      if (d == 0) { e++; continue; }
+      if (d == 2) { e = min(e + 2, N); continue; }
+      break;
     }
     if (e == vs) return vs; // marker without a value: nothing to mask
     replace(vs, e, R.mask, m.rule);
@@ -420,12 +451,45 @@ export function scan(rules: Rules, p: usize, n: i32, mode: i32): i32 {
   outLen = 0;
   let hits = rules.hits;
   for (let k = 0; k < hits.length; k++) unchecked(hits[k] = 0);
-  let trig = mode == MODE_FORM ? rules.trigForm : rules.trigText;
+  let form = mode == MODE_FORM;
+  let trig = form ? rules.trigForm : rules.trigText;
   let tp = changetype<usize>(trig);
+  // SIMD prefilter: up to 8 distinct trigger bytes (plus the digit range) are tested 16 bytes at a
+  // time, and the scan jumps straight to the first candidate; other sets use the table only.
+  let tb = form ? rules.bytesForm : rules.bytesText;
+  let simd = tb.length <= 8;
+  let digits = unchecked(trig[0x30]) != 0;
+  let s0 = i8x16.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+  if (simd && tb.length > 0) {
+    let b = changetype<usize>(tb);
+    let k = tb.length - 1;
+    s0 = i8x16.splat(load<u8>(b));
+    s1 = i8x16.splat(load<u8>(b + <usize>min(1, k)));
+    s2 = i8x16.splat(load<u8>(b + <usize>min(2, k)));
+    s3 = i8x16.splat(load<u8>(b + <usize>min(3, k)));
+    s4 = i8x16.splat(load<u8>(b + <usize>min(4, k)));
+    s5 = i8x16.splat(load<u8>(b + <usize>min(5, k)));
+    s6 = i8x16.splat(load<u8>(b + <usize>min(6, k)));
+    s7 = i8x16.splat(load<u8>(b + <usize>min(7, k)));
+  } else if (simd) {
+    simd = digits; // only the digit range (s0..s7 = NUL never matches meaningful text; NUL is not a trigger)
+  }
+  let zero = i8x16.splat(0x30), ten = i8x16.splat(10);
   let inStr = false;
   let keyStart = 0;
   let i = 0;
   while (i < n) {
+    if (simd && i + 16 <= n) {
+      let v = v128.load(p + <usize>i);
+      let m = v128.or(
+        v128.or(v128.or(i8x16.eq(v, s0), i8x16.eq(v, s1)), v128.or(i8x16.eq(v, s2), i8x16.eq(v, s3))),
+        v128.or(v128.or(i8x16.eq(v, s4), i8x16.eq(v, s5)), v128.or(i8x16.eq(v, s6), i8x16.eq(v, s7))),
+      );
+      if (digits) m = v128.or(m, i8x16.lt_u(i8x16.sub(v, zero), ten));
+      let bits = i8x16.bitmask(m);
+      if (bits == 0) { i += 16; continue; }
+      i += <i32>ctz(bits);
+    }
     let t = load<u8>(tp + <usize>load<u8>(p + <usize>i));
     if (t == 0) { i++; continue; }
     let r = -1;
