@@ -371,94 +371,85 @@ export function normalizeHost(p: usize, n: i32): void {
 /**
  * A set of host patterns as a trie over labels read right to left ("com" -> "example" -> "api").
  * Edges live in one open-addressing table keyed by (parent, label), so a lookup costs one probe
- * per label of the request's host, whatever the number of entries.
- * Per node: the rule index (position in the config list) of an exact entry ("example.com"), a
- * suffix entry (".example.com": the node and everything below) and a wildcard entry
- * ("*.example.com": strictly below), -1 when none.
+ * per label of the request's host, whatever the number of entries. Each slot is 16 bytes
+ * (hash, parent, child, label offset) so a probe touches one cache line; labels are stored in a
+ * byte pool as a u16 length and the bytes.
+ * Per node (3 i32 in `nodes`): the rule index (position in the config list) of an exact entry
+ * ("example.com"), a suffix entry (".example.com": the node and everything below) and a wildcard
+ * entry ("*.example.com": strictly below), -1 when none.
  */
 export class HostTrie {
-  exact: i32[] = [-1];
-  suffix: i32[] = [-1];
-  wild: i32[] = [-1];
-  // edges
-  private hashes: StaticArray<u32> = new StaticArray<u32>(16);
-  private parents: StaticArray<i32> = new StaticArray<i32>(16);
-  private children: StaticArray<i32> = new StaticArray<i32>(16);
-  private labelOff: StaticArray<i32> = new StaticArray<i32>(16);
-  private labelLen: StaticArray<i32> = new StaticArray<i32>(16);
-  private mask: i32 = 15;
-  private edges: i32 = 0;
+  nodes: i32[] = [-1, -1, -1];
+  private slots: StaticArray<u32> = new StaticArray<u32>(64);
+  private mask: u32 = 15;
+  private edges: u32 = 0;
   private pool: ArrayBuffer = new ArrayBuffer(256);
   private poolLen: i32 = 0;
   size: i32 = 0;
 
-  private find(parent: i32, p: usize, n: i32, h: u32): i32 {
-    let i = <i32>h & this.mask;
+  private find(parent: u32, p: usize, n: i32, h: u32): i32 {
+    let i = h & this.mask;
+    let sl = changetype<usize>(this.slots);
     let pool = changetype<usize>(this.pool);
     while (true) {
-      let eh = unchecked(this.hashes[i]);
+      let e = sl + (<usize>i << 4);
+      let eh = load<u32>(e);
       if (eh == 0) return -1;
-      if (eh == h && unchecked(this.parents[i]) == parent && unchecked(this.labelLen[i]) == n &&
-          memory.compare(pool + <usize>unchecked(this.labelOff[i]), p, <usize>n) == 0) {
-        return unchecked(this.children[i]);
+      if (eh == h && load<u32>(e, 4) == parent) {
+        let lp = pool + <usize>load<u32>(e, 12);
+        if (<i32>load<u16>(lp) == n && memory.compare(lp + 2, p, <usize>n) == 0) return <i32>load<u32>(e, 8);
       }
       i = (i + 1) & this.mask;
     }
     return -1;
   }
 
-  private grow(): void {
-    let oh = this.hashes, op = this.parents, oc = this.children, oo = this.labelOff, ol = this.labelLen;
-    let cap = (this.mask + 1) << 1;
-    this.hashes = new StaticArray<u32>(cap);
-    this.parents = new StaticArray<i32>(cap);
-    this.children = new StaticArray<i32>(cap);
-    this.labelOff = new StaticArray<i32>(cap);
-    this.labelLen = new StaticArray<i32>(cap);
-    this.mask = cap - 1;
-    for (let j = 0; j < oh.length; j++) {
-      let h = unchecked(oh[j]);
-      if (h == 0) continue;
-      let i = <i32>h & this.mask;
-      while (unchecked(this.hashes[i]) != 0) i = (i + 1) & this.mask;
-      unchecked(this.hashes[i] = h);
-      unchecked(this.parents[i] = op[j]);
-      unchecked(this.children[i] = oc[j]);
-      unchecked(this.labelOff[i] = oo[j]);
-      unchecked(this.labelLen[i] = ol[j]);
-    }
+  private place(h: u32, parent: u32, child: u32, off: u32): void {
+    let i = h & this.mask;
+    let sl = changetype<usize>(this.slots);
+    while (load<u32>(sl + (<usize>i << 4)) != 0) i = (i + 1) & this.mask;
+    let e = sl + (<usize>i << 4);
+    store<u32>(e, h);
+    store<u32>(e, parent, 4);
+    store<u32>(e, child, 8);
+    store<u32>(e, off, 12);
   }
 
-  private child(parent: i32, p: usize, n: i32): i32 {
-    let h = labelHash(parent, p, n);
+  private child(parent: u32, p: usize, n: i32): u32 {
+    let h = labelHash(<i32>parent, p, n);
     let c = this.find(parent, p, n, h);
-    if (c >= 0) return c;
-    if ((this.edges + 1) * 2 > this.mask + 1) this.grow();
-    if (this.poolLen + n > this.pool.byteLength) {
-      let np = new ArrayBuffer(max(this.poolLen + n, this.pool.byteLength * 2));
+    if (c >= 0) return <u32>c;
+    if ((this.edges + 1) * 2 > this.mask + 1) {
+      let old = this.slots;
+      this.mask = (this.mask << 1) | 1;
+      this.slots = new StaticArray<u32>((this.mask + 1) * 4);
+      let o = changetype<usize>(old);
+      for (let j = 0, m = old.length >> 2; j < m; j++) {
+        let e = o + (<usize>j << 4);
+        if (load<u32>(e) != 0) this.place(load<u32>(e), load<u32>(e, 4), load<u32>(e, 8), load<u32>(e, 12));
+      }
+    }
+    if (this.poolLen + n + 2 > this.pool.byteLength) {
+      let np = new ArrayBuffer(max(this.poolLen + n + 2, this.pool.byteLength * 2));
       memory.copy(changetype<usize>(np), changetype<usize>(this.pool), <usize>this.poolLen);
       this.pool = np;
     }
-    memory.copy(changetype<usize>(this.pool) + <usize>this.poolLen, p, <usize>n);
-    c = this.exact.length;
-    this.exact.push(-1);
-    this.suffix.push(-1);
-    this.wild.push(-1);
-    let i = <i32>h & this.mask;
-    while (unchecked(this.hashes[i]) != 0) i = (i + 1) & this.mask;
-    unchecked(this.hashes[i] = h);
-    unchecked(this.parents[i] = parent);
-    unchecked(this.children[i] = c);
-    unchecked(this.labelOff[i] = this.poolLen);
-    unchecked(this.labelLen[i] = n);
-    this.poolLen += n;
+    let lp = changetype<usize>(this.pool) + <usize>this.poolLen;
+    store<u16>(lp, <u16>n);
+    memory.copy(lp + 2, p, <usize>n);
+    let node = <u32>(this.nodes.length / 3);
+    this.nodes.push(-1);
+    this.nodes.push(-1);
+    this.nodes.push(-1);
+    this.place(h, parent, node, <u32>this.poolLen);
+    this.poolLen += n + 2;
     this.edges++;
-    return c;
+    return node;
   }
 
-  /** Adds the normalised name [p, p+n); kind 0 exact, 1 suffix, 2 wildcard. The first rule wins. */
+  /** Adds the normalised name [p, p+n) (labels of at most 65535 bytes); kind 0 exact, 1 suffix, 2 wildcard. The first rule wins. */
   insert(p: usize, n: i32, kind: i32, rule: i32): void {
-    let node = 0;
+    let node: u32 = 0;
     let end = n;
     while (end > 0) {
       let s = end;
@@ -466,34 +457,37 @@ export class HostTrie {
       node = this.child(node, p + <usize>s, end - s);
       end = s - 1;
     }
-    let list = kind == 0 ? this.exact : kind == 1 ? this.suffix : this.wild;
-    if (unchecked(list[node]) < 0) unchecked(list[node] = rule);
+    let k = <i32>node * 3 + kind;
+    if (unchecked(this.nodes[k]) < 0) unchecked(this.nodes[k] = rule);
     this.size++;
   }
 
   /** The rule index of the most specific entry matching [p, p+n), or -1. */
   lookup(p: usize, n: i32): i32 {
     if (this.size == 0 || n == 0) return -1;
-    let node = 0;
+    let nodes = this.nodes;
+    let node: u32 = 0;
     let best = -1;
     let end = n;
     while (true) {
-      let w = unchecked(this.wild[node]);
+      let base = <i32>node * 3;
+      let w = unchecked(nodes[base + 2]);
       if (w >= 0) best = w;
-      let s = unchecked(this.suffix[node]);
+      let s = unchecked(nodes[base + 1]);
       if (s >= 0) best = s;
       let start = end;
       while (start > 0 && load<u8>(p + <usize>(start - 1)) != 0x2e) start--;
       let len = end - start;
-      let c = this.find(node, p + <usize>start, len, labelHash(node, p + <usize>start, len));
+      let c = this.find(node, p + <usize>start, len, labelHash(<i32>node, p + <usize>start, len));
       if (c < 0) return best;
-      node = c;
+      node = <u32>c;
       if (start == 0) break;
       end = start - 1;
     }
-    let e = unchecked(this.exact[node]);
+    let base = <i32>node * 3;
+    let e = unchecked(nodes[base]);
     if (e >= 0) return e;
-    let s = unchecked(this.suffix[node]);
+    let s = unchecked(nodes[base + 1]);
     return s >= 0 ? s : best;
   }
 }

@@ -109,6 +109,16 @@ describe('redact: rules', () => {
     expect(j.request!.body).toBe('{"k":"SECRET=***","m":"token:***"}');
   });
 
+  test('both scan paths agree: SIMD prefilter (few trigger bytes, digits only) and table only (many)', async () => {
+    const body = 'x'.repeat(29) + ' 4111111111111111 ' + 'y'.repeat(17) + ' A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 ' + 'z'.repeat(40) + ' 5500 0000 0000 0004';
+    const cards = await plugin({ rules: [{ detector: 'credit_card' }] });
+    expect((await cards.exchange(post(body, 5, 'text/plain'))).request!.body).toBe(
+      'x'.repeat(29) + ' [REDACTED] ' + 'y'.repeat(17) + ' A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 ' + 'z'.repeat(40) + ' [REDACTED]');
+    const markers = await plugin({ rules: 'ABCDEFGHI'.split('').map((c) => ({ marker: c + '=' })) });
+    expect((await markers.exchange(post(body, 5, 'text/plain'))).request!.body).toBe(
+      'x'.repeat(29) + ' 4111111111111111 ' + 'y'.repeat(17) + ' A=[REDACTED] B=[REDACTED] C=[REDACTED] D=[REDACTED] E=[REDACTED] F=[REDACTED] G=[REDACTED] H=[REDACTED] I=[REDACTED] ' + 'z'.repeat(40) + ' 5500 0000 0000 0004');
+  });
+
   test('no false positives: prose bearer, invalid Luhn, short numbers, plain text', async () => {
     const p = await plugin(ALL);
     const body = 'Bearer authentication is fine. Order 12345678901 ships. Call 4111-1111-1111-1112. me@localhost';
