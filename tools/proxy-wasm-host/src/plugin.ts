@@ -19,7 +19,15 @@ export interface PluginOptions {
   vmId?: string;
   env?: Record<string, string>;
   properties?: Record<string, PropertyValue>;
-  failurePolicy?: 'FAIL_CLOSED' | 'FAIL_OPEN';
+  /** FAIL_CLOSED (default), FAIL_OPEN, or FAIL_RELOAD (Envoy >= 1.33): after a VM failure, new streams get a fresh VM
+   *  (re-instantiated and configured) once the reload backoff elapsed; meanwhile they fail closed. */
+  failurePolicy?: 'FAIL_CLOSED' | 'FAIL_OPEN' | 'FAIL_RELOAD';
+  /** FAIL_RELOAD backoff: base interval (default 1000 ms, Envoy ReloadConfig default) doubling per reload up to
+   *  reloadMaxBackoffMs (default 10x base, Envoy BackoffStrategy default); no jitter. */
+  reloadBackoffMs?: number;
+  reloadMaxBackoffMs?: number;
+  /** Host clock in ms for the reload backoff (default Date.now); inject a fake one in tests. */
+  clockMs?: () => number;
   clusters?: string[];
   bufferLimitBytes?: number;
   logLevel?: LogLevelName;
@@ -79,6 +87,14 @@ export class Plugin {
   readonly allowStopIteration: boolean;
   readonly opts: PluginOptions;
   closed = false;
+  /** VM generation: 0 for the first VM, +1 per FAIL_RELOAD reload. Streams of an older generation fail closed. */
+  generation = 0;
+  /** Number of FAIL_RELOAD reloads so far. */
+  reloads = 0;
+  private reloadPolicy: boolean;
+  private reloadIntervalMs: number;
+  private failedAtMs = 0;
+  private acquired = false;
 
   // --- VM state (internal; used by HttpStream) ---
   instance!: WebAssembly.Instance;
@@ -127,6 +143,8 @@ export class Plugin {
     this.rootId = options.rootId ?? '';
     this.vmId = options.vmId ?? '';
     this.failOpen = options.failurePolicy === 'FAIL_OPEN';
+    this.reloadPolicy = options.failurePolicy === 'FAIL_RELOAD';
+    this.reloadIntervalMs = options.reloadBackoffMs ?? 1000;
     this.bufferLimit = options.bufferLimitBytes ?? 1024 * 1024;
     this.allowStopIteration = !!options.allowOnHeadersStopIteration;
     this.logLevel = LOG_LEVELS.indexOf(options.logLevel ?? 'trace');
@@ -167,6 +185,7 @@ export class Plugin {
 
   newStream(opts: StreamOptions = {}): HttpStream {
     if (this.closed) throw new Error('plugin is closed');
+    if (this.failed && this.reloadPolicy) this.maybeReload();
     if (!this.configured && !this.failed) throw new Error('plugin is not configured (proxy_on_vm_start/proxy_on_configure returned false): Envoy rejects this configuration, no stream can use it');
     const id = this.nextContextId++;
     const s = new HttpStream(this, id, opts);
@@ -230,16 +249,50 @@ export class Plugin {
     shared.releaseVm(this.vmId);
   }
 
+  // ------------------------------------------------------------------ FAIL_RELOAD
+  /** Envoy PluginConfig::maybeReloadHandleIfNeeded: a failed VM is replaced by a fresh one (instantiate, vm_start,
+   *  configure) for new streams, at most once per backoff interval since the failure / the last attempt. */
+  private maybeReload(): void {
+    const clock = this.opts.clockMs ?? Date.now;
+    const now = clock();
+    if (now - this.failedAtMs < this.reloadIntervalMs) return;
+    const base = this.opts.reloadBackoffMs ?? 1000;
+    const max = this.opts.reloadMaxBackoffMs ?? base * 10;
+    this.reloads++;
+    this.generation++;
+    this.log(3, `Wasm VM of ${this.pluginName || this.rootId || 'plugin'} failed: reloading it (reload ${this.reloads}, next backoff ${Math.min(max, this.reloadIntervalMs * 2)} ms)`, true);
+    // drop the failed VM: its streams keep failing (older generation), its http calls are cancelled
+    this.streams.clear(); this.calls.clear(); this.after.length = 0;
+    this.failed = false; this.configured = false; this.ex = {} as never; this.cur = 0; this.eff = 0; this.curStream = null;
+    this.restrict = 0; this.draining = false; this.stopNext = false; this.nextContextId = 2; this.rootDonePending = false;
+    this.pluginConfig = null; this.callResponse = null; this.statusCode = 0; this.statusMessage = ''; this.rootProps = {}; this.memBuf = null;
+    if (this.tickPeriodMs) { this.tickPeriodMs = 0; this.onTickPeriod?.(0); }
+    this.reloadIntervalMs = Math.min(max, this.reloadIntervalMs * 2);
+    try { this.instantiate(new WebAssembly.Instance(this.module, this.buildImports())); }
+    catch (e) { this.log(5, `Wasm VM reload failed: ${(e as Error).message}`, true); this.failed = true; }
+    if (!this.configured) { this.failed = true; this.failedAtMs = clock(); }
+  }
+
+  /** A stream completed on a healthy VM: the reload backoff starts from its base again. */
+  streamSucceeded(): void { if (this.reloadPolicy) this.reloadIntervalMs = this.opts.reloadBackoffMs ?? 1000; }
+
   // ------------------------------------------------------------------ startup
   async start(): Promise<void> {
     if (this.info) this.checkLink(this.info);
     else this.checkLinkNames();
     const imports = this.buildImports();
+    let instance: WebAssembly.Instance;
     try {
-      this.instance = await WebAssembly.instantiate(this.module, imports);
+      instance = await WebAssembly.instantiate(this.module, imports);
     } catch (e) {
       throw new PluginLoadError(`Failed to load Wasm module: ${e instanceof RestrictedCallback ? 'a host function was called from the start section' : (e as Error).message}`);
     }
+    this.instantiate(instance);
+  }
+
+  /** Wire a fresh instance, run its start functions, then the root context (create, vm_start, configure). */
+  private instantiate(instance: WebAssembly.Instance): void {
+    this.instance = instance;
     const ex = this.instance.exports as Record<string, unknown>;
     const mem = ex.memory;
     if (!(mem instanceof WebAssembly.Memory)) throw new PluginLoadError('Failed to load Wasm module: the module does not export its memory as "memory"');
@@ -256,7 +309,7 @@ export class Plugin {
       respHeaders: f('proxy_on_response_headers'), respBody: f('proxy_on_response_body'), respTrailers: f('proxy_on_response_trailers'),
       httpCallResponse: f('proxy_on_http_call_response'), queueReady: f('proxy_on_queue_ready'), foreign: f('proxy_on_foreign_function'),
     });
-    shared.acquireVm(this.vmId);
+    if (!this.acquired) { shared.acquireVm(this.vmId); this.acquired = true; }
     // WASI reactor (_initialize [+ main / __main_void]) or command (_start), with restricted hostcalls
     this.restrict = 1;
     if (f('_initialize')) {
@@ -333,6 +386,7 @@ export class Plugin {
   trap(name: string, err: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.failedAtMs = (this.opts.clockMs ?? Date.now)();
     const e = err as Error;
     const kind = err instanceof WebAssembly.RuntimeError ? 'RuntimeError' : e?.name ?? 'Error';
     const frames = String(e?.stack ?? '').split('\n').filter((l) => l.includes('wasm://') || l.includes('wasm-function')).slice(0, 20);
@@ -363,7 +417,7 @@ export class Plugin {
     });
   }
 
-  streamDone(s: HttpStream): void { this.streams.delete(s.id); }
+  streamDone(s: HttpStream): void { if (this.streams.get(s.id) === s) this.streams.delete(s.id); }
 
   private deleteRoot(): void {
     if (!this.failed && this.ex.onDelete) { this.invoke('proxy_on_delete', this.ex.onDelete, this.rootContextId, this.rootContextId); this.drainAfter(); }

@@ -34,6 +34,17 @@ interface Listener {
 }
 interface LocalAnswer { headers: HeaderList; body: Uint8Array; at: number }
 const EMPTY = new Uint8Array(0);
+
+/** A google.protobuf.Duration from YAML/JSON ("1s", "0.250s", {seconds, nanos}) in ms; undefined when absent. */
+export function durationMs(v: unknown, where: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  let ms: number;
+  if (typeof v === 'string' && /^\d+(\.\d+)?s$/.test(v)) ms = Number(v.slice(0, -1)) * 1000;
+  else if (typeof v === 'object') { const d = v as { seconds?: unknown; nanos?: unknown }; ms = Number(d.seconds ?? 0) * 1000 + Number(d.nanos ?? 0) / 1e6; }
+  else ms = NaN;
+  if (!Number.isFinite(ms) || ms <= 0) throw new Error(`${where}: expected a positive duration like "1s" or {seconds, nanos}, got ${JSON.stringify(v)}`);
+  return ms;
+}
 const DIRECTIONS: Record<string, number> = { UNSPECIFIED: 0, INBOUND: 1, OUTBOUND: 2 };
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -134,7 +145,7 @@ export class EnvoyLikeProxy {
   private async loadWasmFilter(hf: Record<string, unknown>, bufferLimit: number): Promise<WasmFilter> {
     const tc = (hf.typed_config ?? {}) as { config?: Record<string, unknown> };
     const cfg = tc.config ?? {};
-    this.unknown(cfg, ['name', 'root_id', 'vm_config', 'configuration', 'fail_open', 'failure_policy', 'allow_on_headers_stop_iteration'], `wasm filter ${cfg.name}`);
+    this.unknown(cfg, ['name', 'root_id', 'vm_config', 'configuration', 'fail_open', 'failure_policy', 'reload_config', 'allow_on_headers_stop_iteration'], `wasm filter ${cfg.name}`);
     const vm = (cfg.vm_config ?? {}) as Record<string, unknown>;
     this.unknown(vm, ['vm_id', 'runtime', 'code', 'configuration', 'environment_variables', 'allow_precompiled'], `wasm filter ${cfg.name} vm_config`);
     const code = vm.code as { local?: { filename?: string; inline_bytes?: string }; remote?: unknown } | undefined;
@@ -156,11 +167,17 @@ export class EnvoyLikeProxy {
     const ev = vm.environment_variables as { key_values?: Record<string, string>; host_env_keys?: string[] } | undefined;
     for (const k of ev?.host_env_keys ?? []) if (process.env[k] !== undefined) env[k] = process.env[k]!;
     Object.assign(env, ev?.key_values ?? {});
-    const policy = cfg.failure_policy === 'FAIL_OPEN' || cfg.fail_open === true ? 'FAIL_OPEN' : 'FAIL_CLOSED';
+    // failure_policy (Envoy >= 1.33) wins over the deprecated fail_open unless UNSPECIFIED
+    const fp = cfg.failure_policy === undefined ? 'UNSPECIFIED' : String(cfg.failure_policy);
+    if (!['UNSPECIFIED', 'FAIL_CLOSED', 'FAIL_OPEN', 'FAIL_RELOAD'].includes(fp)) throw new Error(`wasm filter ${cfg.name}: failure_policy ${fp} is not one of UNSPECIFIED, FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD`);
+    const policy = fp === 'UNSPECIFIED' ? (cfg.fail_open === true ? 'FAIL_OPEN' : 'FAIL_CLOSED') : (fp as 'FAIL_CLOSED' | 'FAIL_OPEN' | 'FAIL_RELOAD');
+    const backoff = (cfg.reload_config as { backoff?: { base_interval?: unknown; max_interval?: unknown } } | undefined)?.backoff;
+    const baseMs = durationMs(backoff?.base_interval, `wasm filter ${cfg.name} reload_config.backoff.base_interval`);
+    const maxMs = durationMs(backoff?.max_interval, `wasm filter ${cfg.name} reload_config.backoff.max_interval`);
     const name = String(cfg.name ?? '');
     const plugin = await loadPlugin(wasm, {
       config: anyValue(cfg.configuration) ?? '', vmConfig: anyValue(vm.configuration), pluginName: name, rootId: String(cfg.root_id ?? ''),
-      vmId: String(vm.vm_id ?? ''), env, failurePolicy: policy, clusters: [...this.clusters.keys()], bufferLimitBytes: bufferLimit,
+      vmId: String(vm.vm_id ?? ''), env, failurePolicy: policy, reloadBackoffMs: baseMs, reloadMaxBackoffMs: maxMs, clusters: [...this.clusters.keys()], bufferLimitBytes: bufferLimit,
       allowOnHeadersStopIteration: !!cfg.allow_on_headers_stop_iteration, statsTags: this.statsTags, logLevel: 'info',
     });
     if (!plugin.configured) throw new Error(`Unable to create Wasm HTTP filter ${name}: ${plugin.logs.map((l) => l.message).join(' | ')}`);

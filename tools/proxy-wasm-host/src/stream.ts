@@ -98,7 +98,11 @@ export class HttpStream {
   filterState: Record<string, PropertyValue> = {};
   private readonly startMs = Date.now();
 
-  constructor(private p: Plugin, readonly id: number, private opts: StreamOptions) {}
+  /** The VM generation this stream was created on (FAIL_RELOAD replaces a failed VM for new streams only). */
+  readonly gen: number;
+  constructor(private p: Plugin, readonly id: number, private opts: StreamOptions) { this.gen = p.generation; }
+  /** The VM of this stream failed (or was replaced by a reload): no more callbacks. */
+  private get vmFailed(): boolean { return this.p.failed || this.gen !== this.p.generation; }
 
   // ---------------------------------------------------------------- public view
   get requestHeaders(): HeaderList { return this.req.current(); }
@@ -147,14 +151,15 @@ export class HttpStream {
   complete(): void {
     if (this.completed) return;
     this.completed = true;
-    if (this.skip || this.p.failed || this.p.closed) { this.p.streamDone(this); return; }
+    if (this.skip || this.vmFailed || this.p.closed) { this.p.streamDone(this); return; }
     const ex = this.p.ex;
-    if (!this.created) { this.ensureCreated(); if (this.p.failed) { this.p.streamDone(this); return; } }
+    if (!this.created) { this.ensureCreated(); if (this.vmFailed) { this.p.streamDone(this); return; } }
     this.inLog = true;
     if (ex.onLog) this.p.invoke('proxy_on_log', ex.onLog, this.id, this.id);
     this.inLog = false;
-    if (!this.p.failed && ex.onDone) this.p.invoke('proxy_on_done', ex.onDone, this.id, this.id);
-    if (!this.p.failed && ex.onDelete) this.p.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
+    if (!this.vmFailed && ex.onDone) this.p.invoke('proxy_on_done', ex.onDone, this.id, this.id);
+    if (!this.vmFailed && ex.onDelete) this.p.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
+    if (!this.vmFailed) this.p.streamSucceeded();
     this.p.streamDone(this);
     this.p.drainAfter();
   }
@@ -182,7 +187,7 @@ export class HttpStream {
     d.list = h; d.map = null; d.seen = true; d.endStream = eos;
     const p = this.p;
     if (this.skip) { this.release(d, resp); return 'Continue'; }
-    if (p.failed) {
+    if (this.vmFailed) {
       if (!resp && !this.created) {
         // a new stream on a failed VM (Envoy FilterConfig::createFilter)
         this.skip = true;
@@ -195,14 +200,14 @@ export class HttpStream {
     }
     if (!resp) this.ensureCreated();
     else if (!this.created) { this.release(d, resp); return 'Continue'; }
-    if (p.failed) return this.onTrap(d, resp, 0);
+    if (this.vmFailed) return this.onTrap(d, resp, 0);
     const fn = resp ? p.ex.respHeaders : p.ex.reqHeaders;
     d.headersAvail = true;
     let st: FilterStatus = 'Continue';
     if (fn) {
       p.stopNext = false;
       const r = p.invoke(resp ? 'proxy_on_response_headers' : 'proxy_on_request_headers', fn, this.id, this.id, d.count(), eos ? 1 : 0);
-      if (p.failed) return this.onTrap(d, resp, 0);
+      if (this.vmFailed) return this.onTrap(d, resp, 0);
       st = headersStatus(r, p.stopNext, p.allowStopIteration);
       p.stopNext = false;
     }
@@ -228,8 +233,8 @@ export class HttpStream {
     if (d.ended) return 'Continue';
     if (eos) d.endStream = true;
     const p = this.p;
-    if (this.skip || !this.created || (p.failed && (p.failOpen || resp))) { this.passData(d, chunk); return 'Continue'; }
-    if (p.failed) return 'StopIterationNoBuffer';
+    if (this.skip || !this.created || (this.vmFailed && (p.failOpen || resp))) { this.passData(d, chunk); return 'Continue'; }
+    if (this.vmFailed) return 'StopIterationNoBuffer';
     if (d.stoppedAll) {
       d.fm.append(chunk);
       if (d.stoppedAll === 3) this.checkLimit(d, resp);
@@ -253,7 +258,7 @@ export class HttpStream {
     if (fn) {
       p.stopNext = false;
       const r = p.invoke(resp ? 'proxy_on_response_body' : 'proxy_on_request_body', fn, this.id, this.id, visible.length, eos ? 1 : 0);
-      if (p.failed) { if (!merged) d.fm.append(visible.bytes); return this.onTrap(d, resp, 1); }
+      if (this.vmFailed) { if (!merged) d.fm.append(visible.bytes); return this.onTrap(d, resp, 1); }
       st = bodyStatus(r, p.stopNext);
       p.stopNext = false;
     }
@@ -299,11 +304,11 @@ export class HttpStream {
     const kind = resp ? 'response-trailers' : 'request-trailers';
     const m = new HeaderMap(kind, t);
     const p = this.p;
-    if (this.skip || !this.created || (p.failed && (p.failOpen || resp))) {
+    if (this.skip || !this.created || (this.vmFailed && (p.failOpen || resp))) {
       if (d.stopped || !d.headersReleased) d.pendingTrailers = m; else d.relTrailers = m;
       return 'Continue';
     }
-    if (p.failed) return 'StopIteration';
+    if (this.vmFailed) return 'StopIteration';
     if (d.stoppedAll) { d.pendingTrailers = m; return d.stopStatus; }
     return this.callTrailers(d, resp, m);
   }
@@ -316,7 +321,7 @@ export class HttpStream {
     if (fn) {
       p.stopNext = false;
       const r = p.invoke(resp ? 'proxy_on_response_trailers' : 'proxy_on_request_trailers', fn, this.id, this.id, m.size);
-      if (p.failed) return this.onTrap(d, resp, 2);
+      if (this.vmFailed) return this.onTrap(d, resp, 2);
       st = p.stopNext || r !== 0 ? 'StopIteration' : 'Continue';
       p.stopNext = false;
     }
@@ -406,7 +411,7 @@ export class HttpStream {
 
   private continueDir(d: Dir, resp: boolean): void {
     if (this.closed || d.done || !d.stopped) return;
-    if (this.p.failed && !this.p.failOpen) return;
+    if (this.vmFailed && !this.p.failOpen) return;
     const wasAll = d.stoppedAll;
     d.stoppedAll = 0;
     if (!wasAll) { this.resume(d, resp); return; }
@@ -414,7 +419,7 @@ export class HttpStream {
     if (!d.headersReleased) { d.headersReleased = true; d.headersAvail = false; }
     if (d.fm.length) {
       const chunk = d.fm.take();
-      if (this.p.failed) { d.released.push(chunk); }
+      if (this.vmFailed) { d.released.push(chunk); }
       else {
         this.callData(d, resp, chunk, d.endStream && !d.pendingTrailers);
         if (d.stopped || this.closed || d.done) return;
@@ -422,7 +427,7 @@ export class HttpStream {
     }
     if (d.pendingTrailers) {
       const t = d.pendingTrailers; d.pendingTrailers = null;
-      if (this.p.failed) d.relTrailers = t; else this.callTrailers(d, resp, t);
+      if (this.vmFailed) d.relTrailers = t; else this.callTrailers(d, resp, t);
     }
   }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { compileFixture, PKG } from './helpers';
-import { EnvoyLikeProxy } from '../src/serve';
+import { EnvoyLikeProxy, durationMs } from '../src/serve';
 import { startEcho, startMetadataService, type RunningServer } from '../src/servers';
 
 let kitchen: string;
@@ -129,6 +129,7 @@ static_resources:
                 name: kitchen-out
                 root_id: kitchen
                 failure_policy: FAIL_RELOAD
+                reload_config: { backoff: { base_interval: 1s } }
                 vm_config: { vm_id: serve-test-out, runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${kitchen} } } }
           - name: envoy.filters.http.router
   clusters:
@@ -184,6 +185,42 @@ admin:
     expect((await get(proxy.listeners[1].port, '/p', { 'x-op': 'props' })).status).toBe(200);
     expect(logs).toContain('[info] wasm log kitchen: props path=/p plugin=kitchen dir=0 custom=null');
     expect(logs).toContain('[info] wasm log kitchen-out: props path=/p plugin=kitchen-out dir=2 custom=null');
+  });
+
+  test('failure_policy FAIL_RELOAD: a trap answers 503, then after reload_config.backoff a fresh VM serves', async () => {
+    const port = proxy.listeners[1].port;
+    expect((await get(port, '/', { 'x-op': 'trap-req-headers' })).status).toBe(503);
+    expect((await get(port, '/', { 'x-op': 'add' })).status).toBe(503); // within the 1 s backoff: fail closed
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await get(port, '/', { 'x-op': 'add' });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).headers.newheader).toBe('newheadervalue');
+    expect(proxy.listeners[1].filters[0].plugin.reloads).toBe(1);
+  });
+
+  test('bad failure_policy / reload durations and traffic_direction give clear errors', async () => {
+    expect(durationMs('0.25s', 'x')).toBe(250);
+    expect(durationMs({ seconds: 2, nanos: 5e8 }, 'x')).toBe(2500);
+    expect(() => durationMs('1m', 'reload_config.backoff.base_interval')).toThrow('reload_config.backoff.base_interval: expected a positive duration like "1s"');
+    const bad = (extra: string, listenerExtra = '') => {
+      const f = join(dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(f, `static_resources:
+  listeners:
+  - name: l
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }${listenerExtra}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          http_filters:
+          - name: envoy.filters.http.wasm
+            typed_config: { config: { name: k, root_id: kitchen, ${extra} vm_config: { code: { local: { filename: ${kitchen} } } } } }
+`);
+      return EnvoyLikeProxy.fromFile(f, { warn: () => {}, log: () => {} });
+    };
+    await expect(bad('failure_policy: FAIL_SOMETIMES,')).rejects.toThrow('failure_policy FAIL_SOMETIMES is not one of UNSPECIFIED, FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD');
+    await expect(bad('')).resolves.toBeDefined();
+    await expect(bad('', '\n    traffic_direction: SIDEWAYS')).rejects.toThrow('traffic_direction SIDEWAYS is not one of UNSPECIFIED, INBOUND, OUTBOUND');
   });
 
   test('admin /ready and /stats/prometheus accepted by promtool check metrics', async () => {

@@ -294,6 +294,69 @@ describe('traps and failure policy', () => {
     expect(again.response.headers).not.toContainEqual(['test-status', 'OK']);
   });
 
+  test('FAIL_RELOAD: fail closed until the backoff elapsed, then a fresh configured VM for new streams', async () => {
+    let now = 10_000;
+    const p = await load({ failurePolicy: 'FAIL_RELOAD', clockMs: () => now, config: 'c1' });
+    const r = await p.exchange({ headers: [['x-op', 'trap-req-headers']] });
+    expect(p.failed).toBe(true);
+    expect(r.response.status).toBe(503);
+    // before the backoff elapsed, new streams fail closed
+    now += 999;
+    const held = await p.exchange({ headers: [['x-op', 'add']] });
+    expect(held.response.status).toBe(503);
+    expect(held.localReply?.details).toBe('wasm_fail_stream');
+    expect(p.reloads).toBe(0);
+    now += 1; // base backoff 1 s elapsed since the failure
+    p.clearLogs();
+    const ok = await p.exchange({ headers: [['x-op', 'add,metrics']] });
+    expect(p.reloads).toBe(1);
+    expect(p.failed).toBe(false);
+    expect(ok.response.status).toBe(200);
+    expect(ok.request?.headers).toContainEqual(['newheader', 'newheadervalue']);
+    expect(msgs(p)).toContain('configure c1'); // re-instantiated and configured
+    expect(msgs(p)).toContain('create 2 1'); // a fresh VM: context ids start again
+    expect(msgs(p).some((m) => m.startsWith('Wasm VM of ') && m.includes('reloading it (reload 1'))).toBe(true);
+    // a stream completed on the healthy VM: the backoff is back at its base (1 s) for the next failure
+    await p.exchange({ headers: [['x-op', 'trap-req-headers']] });
+    expect(p.failed).toBe(true);
+    now += 1000;
+    // reload 2 fails again on its first stream: the next reload waits for the doubled backoff (2 s)
+    expect((await p.exchange({ headers: [['x-op', 'trap-req-headers']] })).response.status).toBe(503);
+    expect(p.reloads).toBe(2);
+    now += 1999;
+    expect((await p.exchange({})).response.status).toBe(503);
+    expect(p.reloads).toBe(2);
+    now += 1;
+    expect((await p.exchange({})).response.status).toBe(200);
+    expect(p.reloads).toBe(3);
+    expect(p.metric('requests_total')).toBeGreaterThanOrEqual(1); // metrics live in the host: they survive reloads
+  });
+
+  test('FAIL_RELOAD: a stream of the failed VM gets no callbacks from the new VM; its http call is cancelled', async () => {
+    let now = 0;
+    const p = await load({ failurePolicy: 'FAIL_RELOAD', clockMs: () => now, clusters: ['cluster'] });
+    const held = p.newStream();
+    held.sendRequestHeaders(REQ('call'), true);
+    const token = p.pendingHttpCalls()[0].token;
+    await p.exchange({ headers: [['x-op', 'trap-req-headers']] });
+    now += 1000;
+    expect((await p.exchange({})).response.status).toBe(200);
+    expect(p.reloads).toBe(1);
+    expect(() => p.respondHttpCall(token, { headers: [[':status', '200']] })).toThrow(/no pending http call/);
+    const before = p.logs.length;
+    held.complete();
+    expect(p.logs.length).toBe(before); // no on_log/on_done into the new VM for a context it never created
+  });
+
+  test('FAIL_CLOSED never reloads', async () => {
+    let now = 0;
+    const p = await load({ clockMs: () => now });
+    await p.exchange({ headers: [['x-op', 'trap-req-headers']] });
+    now += 3_600_000;
+    expect((await p.exchange({})).response.status).toBe(503);
+    expect(p.reloads).toBe(0);
+  });
+
   test('a trap in on_configure rejects the configuration', async () => {
     const p = await load({ config: 'trap' });
     expect(p.configured).toBe(false);
