@@ -4,7 +4,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changesetsReleasing, parseChangeset, readChangesetConfig, readPendingChangesets } from '../src/changesets';
+import { normaliseRegistry } from '../src/artifact';
 import { changesetCheck } from '../src/check';
+import { releaseVersion } from '../src/release';
 import { artifactSourcePaths, listFilters } from '../src/workspace';
 
 function workspace(): string {
@@ -54,6 +56,23 @@ describe('changesets', () => {
     expect(artifactSourcePaths(ws, header)).toEqual([
       'packages/header/assembly', 'packages/header/asconfig.json', 'asconfig.base.json', 'packages/sdk/assembly', 'packages/sdk/index.ts',
     ]);
+  });
+});
+
+describe('release entry points: bad input', () => {
+  test('release:version with no pending changeset does nothing, successfully', () => {
+    const ws = workspace();
+    const lines: string[] = [];
+    expect(releaseVersion({ workspaceRoot: ws, log: (l) => lines.push(l) })).toEqual({ ranChangesets: false, bumped: [], pinned: [] });
+    expect(lines).toEqual(['release:version: no pending changesets (.changeset/*.md): nothing to version.']);
+  });
+
+  test('the registry must be host[:port]/namespace', () => {
+    expect(normaliseRegistry('oci://127.0.0.1:5000/meshwasm/')).toBe('127.0.0.1:5000/meshwasm');
+    expect(normaliseRegistry('ghcr.io/acme/meshwasm')).toBe('ghcr.io/acme/meshwasm');
+    expect(() => normaliseRegistry(undefined)).toThrow(/WASM_REGISTRY is not set/);
+    expect(() => normaliseRegistry('https://ghcr.io/acme')).toThrow(/without a scheme/);
+    expect(() => normaliseRegistry('ghcr.io/Acme Corp')).toThrow(/not a valid registry\/namespace/);
   });
 });
 
