@@ -433,10 +433,21 @@ export class HttpStream {
 
   sendLocalReply(status: number, details: string, body: Uint8Array, headers: HeaderList, grpcStatus: number | null): void {
     if (this.closed) return;
-    const hm = new HeaderMap('response-headers', [[':status', String(status)]]);
-    for (const [k, v] of headers) hm.add(k, v);
-    if (body.length) { hm.replace('content-length', String(body.length)); if (!hm.has('content-type')) hm.add('content-type', 'text/plain'); }
-    this.localReply = { status, body: bytesToText(body), bodyBytes: body, headers: hm.toList(), details, grpcStatus };
+    const asked = body;
+    let hm: HeaderMap;
+    if (this.isGrpcRequest()) {
+      // Envoy Utility::sendLocalReply for gRPC requests: a trailers-only response (HTTP 200, grpc-status from the
+      // argument or mapped from the HTTP code, grpc-message = the percent-encoded body), no body
+      hm = new HeaderMap('response-headers', [[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(grpcStatus ?? httpToGrpcStatus(status))]]);
+      if (body.length) hm.add('grpc-message', grpcPercentEncode(body));
+      for (const [k, v] of headers) hm.add(k, v);
+      body = EMPTY;
+    } else {
+      hm = new HeaderMap('response-headers', [[':status', String(status)]]);
+      for (const [k, v] of headers) hm.add(k, v);
+      if (body.length) { hm.replace('content-length', String(body.length)); if (!hm.has('content-type')) hm.add('content-type', 'text/plain'); }
+    }
+    this.localReply = { status, body: bytesToText(asked), bodyBytes: asked, headers: hm.toList(), details, grpcStatus };
     this.details = details;
     this.req.done = true; this.req.headersAvail = false; this.req.bodyAvail = null; this.req.trailersAvail = false;
     const r = this.resp;
@@ -454,6 +465,15 @@ export class HttpStream {
       this.onHeaders(r, true, hm.toList(), body.length === 0);
       if (body.length && !this.closed) this.onData(r, true, body, true);
     } finally { this.fromLocal = false; }
+  }
+
+  /** Envoy Grpc::Common::isGrpcRequestHeaders: content-type application/grpc (or application/grpc+...). */
+  private isGrpcRequest(): boolean {
+    if (!this.req.seen) return false;
+    const ct = this.req.map ? this.req.map.get('content-type') : this.req.list?.find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+    if (ct === undefined) return false;
+    const v = valueToString(ct);
+    return v === 'application/grpc' || v.startsWith('application/grpc+') || v.startsWith('application/grpc;');
   }
 
   private failStream(): void {
@@ -526,6 +546,25 @@ export class HttpStream {
     if (first === 'destination') return { 'destination.address': '127.0.0.1:10000', 'destination.port': 10000n };
     return undefined;
   }
+}
+
+/** Envoy Grpc::Utility::httpToGrpcStatus. */
+export function httpToGrpcStatus(http: number): number {
+  switch (http) {
+    case 400: return 13; // Internal
+    case 401: return 16; // Unauthenticated
+    case 403: return 7;  // PermissionDenied
+    case 404: return 12; // Unimplemented
+    case 429: case 502: case 503: case 504: return 14; // Unavailable
+    default: return 2;   // Unknown
+  }
+}
+
+/** grpc-message encoding (gRPC spec / Envoy PercentEncoding): bytes outside ' '..'~' and '%' become %XX. */
+export function grpcPercentEncode(b: Uint8Array): string {
+  let out = '';
+  for (const c of b) out += c < 0x20 || c > 0x7e || c === 0x25 ? '%' + c.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(c);
+  return out;
 }
 
 function headerObject(m: HeaderMap): Record<string, PropertyValue> {

@@ -189,6 +189,36 @@ describe('local replies', () => {
   });
 });
 
+describe('gRPC local replies', () => {
+  const GRPC: Array<[string, string]> = [['content-type', 'application/grpc']];
+  test('a local reply on a gRPC request becomes trailers-only: 200, grpc-status mapped from the HTTP code, grpc-message percent-encoded', async () => {
+    const p = await load();
+    const r = await p.exchange({ method: 'POST', path: '/pkg.Svc/Call', headers: [['x-op', 'grpc-local'], ...GRPC] });
+    expect(r.request).toBeNull();
+    expect(r.response.status).toBe(200);
+    expect(r.response.headers).toEqual([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', '14'], ['grpc-message', 'back end: down 100%25%0A'], ['x-extra', '1'], ['test-status', 'OK']]); // + its own on_response_headers
+    expect(r.response.body).toBe('');
+    expect(r.localReply).toMatchObject({ status: 503, details: 'no_backend', body: 'back end: down 100%\n' });
+  });
+
+  test('the grpc_status argument wins over the mapping; no body -> no grpc-message; plain HTTP requests unchanged', async () => {
+    const p = await load();
+    const g = await p.exchange({ headers: [['x-op', 'grpc-code'], ['content-type', 'application/grpc+proto']] });
+    expect(g.response.headers).toEqual([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', '16'], ['test-status', 'OK']]);
+    const h = await p.exchange({ headers: [['x-op', 'grpc-local'], ['content-type', 'application/json']] });
+    expect(h.response.status).toBe(503);
+    expect(h.response.body).toBe('back end: down 100%\n');
+  });
+
+  test('wasm_fail_stream on a gRPC request: grpc-status 14 (Unavailable)', async () => {
+    const p = await load();
+    const r = await p.exchange({ headers: [['x-op', 'trap-req-headers'], ...GRPC] });
+    expect(r.response.status).toBe(200);
+    expect(r.response.headers).toContainEqual(['grpc-status', '14']);
+    expect(r.details).toBe('wasm_fail_stream');
+  });
+});
+
 describe('http calls', () => {
   test('AsyncCall: token 4 on the root context, content-length added, trailers, resume the request', async () => {
     const p = await load();
