@@ -10,6 +10,7 @@ import {
   Bytes, Counter, FilterHeadersStatus, HttpContext, JsonValue, LogLevel, Pairs, RootContext, decodeUtf8, log,
   registerRootContext,
 } from "as-proxy-wasm";
+import { formatInt, utf8Bytes } from "as-proxy-wasm/assembly/mem";
 import { HostTrie, normalizeHost, outPtr, outLen, hadPort, isIpv6, emptyLabel } from "./host";
 
 const MAX_ENTRIES: i32 = 100000;
@@ -38,7 +39,7 @@ function optList(cfg: JsonValue, key: string, maxItems: i32): JsonValue[] | null
   let v = cfg.get(key);
   if (v === null || cfg.hasError()) return null;
   let items = v.asArray();
-  if (!cfg.hasError() && (items.length == 0 || items.length > maxItems)) v.fail("expected a non-empty list of at most " + maxItems.toString() + " entries");
+  if (!cfg.hasError() && (items.length == 0 || items.length > maxItems)) v.fail("expected a non-empty list of at most " + formatInt(maxItems) + " entries");
   return cfg.hasError() ? null : items;
 }
 
@@ -50,7 +51,7 @@ function readList(cfg: JsonValue, key: string, trie: HostTrie): void {
     let at = unchecked(items[i]);
     let s = at.asString();
     if (at.hasError()) return;
-    let b = String.UTF8.encode(s);
+    let b = utf8Bytes(s);
     let p = changetype<usize>(b);
     let n = b.byteLength;
     let kind = 0;
@@ -168,7 +169,7 @@ class BlocklistRoot extends RootContext {
     this.dryRun = dryRun;
     this.dryRunHeader = Bytes.lower(drh);
     this.counters = new Array<Array<Counter | null> | null>(9);
-    log.info("blocklist: " + mode + " mode, " + deny.size.toString() + " deny and " + allow.size.toString() +
+    log.info("blocklist: " + mode + " mode, " + formatInt(deny.size) + " deny and " + formatInt(allow.size) +
       " allow entries" + (dryRun ? ", dry run" : ""));
     return true;
   }
@@ -186,7 +187,7 @@ class BlocklistRoot extends RootContext {
     if (c === null) {
       c = new Counter("decision=.=" + (decision == 0 ? "blocked" : decision == 1 ? "allowed" : "dry_run") +
         ";.;list=.=" + (list == 0 ? "deny" : list == 1 ? "allow" : "none") +
-        ";.;rule=.=" + (rule < 0 ? "none" : rule.toString()) + ";.;blocklist_requests_total");
+        ";.;rule=.=" + (rule < 0 ? "none" : formatInt(rule)) + ";.;blocklist_requests_total");
       unchecked(row[i] = c);
     }
     c.increment(1);
@@ -238,7 +239,7 @@ class BlocklistFilter extends HttpContext {
       r.count(DECISION_ALLOWED, list, rule);
       return FilterHeadersStatus.Continue;
     }
-    let ruleName = rule < 0 ? "not-allowed" : (list == LIST_DENY ? "deny[" : "allow[") + rule.toString() + "]";
+    let ruleName = rule < 0 ? "not-allowed" : (list == LIST_DENY ? "deny[" : "allow[") + formatInt(rule) + "]";
     if (r.dryRun) {
       r.count(DECISION_DRY_RUN, list, rule);
       log.info("blocklist dry run: would block host \"" + hostForLog() + "\" (" + ruleName + ")");

@@ -12,6 +12,7 @@ import {
   BufferType, Counter, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMap,
   HttpContext, JsonValue, RootContext, asciiLower, log, registerRootContext,
 } from "as-proxy-wasm";
+import { formatInt, utf8Bytes } from "as-proxy-wasm/assembly/mem";
 import { proxy_set_buffer_bytes } from "as-proxy-wasm/assembly/imports";
 import {
   DETECTOR_NAMES, MODE_FORM, MODE_JSON, MODE_TEXT, Marker, Rules, outLen, outPtr, scan,
@@ -41,10 +42,9 @@ class DirMetrics {
   constructor(dir: string, ruleCount: i32) {
     let d = "direction=.=" + dir + ";.;";
     this.rejected = new Counter(d + "redact_rejected_total");
-    for (let i = 0; i < ruleCount; i++) this.redactions.push(new Counter(d + "rule=.=" + i.toString() + ";.;redact_redactions_total"));
-    this.skipped.push(new Counter(d + "reason=.=content_type;.;redact_skipped_total"));
-    this.skipped.push(new Counter(d + "reason=.=encoded;.;redact_skipped_total"));
-    this.skipped.push(new Counter(d + "reason=.=too_large;.;redact_skipped_total"));
+    for (let i = 0; i < ruleCount; i++) this.redactions.push(new Counter(d + "rule=.=" + formatInt(i) + ";.;redact_redactions_total"));
+    let reasons = ["content_type", "encoded", "too_large"];
+    for (let i = 0; i < 3; i++) this.skipped.push(new Counter(d + "reason=.=" + unchecked(reasons[i]) + ";.;redact_skipped_total"));
   }
 }
 
@@ -96,7 +96,7 @@ class RedactRoot extends RootContext {
     let rules = new Rules();
     let mask = cfg.optStr("mask", "[REDACTED]");
     if (!cfg.hasError() && (mask.length == 0 || mask.length > 64 || hasUnsafe(mask))) {
-      cfg.get("mask")!.fail("expected 1..64 characters without '\"', '\\\\' or controls");
+      cfg.get("mask")!.fail("expected 1..64 characters, no quote, backslash or control");
     }
     rules.setMask(mask);
     let list = cfg.arr("rules");
@@ -122,7 +122,7 @@ class RedactRoot extends RootContext {
     this.identity = identity;
     this.req = this.request ? new DirMetrics("request", list.length) : null;
     this.res = this.response ? new DirMetrics("response", list.length) : null;
-    log.info("redact: " + list.length.toString() + " rule(s), max body " + this.maxBody.toString() + " bytes");
+    log.info("redact: " + formatInt(list.length) + " rule(s)");
     return true;
   }
 
@@ -154,8 +154,8 @@ function readRule(r: JsonValue, index: i32, rules: Rules, mask: string): void {
     let m = mv.asString();
     let delims = r.optStr("delimiters", DEFAULT_DELIMITERS);
     if (r.hasError()) return;
-    let mb = String.UTF8.encode(m);
-    if (mb.byteLength == 0 || mb.byteLength > 256) { mv.fail("expected non-empty string of at most 256 bytes"); return; }
+    let mb = utf8Bytes(m);
+    if (mb.byteLength == 0 || mb.byteLength > 256) { mv.fail("expected non-empty string (max 256 bytes)"); return; }
     if (contains(mask, m)) { mv.fail("the mask contains the marker"); return; }
     if (delims.length == 0 || delims.length > 64) { r.get("delimiters")!.fail("expected 1..64 ASCII characters"); return; }
     for (let i = 0; i < delims.length; i++) {
@@ -165,8 +165,8 @@ function readRule(r: JsonValue, index: i32, rules: Rules, mask: string): void {
   } else if (fv !== null) {
     let f = fv.asString();
     if (r.hasError()) return;
-    let fb = String.UTF8.encode(asciiLower(f));
-    if (fb.byteLength == 0 || fb.byteLength > 256 || hasUnsafe(f)) { fv.fail("expected 1..256 bytes without '\"', '\\\\' or controls"); return; }
+    let fb = utf8Bytes(asciiLower(f));
+    if (fb.byteLength == 0 || fb.byteLength > 256 || hasUnsafe(f)) { fv.fail("expected 1..256 bytes, no quote, backslash or control"); return; }
     rules.fields.push(fb);
     rules.fieldRules.push(index);
     rules.maxField = max(rules.maxField, fb.byteLength);
@@ -174,7 +174,7 @@ function readRule(r: JsonValue, index: i32, rules: Rules, mask: string): void {
     let k = indexIn(DETECTOR_NAMES, dv!.asString());
     if (r.hasError()) return;
     if (k < 0) { dv!.fail("unknown detector"); return; }
-    if (unchecked(rules.detectors[k]) >= 0) { dv!.fail("detector listed twice"); return; }
+    if (unchecked(rules.detectors[k]) >= 0) { dv!.fail("listed twice"); return; }
     unchecked(rules.detectors[k] = index);
   }
 }
@@ -279,8 +279,8 @@ class RedactFilter extends HttpContext {
    */
   private tooLarge(m: DirMetrics, request: bool, size: u32, atHeaders: bool): bool {
     let r = this.root as RedactRoot;
-    let what = (request ? "redact: request" : "redact: response") + " body of " + size.toString() +
-      " bytes exceeds maxBodyBytes " + r.maxBody.toString() + "; ";
+    let what = (request ? "redact: request" : "redact: response") + " body of " + formatInt(size) +
+      " bytes exceeds maxBodyBytes " + formatInt(r.maxBody) + "; ";
     if (!r.reject) {
       unchecked(m.skipped[REASON_TOO_LARGE]).increment(1);
       log.warn(what + "passed through unredacted");
@@ -293,7 +293,7 @@ class RedactFilter extends HttpContext {
       if (request) this.sendLocalResponse(413, "redact_body_too_large", "Payload Too Large");
       else this.sendLocalResponse(502, "redact_body_too_large", "Bad Gateway");
     } else {
-      log.warn(what + "stream reset (headers already sent)");
+      log.warn(what + "stream reset");
       this.closeResponse();
     }
     return true;

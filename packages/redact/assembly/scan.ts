@@ -4,6 +4,8 @@
 // Rules prepared at configure time (Rules) are dispatched by a 256-entry trigger table: a byte
 // that can start nothing costs one load and one branch.
 
+import { utf8Bytes } from "as-proxy-wasm/assembly/mem";
+
 export const DET_EMAIL: i32 = 0;
 export const DET_CARD: i32 = 1;
 export const DET_BEARER: i32 = 2;
@@ -94,9 +96,12 @@ export class Rules {
   quotedMask: ArrayBuffer = new ArrayBuffer(0);
   trigText: StaticArray<u8> = new StaticArray<u8>(256);
   trigForm: StaticArray<u8> = new StaticArray<u8>(256);
-  /** Distinct non-digit trigger bytes of each table (for the SIMD prefilter). */
-  bytesText: StaticArray<u8> = new StaticArray<u8>(0);
-  bytesForm: StaticArray<u8> = new StaticArray<u8>(0);
+  /** Distinct non-digit trigger bytes of each table, padded to 8 (for the SIMD prefilter). */
+  bytesText: StaticArray<u8> = new StaticArray<u8>(8);
+  bytesForm: StaticArray<u8> = new StaticArray<u8>(8);
+  /** The prefilter applies: at most 8 such bytes, and at least one trigger. */
+  simdText: bool = false;
+  simdForm: bool = false;
   /** Masks per rule during the last scan. */
   hits: StaticArray<u32> = new StaticArray<u32>(0);
 
@@ -108,10 +113,10 @@ export class Rules {
   maskLen: i32 = 0;
 
   setMask(mask: string): void {
-    this.mask = String.UTF8.encode(mask);
+    this.mask = utf8Bytes(mask);
     this.maskPtr = changetype<usize>(this.mask);
     this.maskLen = this.mask.byteLength;
-    this.quotedMask = String.UTF8.encode("\"" + mask + "\"");
+    this.quotedMask = utf8Bytes("\"" + mask + "\"");
   }
 
   /** Builds the trigger tables; call after adding every rule. */
@@ -130,19 +135,25 @@ export class Rules {
     let f = this.trigForm;
     for (let c = 0; c < 256; c++) unchecked(f[c] = unchecked(t[c]) & ~T_QUOTE);
     if (this.fields.length > 0) trig(f, 0x3d, T_FORM);
-    this.bytesText = triggerBytes(t);
-    this.bytesForm = triggerBytes(f);
+    this.simdText = triggerBytes(t, this.bytesText);
+    this.simdForm = triggerBytes(f, this.bytesForm);
   }
 }
 
-/** The distinct trigger bytes of a table, digits excluded (they are tested as a range). */
-function triggerBytes(t: StaticArray<u8>): StaticArray<u8> {
+/**
+ * Writes the distinct trigger bytes of a table (digits excluded: they are tested as a range) into
+ * `out`, padded with the first one; true when the SIMD prefilter can use them (1..8 bytes, or
+ * digits only, the padding then being NUL, which is no trigger).
+ */
+function triggerBytes(t: StaticArray<u8>, out: StaticArray<u8>): bool {
   let n = 0;
-  for (let c = 0; c < 256; c++) if (unchecked(t[c]) != 0 && (c < 0x30 || c > 0x39)) n++;
-  let out = new StaticArray<u8>(n);
-  n = 0;
-  for (let c = 0; c < 256; c++) if (unchecked(t[c]) != 0 && (c < 0x30 || c > 0x39)) unchecked(out[n++] = <u8>c);
-  return out;
+  for (let c = 0; c < 256; c++) {
+    if (unchecked(t[c]) == 0 || (c >= 0x30 && c <= 0x39)) continue;
+    if (n == 8) return false;
+    unchecked(out[n++] = <u8>c);
+  }
+  for (let k = n; k < 8; k++) unchecked(out[k] = out[0]);
+  return n > 0 || unchecked(t[0x30]) != 0;
 }
 
 function trig(t: StaticArray<u8>, c: i32, bit: u8): void {
@@ -456,24 +467,11 @@ export function scan(rules: Rules, p: usize, n: i32, mode: i32): i32 {
   let tp = changetype<usize>(trig);
   // SIMD prefilter: up to 8 distinct trigger bytes (plus the digit range) are tested 16 bytes at a
   // time, and the scan jumps straight to the first candidate; other sets use the table only.
-  let tb = form ? rules.bytesForm : rules.bytesText;
-  let simd = tb.length <= 8;
+  let tb = changetype<usize>(form ? rules.bytesForm : rules.bytesText);
+  let simd = form ? rules.simdForm : rules.simdText;
   let digits = unchecked(trig[0x30]) != 0;
-  let s0 = i8x16.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-  if (simd && tb.length > 0) {
-    let b = changetype<usize>(tb);
-    let k = tb.length - 1;
-    s0 = i8x16.splat(load<u8>(b));
-    s1 = i8x16.splat(load<u8>(b + <usize>min(1, k)));
-    s2 = i8x16.splat(load<u8>(b + <usize>min(2, k)));
-    s3 = i8x16.splat(load<u8>(b + <usize>min(3, k)));
-    s4 = i8x16.splat(load<u8>(b + <usize>min(4, k)));
-    s5 = i8x16.splat(load<u8>(b + <usize>min(5, k)));
-    s6 = i8x16.splat(load<u8>(b + <usize>min(6, k)));
-    s7 = i8x16.splat(load<u8>(b + <usize>min(7, k)));
-  } else if (simd) {
-    simd = digits; // only the digit range (s0..s7 = NUL never matches meaningful text; NUL is not a trigger)
-  }
+  let s0 = i8x16.splat(load<u8>(tb)), s1 = i8x16.splat(load<u8>(tb, 1)), s2 = i8x16.splat(load<u8>(tb, 2)), s3 = i8x16.splat(load<u8>(tb, 3));
+  let s4 = i8x16.splat(load<u8>(tb, 4)), s5 = i8x16.splat(load<u8>(tb, 5)), s6 = i8x16.splat(load<u8>(tb, 6)), s7 = i8x16.splat(load<u8>(tb, 7));
   let zero = i8x16.splat(0x30), ten = i8x16.splat(10);
   let inStr = false;
   let keyStart = 0;

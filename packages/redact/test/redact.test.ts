@@ -54,9 +54,8 @@ describe('redact: the course lab (examples/lab.json)', () => {
     for (const r of report.results) expect({ title: r.title, failures: r.failures }).toEqual({ title: r.title, failures: [] });
   });
 
-  test('size regression guard: the release build stays under 32 KiB (project target 24 KiB, see README)', () => {
-    // Budget in the project rules: 24 KB. See README "Limits" for the measured size.
-    expect(statSync(wasmPath).size).toBeLessThanOrEqual(32 * 1024);
+  test('the release build stays within the project budget of 24 KiB', () => {
+    expect(statSync(wasmPath).size).toBeLessThanOrEqual(24 * 1024);
   });
 });
 
