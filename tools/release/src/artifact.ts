@@ -18,7 +18,7 @@ import {
   type WasmFormat,
 } from '@meshwasm/oras';
 import { ociRepositoryName, readPins } from './manifests';
-import { artifactSourcePaths, readFilter, type FilterInfo } from './workspace';
+import { artifactSourcePaths, git, readFilter, type FilterInfo } from './workspace';
 
 export interface PackageResult {
   name: string;
@@ -29,6 +29,8 @@ export interface PackageResult {
   created: string;
   layoutDir: string;
   format: WasmFormat;
+  /** E.g. uncommitted wasm sources: `created` then names no commit that reproduces the artifact. */
+  warnings: string[];
 }
 
 /**
@@ -53,6 +55,11 @@ export async function packageFilter(workspaceRoot: string, filterDir: string, op
     throw new Error(`${f.name}: ${f.wasmPath} does not exist; build it first (nx run ${f.name}:build)`);
   }
   const created = filterCreated(workspaceRoot, f);
+  const warnings: string[] = [];
+  const dirty = git(workspaceRoot, ['status', '--porcelain', '--', ...artifactSourcePaths(workspaceRoot, f)]);
+  if (dirty) {
+    warnings.push(`${f.name}: uncommitted changes in the wasm sources (${dirty.split('\n').length} file(s)); this artifact is not reproducible from a commit`);
+  }
   const res = packageWasm({
     wasmPath: f.wasmPath,
     name: f.name,
@@ -73,6 +80,7 @@ export async function packageFilter(workspaceRoot: string, filterDir: string, op
     created: res.created,
     layoutDir: res.layoutDir,
     format: res.format,
+    warnings,
   };
 }
 

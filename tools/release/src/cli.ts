@@ -60,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
     case 'package': {
       if (values.format !== undefined && values.format !== 'oci' && values.format !== 'compat') throw new UsageError(`--format must be oci or compat, not ${values.format}`);
       const r = await packageFilter(root, dir, { format: values.format as 'oci' | 'compat' | undefined, outDir: values.out });
+      for (const w of r.warnings) console.error(`warning: ${w}`);
       if (values.json) console.log(JSON.stringify(r));
       else {
         console.log(`packaged ${r.name}@${r.version} (${r.format}) -> ${r.layoutDir}`);

@@ -158,6 +158,7 @@ if (missing.length > 0) {
       const b = await packageFilter(copy, header.dir, { outDir: join(copy, 'tmp-b') });
       expect(a.digest).toBe(b.digest);
       expect(a.digest).toBe(pinned.get('header'));
+      expect(a.warnings).toEqual([]);
       const lastSourceCommit = Number(git('log', '-1', '--format=%ct', '--', 'packages/header/assembly'));
       expect(a.created).toBe(new Date(lastSourceCommit * 1000).toISOString().replace('.000Z', 'Z'));
       expect(Number(git('log', '-1', '--format=%ct'))).toBeGreaterThanOrEqual(lastSourceCommit);
@@ -206,8 +207,10 @@ if (missing.length > 0) {
       expect(r.out).toContain(`already published: ${REG}/header:${versions.get('header')} ${pinned.get('header')}`);
     }, 60_000);
 
-    test('a source change without a pending changeset is reported against the release tag; a changeset clears it', () => {
+    test('a source change without a pending changeset is reported against the release tag; a changeset clears it', async () => {
       appendFileSync(join(copy, 'packages', 'header', 'assembly', 'index.ts'), '\n// an unreleased change\n');
+      const dirty = await packageFilter(copy, join(copy, 'packages', 'header'), { outDir: join(copy, 'tmp-dirty') });
+      expect(dirty.warnings).toEqual([expect.stringMatching(/^header: uncommitted changes in the wasm sources \(1 file\(s\)\)/)]);
       git('commit', '-qam', 'header: change without changeset');
       const cli = join(copy, 'tools', 'release', 'src', 'cli.ts');
       const bad = run('npx', ['tsx', cli, 'changeset-check', '.'], { cwd: join(copy, 'packages', 'header') });
