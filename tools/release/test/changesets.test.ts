@@ -1,6 +1,6 @@
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changesetsReleasing, parseChangeset, readChangesetConfig, readPendingChangesets } from '../src/changesets';
@@ -9,8 +9,14 @@ import { changesetCheck } from '../src/check';
 import { releaseVersion } from '../src/release';
 import { artifactSourcePaths, listFilters } from '../src/workspace';
 
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function workspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'release-ws-'));
+  made.push(dir);
   const write = (p: string, text: string) => {
     mkdirSync(join(dir, p, '..'), { recursive: true });
     writeFileSync(join(dir, p), text);

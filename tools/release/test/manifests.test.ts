@@ -1,9 +1,19 @@
-import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ociRegistryPrefix, ociRepositoryName, pinYamlFile, pinYamlText, readPins } from '../src/manifests';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'release-pin-'));
+  made.push(d);
+  return d;
+}
 
 const SHA = 'ea2458b896a03a1512b83c88891d2afa382354a0650e1c5a4f668013c87d3d3e';
 const SHA2 = '0b92b54a08e2baaf6c255f271aa69c4d51cd578d22fa2d01494498cbfc66fd7f';
@@ -122,7 +132,7 @@ describe('pinYamlText', () => {
     expect(() => pinYamlText('kind: WasmPlugin\nspec: [unclosed\n', 'bad.yaml', target, { mode: 'own' })).toThrow(/bad\.yaml: YAML error in document 1/);
     expect(() => pinYamlText('kind: WasmPlugin\nspec: {url: x}\n', 'flow.yaml', target, { mode: 'own' })).toThrow(/flow style/);
     expect(() => pinYamlText(HEADER, 'f', { ...target, sha256: 'sha256:' + SHA }, { mode: 'own' })).toThrow(/64 lowercase hex/);
-    const dir = mkdtempSync(join(tmpdir(), 'release-pin-'));
+    const dir = tempDir();
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'kind: WasmPlugin\nspec: [unclosed\n');
     expect(() => pinYamlFile(file, target, { mode: 'own' })).toThrow(/YAML error/);
@@ -130,7 +140,7 @@ describe('pinYamlText', () => {
   });
 
   test('pinYamlFile writes the file and readPins reads the pin back', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'release-pin-'));
+    const dir = tempDir();
     const file = join(dir, 'wasmplugin.yaml');
     writeFileSync(file, HEADER);
     expect(pinYamlFile(file, target, { mode: 'own' })).toHaveLength(1);
