@@ -453,6 +453,35 @@ function tryCloud(i: i32): i32 {
  * Scans [p, p+n). Returns the number of masks; when > 0 the redacted body is in
  * outPtr()/outLen. `rules.hits` holds the masks per rule.
  */
+// JSON string tracking of the current scan
+let inStr = false;
+let keyStart = 0;
+
+/** Tries every rule triggered by the byte at i (trigger bits t != 0); returns the next index. */
+function step(i: i32, t: u8, mode: i32): i32 {
+  let r = -1;
+  if (t & T_MARKER) r = tryMarkers(i, mode);
+  if (r < 0 && (t & T_QUOTE)) {
+    if (at(i) == 0x5c) r = inStr ? i + 2 : i + 1;
+    else if (!inStr) { inStr = true; keyStart = i + 1; r = i + 1; }
+    else {
+      inStr = false;
+      r = afterKey(keyStart, i);
+    }
+  }
+  if (r < 0 && (t & T_FORM)) r = tryFormField(i);
+  if (r < 0 && (t & T_EMAIL)) r = tryEmail(i);
+  if (r < 0 && (t & T_DIGIT)) r = tryCard(i);
+  if (r < 0 && (t & T_BEARER)) r = tryBearer(i);
+  if (r < 0 && (t & T_JWT)) r = tryJwt(i);
+  if (r < 0 && (t & T_CLOUD)) r = tryCloud(i);
+  return r < 0 ? i + 1 : r;
+}
+
+/**
+ * Scans [p, p+n). Returns the number of masks; when > 0 the redacted body is in
+ * outPtr()/outLen. `rules.hits` holds the masks per rule.
+ */
 export function scan(rules: Rules, p: usize, n: i32, mode: i32): i32 {
   R = rules;
   P = p;
@@ -460,24 +489,24 @@ export function scan(rules: Rules, p: usize, n: i32, mode: i32): i32 {
   copied = 0;
   masks = 0;
   outLen = 0;
+  inStr = false;
+  keyStart = 0;
   let hits = rules.hits;
   for (let k = 0; k < hits.length; k++) unchecked(hits[k] = 0);
   let form = mode == MODE_FORM;
   let trig = form ? rules.trigForm : rules.trigText;
   let tp = changetype<usize>(trig);
   // SIMD prefilter: up to 8 distinct trigger bytes (plus the digit range) are tested 16 bytes at a
-  // time, and the scan jumps straight to the first candidate; other sets use the table only.
+  // time; only the candidates of a block are looked at. Other sets use the table alone.
   let tb = changetype<usize>(form ? rules.bytesForm : rules.bytesText);
   let simd = form ? rules.simdForm : rules.simdText;
   let digits = unchecked(trig[0x30]) != 0;
   let s0 = i8x16.splat(load<u8>(tb)), s1 = i8x16.splat(load<u8>(tb, 1)), s2 = i8x16.splat(load<u8>(tb, 2)), s3 = i8x16.splat(load<u8>(tb, 3));
   let s4 = i8x16.splat(load<u8>(tb, 4)), s5 = i8x16.splat(load<u8>(tb, 5)), s6 = i8x16.splat(load<u8>(tb, 6)), s7 = i8x16.splat(load<u8>(tb, 7));
   let zero = i8x16.splat(0x30), ten = i8x16.splat(10);
-  let inStr = false;
-  let keyStart = 0;
   let i = 0;
-  while (i < n) {
-    if (simd && i + 16 <= n) {
+  if (simd) {
+    while (i + 16 <= n) {
       let v = v128.load(p + <usize>i);
       let m = v128.or(
         v128.or(v128.or(i8x16.eq(v, s0), i8x16.eq(v, s1)), v128.or(i8x16.eq(v, s2), i8x16.eq(v, s3))),
@@ -485,30 +514,20 @@ export function scan(rules: Rules, p: usize, n: i32, mode: i32): i32 {
       );
       if (digits) m = v128.or(m, i8x16.lt_u(i8x16.sub(v, zero), ten));
       let bits = i8x16.bitmask(m);
-      if (bits == 0) { i += 16; continue; }
-      i += <i32>ctz(bits);
-    }
-    let t = load<u8>(tp + <usize>load<u8>(p + <usize>i));
-    if (t == 0) { i++; continue; }
-    let r = -1;
-    if (t & T_MARKER) r = tryMarkers(i, mode);
-    if (r < 0 && (t & T_QUOTE)) {
-      let c = at(i);
-      if (c == 0x5c) { r = inStr ? i + 2 : i + 1; }
-      else if (!inStr) { inStr = true; keyStart = i + 1; r = i + 1; }
-      else {
-        inStr = false;
-        r = afterKey(keyStart, i);
-        if (r < 0) r = i + 1;
+      let end = i + 16;
+      while (bits != 0) {
+        let pos = end - 16 + <i32>ctz(bits);
+        bits &= bits - 1;
+        if (pos < i) continue; // inside what a previous match consumed (i: next unscanned index)
+        let t = load<u8>(tp + <usize>load<u8>(p + <usize>pos));
+        i = t == 0 ? pos + 1 : step(pos, t, mode);
       }
+      if (i < end) i = end;
     }
-    if (r < 0 && (t & T_FORM)) r = tryFormField(i);
-    if (r < 0 && (t & T_EMAIL)) r = tryEmail(i);
-    if (r < 0 && (t & T_DIGIT)) r = tryCard(i);
-    if (r < 0 && (t & T_BEARER)) r = tryBearer(i);
-    if (r < 0 && (t & T_JWT)) r = tryJwt(i);
-    if (r < 0 && (t & T_CLOUD)) r = tryCloud(i);
-    i = r < 0 ? i + 1 : r;
+  }
+  while (i < n) {
+    let t = load<u8>(tp + <usize>load<u8>(p + <usize>i));
+    i = t == 0 ? i + 1 : step(i, t, mode);
   }
   if (masks > 0) emit(p + <usize>copied, n - copied);
   return masks;
