@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { runLab } from '@meshwasm/labs';
+import Ajv from 'ajv';
 
 const dir = join(__dirname, '..');
 const wasmPath = join(dir, 'dist', 'blocklist.wasm');
@@ -185,5 +186,23 @@ describe('blocklist: configuration is refused with one log line naming the field
     const errors = p.logs.filter((l) => l.level === 'error' && !l.message.startsWith('Unable to create'));
     expect(errors).toHaveLength(1);
     expect(errors[0].message).toMatch(message);
+  });
+});
+
+describe('blocklist: schema.json and on_configure agree', () => {
+  test('every config the filter accepts is valid against schema.json, and every schema-invalid config is refused', async () => {
+    const validate = new Ajv({ strict: true, allErrors: true }).compile(JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8')));
+    const configs: unknown[] = [
+    { deny: ['a.test'] }, { mode: 'allow', allow: ['.corp.test', '[::1]'], deny: ['x.corp.test'], methods: ['GET'], pathPrefixes: ['/a'], response: { status: 403, body: 'no', headers: [{ name: 'x', value: 'y' }] }, dryRun: true, dryRunHeader: 'x-dry' },
+    { deny: 'a.test' }, { deny: [] }, {}, { mode: 'allow', deny: ['a.test'] }, { mode: 'block', deny: ['a.test'] }, { deny: ['a.test'], response: { status: 99 } },
+    { deny: ['a.test'], response: { status: 600 } }, { deny: ['a.test'], response: { status: 451.5 } }, { deny: ['a.test:8080'] }, { deny: ['a.*.test'] },
+    { deny: ['*.2001:db8::1'] }, { deny: ['a.test'], methods: ['GET POST'] }, { deny: ['a.test'], pathPrefixes: ['api'] }, { deny: ['a.test'], dryrun: true },
+  ];
+    for (const config of configs) {
+      const p = await plugin(config);
+      const valid = validate(config) as boolean;
+      expect({ config, valid, configured: p.configured && valid }).toEqual({ config, valid, configured: p.configured });
+      if (!valid) expect({ config, configured: p.configured }).toEqual({ config, configured: false });
+    }
   });
 });

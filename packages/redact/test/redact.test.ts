@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { runLab } from '@meshwasm/labs';
+import Ajv from 'ajv';
 
 const dir = join(__dirname, '..');
 const wasmPath = join(dir, 'dist', 'redact.wasm');
@@ -264,5 +265,23 @@ describe('redact: configuration is refused with one log line naming the field', 
     expect(p.configured).toBe(false);
     expect(p.failed).toBe(false);
     expect(p.logs.some((l) => l.level === 'error' && /invalid JSON/.test(l.message))).toBe(true);
+  });
+});
+
+describe('redact: schema.json and on_configure agree', () => {
+  test('every config the filter accepts is valid against schema.json, and every schema-invalid config is refused', async () => {
+    const validate = new Ajv({ strict: true, allErrors: true }).compile(JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8')));
+    const configs: unknown[] = [
+    ALL, { rules: [{ marker: 'SECRET=' }], mask: '***', directions: ['response'], contentTypes: ['text'], maxBodyBytes: 10, onOversize: 'pass', compressed: 'skip' },
+    { rules: [{ marker: 'a', delimiters: '|' }] }, { rules: 'x' }, { rules: [] }, {}, { rules: [{ marker: '' }] }, { rules: [{ marker: 'a', detector: 'email' }] },
+    { rules: [{ detector: 'ssn' }] }, { rules: [{ marker: 'S=' }], mask: 'a"b' }, { rules: [{ marker: 'S=' }], directions: [] }, { rules: [{ marker: 'S=' }], maxBodyBytes: 1.5 },
+    { rules: [{ marker: 'S=' }], onOversize: 'drop' }, { rules: [{ marker: 'S=' }], maks: 'x' }, { rules: [{ jsonField: 'a\\b' }] }, { rules: [{ marker: 'S=', delimiters: '' }] },
+  ];
+    for (const config of configs) {
+      const p = await plugin(config);
+      const valid = validate(config) as boolean;
+      expect({ config, valid, configured: p.configured && valid }).toEqual({ config, valid, configured: p.configured });
+      if (!valid) expect({ config, configured: p.configured }).toEqual({ config, configured: false });
+    }
   });
 });
