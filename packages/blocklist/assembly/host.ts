@@ -329,6 +329,9 @@ export function normalizeHost(p: usize, n: i32): void {
   hadPort = false;
   isIpv6 = false;
   emptyLabel = false;
+  // optional whitespace around the value (HTTP/1 OWS) is not part of it
+  while (n > 0 && (load<u8>(p) == 0x20 || load<u8>(p) == 0x09)) { p++; n--; }
+  while (n > 0 && (load<u8>(p + <usize>(n - 1)) == 0x20 || load<u8>(p + <usize>(n - 1)) == 0x09)) n--;
   // userinfo (deprecated in authorities) is not part of the host
   for (let i = n - 1; i >= 0; i--) {
     if (load<u8>(p + <usize>i) == 0x40) { p += <usize>(i + 1); n -= i + 1; break; }

@@ -46,7 +46,7 @@ describe('blocklist: matching on the normalised :authority', () => {
       ['exact.test', 451], ['a.exact.test', 200],
       ['suffix.test', 451], ['a.suffix.test', 451], ['a.b.suffix.test', 451], ['notsuffix.test', 200],
       ['wild.test', 200], ['a.wild.test', 451], ['x.y.wild.test', 451], ['wild.test.evil', 200],
-      ['EXACT.TEST:8080', 451], ['exact.test.', 451], ['exact.test.:443', 451], ['user@exact.test', 451], ['', 200],
+      ['EXACT.TEST:8080', 451], [' exact.test\t', 451], ['exact.test.', 451], ['exact.test.:443', 451], ['user@exact.test', 451], ['', 200],
     ];
     for (const [host, want] of cases) expect([host, await statusFor(p, host)]).toEqual([host, want]);
   });
