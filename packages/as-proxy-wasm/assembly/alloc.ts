@@ -6,7 +6,8 @@
 // Layout: every block is a multiple of 16 bytes and starts 4 bytes before a
 // 16-byte aligned payload; the 4-byte header (`mmInfo`, as in TLSF, read by
 // TCMS for its statistics) holds the payload capacity (block size - 4).
-// Freed blocks go to one LIFO list per size class and are reused exactly:
+// Freed blocks go to one LIFO list per size class; an allocation takes a
+// block of its class or, when that list is empty, of one of the next four:
 //   - blocks up to 1 KiB: 64 classes in 16-byte steps;
 //   - larger blocks: 4 classes per power of two (at most 25% slack).
 // A block freed at the top of the heap gives its space back to the bump
@@ -66,11 +67,14 @@ function reserve(start: usize, size: usize): void {
 export function heapAlloc(size: usize): usize {
   if (size > MAX_BLOCK - 32) outOfMemory();
   let t = classify(size);
-  let slot = heads + (cls << 2);
-  let p = load<usize>(slot);
-  if (p != 0) {
-    store<usize>(slot, load<usize>(p));
-    return p;
+  // the exact class, else one of the next 4 (at most +64 bytes, or 2x for large blocks)
+  let last = heads + (min(cls + 4, CLASSES - 1) << 2);
+  for (let slot = heads + (cls << 2); slot <= last; slot += 4) {
+    let p = load<usize>(slot);
+    if (p != 0) {
+      store<usize>(slot, load<usize>(p));
+      return p;
+    }
   }
   let b = top;
   if (b == 0) b = ((__heap_base + 19) & ~15) - 4;

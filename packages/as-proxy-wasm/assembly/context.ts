@@ -4,7 +4,7 @@ import {
 import {
   proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream, proxy_close_stream,
   proxy_send_local_response, proxy_http_call, proxy_set_effective_context, proxy_get_status,
-  proxy_call_foreign_function,
+  proxy_call_foreign_function, proxy_get_property,
 } from "./imports";
 import {
   RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus,
@@ -15,8 +15,8 @@ import {
 } from "./headers";
 import { Buffer, requestBody, responseBody, httpCallResponseBody, pluginConfiguration, vmConfiguration } from "./body";
 import { logAt, log } from "./log";
-import { getPropertyString } from "./properties";
-import { JsonValue, parseJson } from "./json";
+import { JsonValue, parseJsonAt } from "./json";
+import { T, text, C, ctext, ctextPtr, ctextLen } from "./text";
 
 /** Callback of dispatchHttpCall, run on the originating context (effective context already set). */
 export type HttpCallCallback = (origin: Context, response: HttpCallResponse) => void;
@@ -201,12 +201,13 @@ export class RootContext extends Context {
    */
   configJson(allowEmpty: bool = true): JsonValue | null {
     let buf = pluginConfiguration.get();
-    if (buf === null || buf.byteLength == 0) {
-      if (allowEmpty) return parseJson(Uint8Array.wrap(new ArrayBuffer(0)), "config");
-      log.error("config: plugin configuration is empty");
+    let n: usize = 0;
+    if (buf !== null) n = <usize>buf.byteLength;
+    if (n == 0 && !allowEmpty) {
+      log.error(text(T.CONFIG_EMPTY));
       return null;
     }
-    let v = parseJson(Uint8Array.wrap(buf), "config");
+    let v = parseJsonAt(changetype<usize>(buf), n, text(T.CONFIG));
     if (!v.hasError()) v.asObject(); // the document must be an object
     if (v.hasError()) {
       log.error(v.error());
@@ -313,7 +314,7 @@ export function registerRootContext(factory: (id: u32) => RootContext, rootId: s
 /** Stands in for an unregistered root_id: configuration fails with a clear log line. */
 class MissingRootContext extends RootContext {
   onConfigure(configSize: u32): bool {
-    log.error("as-proxy-wasm: no root context registered for root_id \"" + this.rootId + "\"");
+    log.error(ctext(C.NO_ROOT) + this.rootId + "\"");
     return false;
   }
 }
@@ -322,7 +323,11 @@ class MissingRootContext extends RootContext {
 let roots: RootContext | null = null;
 
 export function createRoot(id: u32): void {
-  let rootId = getPropertyString(["plugin_root_id"]);
+  let rootId: string | null = null;
+  if (proxy_get_property(ctextPtr(C.PLUGIN_ROOT_ID), ctextLen(C.PLUGIN_ROOT_ID), RET_A, RET_B) == Status.Ok) {
+    let b = adoptReturned();
+    if (b !== null) rootId = decodeUtf8(changetype<usize>(b), <usize>b.byteLength);
+  }
   let name = rootId === null ? "" : rootId;
   let chosen: RootFactory | null = null;
   let fallback: RootFactory | null = null;

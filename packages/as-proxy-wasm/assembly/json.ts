@@ -8,18 +8,23 @@
 // escapes are decoded straight from the input, and numbers are read as
 // mantissa + decimal exponent with one scaling step.
 
-import { decodeUtf8, utf8Bytes, formatInt } from "./mem";
+import { decodeUtf8, utf8Bytes, utf8Encode, formatInt } from "./mem";
+import { T, text, textPtr } from "./text";
 
 export enum JsonKind { Null = 0, Bool = 1, Number = 2, String = 3, Array = 4, Object = 5 }
 
 export function jsonKindName(k: JsonKind): string {
+  return text(kindText(k));
+}
+
+function kindText(k: JsonKind): i32 {
   switch (k) {
-    case JsonKind.Null: return "null";
-    case JsonKind.Bool: return "boolean";
-    case JsonKind.Number: return "number";
-    case JsonKind.String: return "string";
-    case JsonKind.Array: return "array";
-    default: return "object";
+    case JsonKind.Null: return T.NULL;
+    case JsonKind.Bool: return T.BOOLEAN;
+    case JsonKind.Number: return T.NUMBER;
+    case JsonKind.String: return T.STRING;
+    case JsonKind.Array: return T.ARRAY;
+    default: return T.OBJECT;
   }
 }
 
@@ -73,40 +78,41 @@ export class JsonValue {
     return it === null ? 0 : it.length;
   }
 
-  private expect(kind: JsonKind, what: string): bool {
+  /** True when this value is of `kind`; otherwise records `expected <what>, got <kind>`. */
+  private expect(kind: JsonKind, what: i32 = -1): bool {
     if (this.kind == kind) return true;
-    this.fail("expected " + what + ", got " + jsonKindName(this.kind));
+    this.fail(text(T.EXPECTED) + text(what < 0 ? kindText(kind) : what) + text(T.GOT) + jsonKindName(this.kind));
     return false;
   }
 
   /** This value as a string (error + "" otherwise). */
-  asString(): string { return this.expect(JsonKind.String, "string") ? this.strValue : ""; }
-  asBool(): bool { return this.expect(JsonKind.Bool, "boolean") ? this.boolValue : false; }
-  asNumber(): f64 { return this.expect(JsonKind.Number, "number") ? this.numValue : 0; }
+  asString(): string { return this.expect(JsonKind.String) ? this.strValue : ""; }
+  asBool(): bool { return this.expect(JsonKind.Bool) ? this.boolValue : false; }
+  asNumber(): f64 { return this.expect(JsonKind.Number) ? this.numValue : 0; }
   /** An integer within [min, max] (error otherwise). */
   asInt(min: i64 = i64.MIN_VALUE, max: i64 = i64.MAX_VALUE): i64 {
-    if (!this.expect(JsonKind.Number, "integer")) return 0;
+    if (!this.expect(JsonKind.Number, T.INTEGER)) return 0;
     let v = this.numValue;
     if (v != Math.floor(v) || Math.abs(v) > 9007199254740991) {
-      this.fail("expected integer, got " + (v != v || Math.abs(v) > 9007199254740991 ? "a number out of range" : "a fraction"));
+      this.fail(text(T.EXPECTED) + text(T.INTEGER) + text(T.GOT) + text(v != v || Math.abs(v) > 9007199254740991 ? T.OUT_OF_RANGE : T.FRACTION));
       return 0;
     }
     let i = <i64>v;
     if (i < min || i > max) {
-      this.fail("expected integer in [" + formatInt(min) + ", " + formatInt(max) + "], got " + formatInt(i));
+      this.fail(text(T.INTEGER_IN) + formatInt(min) + ", " + formatInt(max) + text(T.RANGE_GOT) + formatInt(i));
       return 0;
     }
     return i;
   }
   /** Array elements (error + [] otherwise). */
   asArray(): JsonValue[] {
-    if (!this.expect(JsonKind.Array, "array")) return [];
+    if (!this.expect(JsonKind.Array)) return [];
     let it = this.items;
     return it === null ? [] : it;
   }
   /** This value as an object (error + null otherwise); marks it for unknown-key checks. */
   asObject(): JsonValue | null {
-    if (!this.expect(JsonKind.Object, "object")) return null;
+    if (!this.expect(JsonKind.Object)) return null;
     this.visited = true;
     return this;
   }
@@ -146,9 +152,9 @@ export class JsonValue {
   }
 
   private need(key: string): JsonValue | null {
-    if (!this.expect(JsonKind.Object, "object")) return null;
+    if (!this.expect(JsonKind.Object)) return null;
     let v = this.get(key);
-    if (v === null) this.fail("missing required key \"" + key + "\"");
+    if (v === null) this.fail(text(T.MISSING_KEY) + key + "\"");
     return v;
   }
 
@@ -228,7 +234,7 @@ export class JsonValue {
       if (!this.visited || u === null) return;
       for (let i = 0, n = u.length; i < n; i++) {
         if (!unchecked(u[i])) {
-          this.fail("unknown key \"" + unchecked(ks[i]) + "\"");
+          this.fail(text(T.UNKNOWN_KEY) + unchecked(ks[i]) + "\"");
           return;
         }
       }
@@ -245,266 +251,245 @@ export class JsonValue {
   }
 }
 
+// ---- the parser: module state (parsing never re-enters) ----
 // @ts-ignore: decorator
 @inline const MAX_DEPTH = 64;
+/** Input start, current position and end. */
+let pStart: usize = 0;
+let pos: usize = 0;
+let pEnd: usize = 0;
+/** UTF-16 units of a \u escape, for utf8Encode. */
+// @ts-ignore: decorator
+@lazy const UNITS: usize = memory.data(4);
+/** Mantissa being read by `digits`. */
+let mant: f64 = 0;
 
-class Parser {
-  pos: usize;
-  constructor(public start: usize, public end: usize, public doc: JsonDoc) {
-    this.pos = start;
+/** Records `<root>: invalid JSON at line L, column C: <what>` for the current position. */
+function syntaxError(doc: JsonDoc, what: string): void {
+  let line = 1, col = 1;
+  for (let p = pStart; p < pos; p++) {
+    if (load<u8>(p) == 0x0A) { line++; col = 1; } else col++;
   }
+  doc.fail(doc.rootName + text(T.INVALID_JSON) + formatInt(line) + text(T.COLUMN) + formatInt(col) + ": " + what);
+}
 
-  /** Records `config: invalid JSON at line L, column C: what` for the current position. */
-  fail(what: string): void {
-    let line = 1, col = 1;
-    for (let p = this.start; p < this.pos; p++) {
-      if (load<u8>(p) == 0x0A) { line++; col = 1; } else col++;
-    }
-    this.doc.fail(
-      this.doc.rootName + ": invalid JSON at line " + formatInt(line) + ", column " + formatInt(col) + ": " + what,
-    );
+/** The byte at the current position, or -1 at the end. */
+function peek(): i32 {
+  return pos < pEnd ? <i32>load<u8>(pos) : -1;
+}
+
+/** Skips white space; returns the next byte (or -1). */
+function ws(): i32 {
+  while (pos < pEnd) {
+    let c = <i32>load<u8>(pos);
+    if (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) return c;
+    pos++;
   }
+  return -1;
+}
 
-  /** The byte at the current position, or -1 at the end. */
-  peek(): i32 {
-    return this.pos < this.end ? <i32>load<u8>(this.pos) : -1;
-  }
+/** Consumes the text `id` (a literal word) when it is next. */
+function lit(id: i32): bool {
+  let n = <usize>(id & 255);
+  if (pos + n > pEnd || memory.compare(pos, textPtr(id), n) != 0) return false;
+  pos += n;
+  return true;
+}
 
-  /** Skips white space; returns the next byte (or -1). */
-  ws(): i32 {
-    while (this.pos < this.end) {
-      let c = <i32>load<u8>(this.pos);
-      if (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) return c;
-      this.pos++;
-    }
-    return -1;
-  }
-
-  /** Consumes `word` (ASCII) when it is next. */
-  lit(word: string): bool {
-    let n = <usize>word.length;
-    if (this.pos + n > this.end) return false;
-    for (let i: usize = 0; i < n; i++) {
-      if (<u32>load<u8>(this.pos + i) != <u32>load<u16>(changetype<usize>(word) + (i << 1))) return false;
-    }
-    this.pos += n;
-    return true;
-  }
-
-  value(parent: JsonValue | null, index: i32, depth: i32): JsonValue {
-    let v = new JsonValue(this.doc);
-    v.parent = parent;
-    v.index = index;
-    if (depth > MAX_DEPTH) { this.fail("nesting deeper than 64"); return v; }
-    let c = this.ws();
-    if (c == 0x7B) { // {
-      this.pos++;
-      let keys = new Array<string>();
-      let items = new Array<JsonValue>();
+function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32): JsonValue {
+  let v = new JsonValue(doc);
+  v.parent = parent;
+  v.index = index;
+  if (depth > MAX_DEPTH) { syntaxError(doc, text(T.DEPTH)); return v; }
+  let c = ws();
+  if (c == 0x7B || c == 0x5B) { // { or [
+    let isObject = c == 0x7B;
+    let close = c + 2; // } or ]
+    pos++;
+    let items = new Array<JsonValue>();
+    let keys = new Array<string>();
+    v.kind = JsonKind.Array;
+    if (isObject) {
       v.kind = JsonKind.Object;
       v.keys = keys; // set first: the children's paths read them
-      v.items = items;
-      if (this.ws() == 0x7D) { this.pos++; v.initObject(keys, items); return v; }
+    }
+    v.items = items;
+    if (ws() != close) {
       while (true) {
-        if (this.ws() != 0x22) { this.fail("expected '\"' to start an object key"); return v; }
-        let k = this.string();
-        if (this.doc.err !== null) return v;
-        for (let i = 0, n = keys.length; i < n; i++) {
-          if (unchecked(keys[i]) == k) { v.fail("duplicate key \"" + k + "\""); return v; }
+        if (isObject) {
+          if (ws() != 0x22) { syntaxError(doc, text(T.KEY_QUOTE)); return v; }
+          let k = parseString(doc);
+          if (doc.err !== null) return v;
+          for (let i = 0, n = keys.length; i < n; i++) {
+            if (unchecked(keys[i]) == k) { v.fail(text(T.DUPLICATE_KEY) + k + "\""); return v; }
+          }
+          if (ws() != 0x3A) { syntaxError(doc, text(T.KEY_COLON)); return v; }
+          pos++;
+          keys.push(k);
         }
-        if (this.ws() != 0x3A) { this.fail("expected ':' after object key"); return v; }
-        this.pos++;
-        keys.push(k);
-        let child = this.value(v, items.length, depth + 1);
-        items.push(child);
-        if (this.doc.err !== null) return v;
-        let d = this.ws();
-        this.pos++;
-        if (d == 0x2C) continue;
-        if (d == 0x7D) break;
-        this.pos--;
-        this.fail("expected ',' or '}' in object");
-        return v;
+        items.push(parseValue(doc, v, items.length, depth + 1));
+        if (doc.err !== null) return v;
+        let d = ws();
+        if (d == close) break;
+        if (d != 0x2C) { syntaxError(doc, text(isObject ? T.OBJECT_SEP : T.ARRAY_SEP)); return v; }
+        pos++;
       }
-      v.initObject(keys, items);
-      return v;
     }
-    if (c == 0x5B) { // [
-      this.pos++;
-      let items = new Array<JsonValue>();
-      v.kind = JsonKind.Array;
-      v.items = items;
-      if (this.ws() == 0x5D) { this.pos++; return v; }
-      while (true) {
-        let child = this.value(v, items.length, depth + 1);
-        items.push(child);
-        if (this.doc.err !== null) return v;
-        let d = this.ws();
-        this.pos++;
-        if (d == 0x2C) continue;
-        if (d == 0x5D) break;
-        this.pos--;
-        this.fail("expected ',' or ']' in array");
-        return v;
-      }
-      return v;
-    }
-    if (c == 0x22) {
-      v.kind = JsonKind.String;
-      v.strValue = this.string();
-      return v;
-    }
-    if (c == 0x2D || <u32>(c - 0x30) < 10) {
-      v.kind = JsonKind.Number;
-      v.numValue = this.number();
-      return v;
-    }
-    if (this.lit("true")) { v.kind = JsonKind.Bool; v.boolValue = true; return v; }
-    if (this.lit("false")) { v.kind = JsonKind.Bool; return v; }
-    if (this.lit("null")) return v;
-    this.fail(c < 0 ? "unexpected end of input" : "unexpected character '" + String.fromCharCode(c) + "'");
+    pos++;
+    if (isObject) v.initObject(keys, items);
     return v;
   }
-
-  /** Reads 4 hex digits, or -1 (error recorded). */
-  hex4(): i32 {
-    let r = 0;
-    for (let i = 0; i < 4; i++) {
-      let c = this.peek();
-      let d = c - 0x30;
-      if (<u32>d > 9) {
-        d = (c | 0x20) - 0x57; // a-f / A-F
-        if (<u32>(d - 10) > 5) { this.fail("bad \\u escape"); return -1; }
-      }
-      r = (r << 4) | d;
-      this.pos++;
-    }
-    return r;
+  if (c == 0x22) {
+    v.kind = JsonKind.String;
+    v.strValue = parseString(doc);
+    return v;
   }
+  if (c == 0x2D || <u32>(c - 0x30) < 10) {
+    v.kind = JsonKind.Number;
+    v.numValue = parseNumber(doc);
+    return v;
+  }
+  if (lit(T.TRUE)) { v.kind = JsonKind.Bool; v.boolValue = true; return v; }
+  if (lit(T.FALSE)) { v.kind = JsonKind.Bool; return v; }
+  if (!lit(T.NULL)) syntaxError(doc, c < 0 ? text(T.END) : text(T.CHARACTER) + String.fromCharCode(c) + "'");
+  return v;
+}
 
-  /** Reads a string at the opening quote. Invalid UTF-8 and lone surrogates read as U+FFFD. */
-  string(): string {
-    let s = ++this.pos;
-    let end = this.end;
-    // fast path: no escapes, decode straight from the input
-    while (this.pos < end) {
-      let c = load<u8>(this.pos);
-      if (c == 0x22) return decodeUtf8(s, this.pos++ - s);
-      if (c == 0x5C) break;
-      if (c < 0x20) { this.fail("control character in string"); return ""; }
-      this.pos++;
+/** Reads 4 hex digits, or -1 (error recorded). */
+function hex4(doc: JsonDoc): i32 {
+  let r = 0;
+  for (let i = 0; i < 4; i++) {
+    let c = peek();
+    let d = c - 0x30;
+    if (<u32>d > 9) {
+      d = (c | 0x20) - 0x57; // a-f / A-F
+      if (<u32>(d - 10) > 5) { syntaxError(doc, text(T.U_ESCAPE)); return -1; }
     }
-    // escapes: unescape into a buffer (never longer than the string), then decode once
-    let q = this.pos;
-    while (q < end && load<u8>(q) != 0x22) q += load<u8>(q) == 0x5C ? 2 : 1;
-    let buf = new ArrayBuffer(<i32>(min(q, end) - s));
-    let o = changetype<usize>(buf);
-    memory.copy(o, s, this.pos - s);
-    o += this.pos - s;
-    while (this.pos < end) {
-      let c = <u32>load<u8>(this.pos++);
-      if (c == 0x22) return decodeUtf8(changetype<usize>(buf), o - changetype<usize>(buf));
-      if (c < 0x20) { this.pos--; this.fail("control character in string"); return ""; }
-      if (c == 0x5C) {
-        let e = this.peek();
-        this.pos++;
-        if (e == 0x75) { // \uXXXX, pairs joined
-          let u = this.hex4();
-          if (u < 0) return "";
-          if (<u32>(u - 0xD800) < 0x400 && this.pos + 1 < end && load<u8>(this.pos) == 0x5C && load<u8>(this.pos + 1) == 0x75) {
-            this.pos += 2;
-            let lo = this.hex4();
-            if (lo < 0) return "";
-            if (<u32>(lo - 0xDC00) < 0x400) {
-              u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-              store<u8>(o, <u8>(0xF0 | (u >> 18)));
-              store<u8>(o, <u8>(0x80 | ((u >> 12) & 0x3F)), 1);
-              store<u8>(o, <u8>(0x80 | ((u >> 6) & 0x3F)), 2);
-              store<u8>(o, <u8>(0x80 | (u & 0x3F)), 3);
-              o += 4;
-              continue;
-            }
-            this.pos -= 6; // not a low surrogate: read it on its own next
-          }
-          if (<u32>(u - 0xD800) < 0x800) u = 0xFFFD; // a lone surrogate
-          if (u < 0x80) {
-            store<u8>(o++, <u8>u);
-          } else {
-            if (u < 0x800) {
-              store<u8>(o++, <u8>(0xC0 | (u >> 6)));
-            } else {
-              store<u8>(o, <u8>(0xE0 | (u >> 12)));
-              store<u8>(o, <u8>(0x80 | ((u >> 6) & 0x3F)), 1);
-              o += 2;
-            }
-            store<u8>(o++, <u8>(0x80 | (u & 0x3F)));
-          }
-          continue;
+    r = (r << 4) | d;
+    pos++;
+  }
+  return r;
+}
+
+/** Reads a string at its opening quote. Invalid UTF-8 and lone surrogates read as U+FFFD. */
+function parseString(doc: JsonDoc): string {
+  let s = ++pos;
+  // fast path: no escapes, decode straight from the input
+  while (pos < pEnd) {
+    let c = load<u8>(pos);
+    if (c == 0x22) return decodeUtf8(s, pos++ - s);
+    if (c == 0x5C) break;
+    if (c < 0x20) { syntaxError(doc, text(T.CONTROL)); return ""; }
+    pos++;
+  }
+  // escapes: unescape into a buffer (never longer than the string), then decode once
+  let q = pos;
+  while (q < pEnd && load<u8>(q) != 0x22) q += load<u8>(q) == 0x5C ? 2 : 1;
+  let buf = changetype<usize>(new ArrayBuffer(<i32>(min(q, pEnd) - s)));
+  let o = buf + (pos - s);
+  memory.copy(buf, s, pos - s);
+  while (pos < pEnd) {
+    let c = <u32>load<u8>(pos++);
+    if (c == 0x22) return decodeUtf8(buf, o - buf);
+    if (c < 0x20) { pos--; syntaxError(doc, text(T.CONTROL)); return ""; }
+    if (c == 0x5C) {
+      let e = peek();
+      pos++;
+      if (e == 0x75) { // \uXXXX; a pair is joined, a lone surrogate reads as U+FFFD
+        let u = hex4(doc);
+        if (u < 0) return "";
+        let n: usize = 1;
+        store<u16>(UNITS, <u16>u);
+        if (<u32>(u - 0xD800) < 0x400 && pos + 1 < pEnd && load<u16>(pos) == 0x755C) { // "\u"
+          pos += 2;
+          let lo = hex4(doc);
+          if (lo < 0) return "";
+          if (<u32>(lo - 0xDC00) < 0x400) {
+            store<u16>(UNITS + 2, <u16>lo);
+            n = 2;
+          } else pos -= 6; // not a low surrogate: read it on its own next
         }
-        if (e == 0x62) c = 0x08;
-        else if (e == 0x66) c = 0x0C;
-        else if (e == 0x6E) c = 0x0A;
-        else if (e == 0x72) c = 0x0D;
-        else if (e == 0x74) c = 0x09;
-        else if (e == 0x22 || e == 0x5C || e == 0x2F) c = <u32>e;
-        else { this.pos--; this.fail("bad escape in string"); return ""; }
+        if (n == 1 && <u32>(u - 0xD800) < 0x800) store<u16>(UNITS, 0xFFFD);
+        o += utf8Encode(UNITS, n, o);
+        continue;
       }
-      store<u8>(o++, <u8>c);
+      if (e == 0x62) c = 0x08;
+      else if (e == 0x66) c = 0x0C;
+      else if (e == 0x6E) c = 0x0A;
+      else if (e == 0x72) c = 0x0D;
+      else if (e == 0x74) c = 0x09;
+      else if (e == 0x22 || e == 0x5C || e == 0x2F) c = <u32>e;
+      else { pos--; syntaxError(doc, text(T.ESCAPE)); return ""; }
     }
-    this.fail("unterminated string");
-    return "";
+    store<u8>(o++, <u8>c);
   }
+  syntaxError(doc, text(T.UNTERMINATED));
+  return "";
+}
 
-  /** Digits at the position into `m` (mantissa); returns how many. */
-  m: f64 = 0;
-  digits(): i32 {
-    let n = 0;
-    while (true) {
-      let d = <u32>(this.peek() - 0x30);
-      if (d > 9) return n;
-      this.m = this.m * 10 + <f64>d;
-      this.pos++;
-      n++;
-    }
+/** Digits at the position into `mant`; returns how many. */
+function digits(): i32 {
+  let n = 0;
+  while (true) {
+    let d = <u32>(peek() - 0x30);
+    if (d > 9) return n;
+    mant = mant * 10 + <f64>d;
+    pos++;
+    n++;
   }
+}
 
-  number(): f64 {
-    let neg = this.peek() == 0x2D;
-    if (neg) this.pos++;
-    this.m = 0;
-    let first = this.peek();
-    let n = this.digits();
-    let exp = 0;
-    let bad = n == 0 || (first == 0x30 && n > 1); // no digit, or a leading zero
-    if (!bad && this.peek() == 0x2E) {
-      this.pos++;
-      let f = this.digits();
-      exp = -f;
-      bad = f == 0;
-    }
-    let e = this.peek() | 0x20;
-    if (!bad && e == 0x65) { // e / E
-      this.pos++;
-      let s = this.peek();
-      if (s == 0x2B || s == 0x2D) this.pos++;
-      let mant = this.m;
-      this.m = 0;
-      bad = this.digits() == 0;
-      let x = <i32>min(this.m, 100000);
-      exp += s == 0x2D ? -x : x;
-      this.m = mant;
-    }
-    if (bad) { this.fail("invalid number"); return 0; }
-    // m * 10^exp with one rounding for exact mantissas and |exp| <= 22
-    let p: f64 = 1, b: f64 = 10;
-    for (let x = exp < 0 ? -exp : exp; x > 0; x >>= 1) {
-      if (x & 1) p *= b;
-      b *= b;
-    }
-    let m = this.m;
-    let v = m == 0 ? 0 : exp < 0 ? m / p : m * p;
-    return neg ? -v : v;
+function parseNumber(doc: JsonDoc): f64 {
+  let neg = peek() == 0x2D;
+  if (neg) pos++;
+  mant = 0;
+  let first = peek();
+  let n = digits();
+  let exp = 0;
+  let bad = n == 0 || (first == 0x30 && n > 1); // no digit, or a leading zero
+  if (!bad && peek() == 0x2E) {
+    pos++;
+    let f = digits();
+    exp = -f;
+    bad = f == 0;
   }
+  if (!bad && (peek() | 0x20) == 0x65) { // e / E
+    pos++;
+    let s = peek();
+    if (s == 0x2B || s == 0x2D) pos++;
+    let m = mant;
+    mant = 0;
+    bad = digits() == 0;
+    let x = <i32>min(mant, 100000);
+    exp += s == 0x2D ? -x : x;
+    mant = m;
+  }
+  if (bad) { syntaxError(doc, text(T.BAD_NUMBER)); return 0; }
+  // mant * 10^exp: one rounding for exact mantissas and |exp| <= 22
+  let p: f64 = 1, b: f64 = 10;
+  for (let x = exp < 0 ? -exp : exp; x > 0; x >>= 1) {
+    if (x & 1) p *= b;
+    b *= b;
+  }
+  let v = mant == 0 ? 0 : exp < 0 ? mant / p : mant * p;
+  return neg ? -v : v;
+}
+
+/** @internal parseJson over raw bytes. */
+export function parseJsonAt(ptr: usize, len: usize, rootName: string): JsonValue {
+  let doc = new JsonDoc(rootName);
+  pStart = pos = ptr;
+  pEnd = ptr + len;
+  let v: JsonValue;
+  if (ws() < 0) {
+    v = new JsonValue(doc);
+    v.initObject([], []);
+  } else {
+    v = parseValue(doc, null, 0, 0);
+    if (doc.err === null && ws() >= 0) syntaxError(doc, text(T.TRAILING));
+  }
+  v.visited = true;
+  return v;
 }
 
 /**
@@ -514,22 +499,11 @@ class Parser {
  * An empty input reads as `{}`. `rootName` prefixes every path.
  */
 export function parseJson(src: Uint8Array, rootName: string = "config"): JsonValue {
-  let doc = new JsonDoc(rootName);
-  let start = src.dataStart;
-  let p = new Parser(start, start + <usize>src.length, doc);
-  let v: JsonValue;
-  if (p.ws() < 0) {
-    v = new JsonValue(doc);
-    v.initObject([], []);
-  } else {
-    v = p.value(null, 0, 0);
-    if (doc.err === null && p.ws() >= 0) p.fail("unexpected data after the JSON value");
-  }
-  v.visited = true;
-  return v;
+  return parseJsonAt(src.dataStart, <usize>src.length, rootName);
 }
 
 /** parseJson of a string. */
 export function parseJsonString(s: string, rootName: string = "config"): JsonValue {
-  return parseJson(Uint8Array.wrap(utf8Bytes(s)), rootName);
+  let b = utf8Bytes(s);
+  return parseJsonAt(changetype<usize>(b), <usize>b.byteLength, rootName);
 }

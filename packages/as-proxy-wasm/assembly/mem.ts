@@ -185,15 +185,7 @@ export function utf8Encode(src: usize, n: usize, dst: usize): usize {
 export function encodeScratch(s: string, slot: i32): usize {
   let n = <usize>s.length;
   let p = scratchBlock(slot, n * 3 + 1);
-  // ASCII fast path: most header names/values/log lines.
-  let src = changetype<usize>(s);
-  let i: usize = 0;
-  for (; i < n; i++) {
-    let c = load<u16>(src + (i << 1));
-    if (c >= 0x80) break;
-    store<u8>(p + i, <u8>c);
-  }
-  argLen = i == n ? i : i + utf8Encode(src + (i << 1), n - i, p + i);
+  argLen = utf8Encode(changetype<usize>(s), n, p);
   return p;
 }
 
@@ -300,58 +292,38 @@ export function decodeUtf8(ptr: usize, len: usize): string {
   if (len == 0) return "";
   let out = __new(len << 1, idof<String>());
   let o = out;
-  let i: usize = 0;
-  // ASCII fast path
-  while (i < len) {
-    let b = <u32>load<u8>(ptr + i);
-    if (b >= 0x80) break;
-    store<u16>(o, b);
+  let end = ptr + len;
+  while (ptr < end) {
+    let cp = <u32>load<u8>(ptr++);
+    if (cp >= 0x80) {
+      // lead byte: number of continuation bytes and the allowed range of the first one
+      let need = 0;
+      let lo: u32 = 0x80, hi: u32 = 0xBF;
+      if (cp - 0xC2 < 30) { need = 1; cp &= 0x1F; }
+      else if (cp - 0xE0 < 16) {
+        need = 2; cp &= 0x0F;
+        if (cp == 0) lo = 0xA0; else if (cp == 0xD) hi = 0x9F;
+      } else if (cp - 0xF0 < 5) {
+        need = 3; cp &= 0x07;
+        if (cp == 0) lo = 0x90; else if (cp == 4) hi = 0x8F;
+      } else need = -1;
+      for (; need > 0; need--) {
+        let b = ptr < end ? <u32>load<u8>(ptr) : 0;
+        if (b < lo || b > hi) break; // maximal subpart: one U+FFFD, this byte read again
+        lo = 0x80; hi = 0xBF;
+        cp = (cp << 6) | (b & 0x3F);
+        ptr++;
+      }
+      if (need != 0) cp = 0xFFFD;
+      if (cp >= 0x10000) {
+        cp -= 0x10000;
+        store<u16>(o, <u16>(0xD800 | (cp >> 10)));
+        o += 2;
+        cp = 0xDC00 | (cp & 0x3FF);
+      }
+    }
+    store<u16>(o, <u16>cp);
     o += 2;
-    i++;
-  }
-  while (i < len) {
-    let b0 = <u32>load<u8>(ptr + i);
-    if (b0 < 0x80) {
-      store<u16>(o, b0); o += 2; i++;
-      continue;
-    }
-    let need: usize = 0;
-    let cp: u32 = 0;
-    let lo: u32 = 0x80, hi: u32 = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) { need = 1; cp = b0 & 0x1F; }
-    else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      need = 2; cp = b0 & 0x0F;
-      if (b0 == 0xE0) lo = 0xA0; else if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      need = 3; cp = b0 & 0x07;
-      if (b0 == 0xF0) lo = 0x90; else if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      store<u16>(o, 0xFFFD); o += 2; i++;
-      continue;
-    }
-    let j: usize = 1;
-    let ok = true;
-    for (; j <= need; j++) {
-      if (i + j >= len) { ok = false; break; }
-      let b = <u32>load<u8>(ptr + i + j);
-      if (b < lo || b > hi) { ok = false; break; }
-      lo = 0x80; hi = 0xBF;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (!ok) {
-      // maximal subpart replaced by one U+FFFD
-      store<u16>(o, 0xFFFD); o += 2; i += j;
-      continue;
-    }
-    i += need + 1;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      store<u16>(o, <u16>(0xD800 | (cp >> 10)));
-      store<u16>(o, <u16>(0xDC00 | (cp & 0x3FF)), 2);
-      o += 4;
-    } else {
-      store<u16>(o, <u16>cp); o += 2;
-    }
   }
   return changetype<string>(__renew(out, o - out));
 }

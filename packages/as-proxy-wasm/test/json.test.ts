@@ -47,6 +47,19 @@ describe('valid documents read like JSON.parse', () => {
     expect(await dumped(text)).toBe(dump(JSON.parse(text)));
   });
 
+  it('decodes raw UTF-8 like TextDecoder: invalid and truncated sequences become U+FFFD (maximal subparts)', async () => {
+    let seed = 12345;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 16; };
+    const picks = [0x41, 0x7e, 0x80, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xa0, 0xed, 0x9f, 0xef, 0xf0, 0x90, 0xf4, 0x8f, 0xf5, 0xff, 0xe2, 0x82, 0xac];
+    for (let n = 0; n < 60; n++) {
+      const body = Array.from({ length: 1 + (rnd() % 12) }, () => picks[rnd() % picks.length]);
+      const bytes = Uint8Array.from([0x22, ...body, 0x22]);
+      const p = await loadPlugin(mod, { config: bytes, rootId: 'dump' });
+      const want = new TextDecoder().decode(Uint8Array.from(body));
+      expect(msgs(p, 'info')).toContain(`dump:s${want.length}:${want}`);
+    }
+  });
+
   it('reads an empty or blank configuration as {}', async () => {
     expect(await dumped('')).toBe('{}');
     expect(await dumped('  \n ')).toBe('{}');

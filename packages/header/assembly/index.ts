@@ -17,132 +17,120 @@ const MAX_VALUE: i32 = 8192;
 const TOKEN_LO: u64 = 0x03ff6cfa00000000;
 const TOKEN_HI: u64 = 0x57ffffffc7fffffe;
 
-function isTokenChar(c: i32): bool {
-  if (c >= 128) return false;
-  return c < 64 ? ((TOKEN_LO >> <u64>c) & 1) != 0 : ((TOKEN_HI >> <u64>(c - 64)) & 1) != 0;
+// Operations, in the order they apply.
+const REMOVE = 0;
+const SET = 1;
+const ADD = 2;
+
+/** One pre-encoded edit (`value` is unused for REMOVE). */
+class Op {
+  constructor(public kind: i32, public name: Bytes, public value: Bytes) {}
 }
 
 /**
- * Checks a header name from the config; records an error on `at` and returns false when it is
- * unusable. Pseudo-headers are refused, except `:path` and `:authority` in `request.set` (a
- * deliberate rewrite: Envoy re-evaluates the route when request headers change).
+ * The lower-cased bytes of the header name at `at`, or null after recording why it is unusable.
+ * Pseudo-headers are refused, except `:path` and `:authority` in `request.set` (a deliberate
+ * rewrite: Envoy re-evaluates the route when request headers change).
  */
-function checkName(at: JsonValue, name: string, request: bool, op: string): bool {
+function headerName(at: JsonValue, request: bool, kind: i32): Bytes | null {
+  let name = at.asString();
+  if (at.hasError()) return null;
   let n = name.length;
   if (n == 0 || n > MAX_NAME) {
     at.fail("header name must have 1..256 characters");
-    return false;
+    return null;
   }
-  let start = 0;
+  let lower = Bytes.lower(name);
+  let i = 0;
   if (name.charCodeAt(0) == 0x3a) {
-    if (!(request && op == "set" && (sameAscii(name, ":path") || sameAscii(name, ":authority")))) {
+    let s = lower.toString();
+    if (!request || kind != SET || (s != ":path" && s != ":authority")) {
       at.fail("pseudo-header " + name + " refused (only :path and :authority, in request.set)");
-      return false;
+      return null;
     }
-    start = 1;
+    i = 1;
   }
-  for (let i = start; i < n; i++) {
-    if (!isTokenChar(name.charCodeAt(i))) {
+  for (; i < n; i++) {
+    let c = <u64>name.charCodeAt(i);
+    let bits = c < 64 ? TOKEN_LO >> c : TOKEN_HI >> (c - 64);
+    if (c >= 128 || (bits & 1) == 0) {
       at.fail("invalid header name " + name);
-      return false;
+      return null;
     }
   }
-  return true;
+  return lower;
 }
 
-/** ASCII case-insensitive equality (no Unicode tables: they would triple the module size). */
-function sameAscii(a: string, b: string): bool {
-  if (a.length != b.length) return false;
-  for (let i = 0, n = a.length; i < n; i++) {
-    let x = a.charCodeAt(i), y = b.charCodeAt(i);
-    if (x >= 0x41 && x <= 0x5a) x += 0x20;
-    if (y >= 0x41 && y <= 0x5a) y += 0x20;
-    if (x != y) return false;
-  }
-  return true;
-}
-
-function checkValue(at: JsonValue, value: string): bool {
+/** The bytes of the header value at `at`, or null after recording why it is unusable. */
+function headerValue(at: JsonValue): Bytes | null {
+  let value = at.asString();
+  if (at.hasError()) return null;
   if (value.length > MAX_VALUE) {
     at.fail("header value longer than 8192 characters");
-    return false;
+    return null;
   }
   for (let i = 0, n = value.length; i < n; i++) {
     let c = value.charCodeAt(i);
     if (c == 0x0d || c == 0x0a || c == 0) {
       at.fail("header value contains CR, LF or NUL");
-      return false;
+      return null;
     }
   }
-  return true;
+  return Bytes.of(value);
 }
 
-/** The pre-encoded mutations of one direction. */
-class Mutations {
-  removes: Bytes[] = [];
-  setNames: Bytes[] = [];
-  setValues: Bytes[] = [];
-  addNames: Bytes[] = [];
-  addValues: Bytes[] = [];
-
-  get empty(): bool {
-    return this.removes.length + this.setNames.length + this.addNames.length == 0;
-  }
-
-  apply(map: HeaderMap): void {
-    // A status other than Ok (the map is gone, or the host refuses a value) is not fatal: the
-    // remaining edits still apply; Envoy logs nothing either. Never trap on it.
-    let r = this.removes;
-    for (let i = 0, n = r.length; i < n; i++) map.remove(unchecked(r[i]));
-    let sn = this.setNames, sv = this.setValues;
-    for (let i = 0, n = sn.length; i < n; i++) map.set(unchecked(sn[i]), unchecked(sv[i]));
-    let an = this.addNames, av = this.addValues;
-    for (let i = 0, n = an.length; i < n; i++) map.add(unchecked(an[i]), unchecked(av[i]));
-  }
-}
-
-function readPairs(dir: JsonValue, key: string, request: bool, names: Bytes[], values: Bytes[]): void {
-  let items = dir.optArr(key);
-  if (items.length > MAX_OPS) dir.fail(key + ": more than 64 entries");
-  for (let i = 0; i < items.length; i++) {
-    let item = unchecked(items[i]);
-    let name = item.str("name");
-    let value = item.str("value");
-    if (item.hasError()) return;
-    let nameAt = item.get("name")!;
-    if (!checkName(nameAt, name, request, key) || !checkValue(item.get("value")!, value)) return;
-    names.push(Bytes.lower(name));
-    values.push(Bytes.of(value));
-  }
-}
-
-function readMutations(cfg: JsonValue, key: string): Mutations {
-  let m = new Mutations();
+/** The edits of one direction (`request` / `response`) in apply order; stops at the first error. */
+function readDirection(cfg: JsonValue, key: string): Op[] {
+  let ops = new Array<Op>();
   let dir = cfg.optObj(key);
-  if (dir === null) return m;
+  if (dir === null) return ops;
   let request = key == "request";
-  let removes = dir.optArr("remove");
-  if (removes.length > MAX_OPS) dir.fail("remove: more than 64 entries");
-  for (let i = 0; i < removes.length && !dir.hasError(); i++) {
-    let at = unchecked(removes[i]);
-    let name = at.asString();
-    if (at.hasError() || !checkName(at, name, request, "remove")) break;
-    m.removes.push(Bytes.lower(name));
+  for (let kind = REMOVE; kind <= ADD; kind++) {
+    let op = kind == REMOVE ? "remove" : kind == SET ? "set" : "add";
+    let items = dir.optArr(op);
+    if (items.length > MAX_OPS) dir.fail(op + ": more than 64 entries");
+    for (let i = 0; i < items.length; i++) {
+      if (dir.hasError()) return ops;
+      let item = unchecked(items[i]);
+      let name: Bytes | null;
+      let value: Bytes | null = null;
+      if (kind == REMOVE) {
+        name = headerName(item, request, kind);
+        value = name;
+      } else {
+        item.str("name");
+        item.str("value");
+        if (item.hasError()) return ops;
+        name = headerName(item.get("name")!, request, kind);
+        if (name !== null) value = headerValue(item.get("value")!);
+      }
+      if (value === null) return ops;
+      ops.push(new Op(kind, name!, value));
+    }
   }
-  if (!dir.hasError()) readPairs(dir, "set", request, m.setNames, m.setValues);
-  if (!dir.hasError()) readPairs(dir, "add", request, m.addNames, m.addValues);
-  return m;
+  return ops;
+}
+
+function apply(ops: Op[], map: HeaderMap): void {
+  // A status other than Ok (the map is gone, or the host refuses a value) is not fatal: the
+  // remaining edits still apply; Envoy logs nothing either. Never trap on it.
+  for (let i = 0, n = ops.length; i < n; i++) {
+    let op = unchecked(ops[i]);
+    if (op.kind == REMOVE) map.remove(op.name);
+    else if (op.kind == SET) map.set(op.name, op.value);
+    else map.add(op.name, op.value);
+  }
 }
 
 class HeaderRoot extends RootContext {
-  request: Mutations = new Mutations();
-  response: Mutations = new Mutations();
+  request: Op[] = [];
+  response: Op[] = [];
 
   onConfigure(configSize: u32): bool {
     let cfg = this.configJson();
     if (cfg === null) return false;
-    let request = readMutations(cfg, "request");
-    let response = readMutations(cfg, "response");
+    let request = readDirection(cfg, "request");
+    let response = readDirection(cfg, "response");
     if (!this.configOk(cfg)) return false;
     this.request = request;
     this.response = response;
@@ -156,14 +144,12 @@ class HeaderRoot extends RootContext {
 
 class HeaderFilter extends HttpContext {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    let m = (this.root as HeaderRoot).request;
-    if (!m.empty) m.apply(this.requestHeaders);
+    apply((this.root as HeaderRoot).request, this.requestHeaders);
     return FilterHeadersStatus.Continue;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    let m = (this.root as HeaderRoot).response;
-    if (!m.empty) m.apply(this.responseHeaders);
+    apply((this.root as HeaderRoot).response, this.responseHeaders);
     return FilterHeadersStatus.Continue;
   }
 }

@@ -1,0 +1,20 @@
+// The SDK's heap (assembly/alloc.ts, behind the minimal runtime's collector):
+// buffers of every size class, growing arrays and strings stay intact while
+// the collector frees and reuses blocks, and linear memory reaches a plateau.
+import { describe, expect, it } from '@jest/globals';
+import { loadPlugin } from '@meshwasm/proxy-wasm-host';
+import { fixtures } from './helpers';
+
+describe('heap', () => {
+  it('keeps live blocks intact and memory flat under mixed sizes', async () => {
+    const p = await loadPlugin(fixtures('heap').heap, { config: {} });
+    for (let i = 0; i < 800; i++) await p.exchange({});
+    const warm = p.memoryBytes();
+    for (let i = 0; i < 800; i++) await p.exchange({});
+    expect(p.failed).toBe(false);
+    expect(p.logs.filter((l) => l.level === 'error')).toEqual([]);
+    expect(p.memoryBytes()).toBe(warm);
+    // 16 live buffers of at most 16 KB, plus the garbage of up to 32 streams between collections
+    expect(warm).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+});
