@@ -21,7 +21,8 @@ kubectl rollout status -n labs deploy/httpbin --timeout=180s
 kubectl rollout status -n labs deploy/curl --timeout=180s
 for plugin in "$repo"/packages/*/wasmplugin.yaml; do
   if [ -n "${WASM_REGISTRY:-}" ]; then
-    sed "s#oci://ghcr.io/meshwasm/#oci://${WASM_REGISTRY%/}/#" "$plugin" | kubectl apply -n labs -f -
+    # Keep <name>:<version> and the pinned sha256 (a copied artifact keeps its digest); swap the registry.
+    sed -E "s#oci://[^ ]+/([a-z0-9-]+:[^ /]+)\$#oci://${WASM_REGISTRY%/}/\1#" "$plugin" | kubectl apply -n labs -f -
   else
     kubectl apply -n labs -f "$plugin"
   fi
