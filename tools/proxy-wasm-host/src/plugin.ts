@@ -38,6 +38,9 @@ export interface PluginOptions {
   now?: () => bigint;
   /** Also print each log line to stderr, Envoy style ("wasm log <prefix>: msg"). */
   printLogs?: boolean;
+  /** Receives each log line formatted like Envoy's (`[info] wasm log <name> <root_id> <vm_id>: msg` for streams,
+   *  `[info] wasm log <root_id> <vm_id>: msg` for the root context, `[level] msg` for host messages). */
+  logSink?: (line: string, entry: LogEntry) => void;
 }
 
 export interface LogEntry { level: LogLevelName; message: string }
@@ -426,10 +429,14 @@ export class Plugin {
   log(level: number, message: string, host = false): void {
     if (level < this.logLevel) return;
     const name = LOG_LEVELS[level];
-    this.logs.push({ level: name, message });
-    if (this.opts.printLogs) {
-      const prefix = host ? '' : this.cur > 1 ? this.loggedPrefixStream : this.loggedPrefixRoot;
-      process.stderr.write(host ? `[${name}] ${message}\n` : `[${name}] wasm log${prefix ? ' ' + prefix : ''}: ${message}\n`);
+    const entry: LogEntry = { level: name, message };
+    this.logs.push(entry);
+    if (this.opts.printLogs || this.opts.logSink) {
+      // Envoy Context::log runs on the effective context (e.g. a stream during an http call response)
+      const prefix = host ? '' : (this.eff || this.cur) > 1 ? this.loggedPrefixStream : this.loggedPrefixRoot;
+      const line = host ? `[${name}] ${message}` : `[${name}] wasm log${prefix ? ' ' + prefix : ''}: ${message}`;
+      if (this.opts.logSink) this.opts.logSink(line, entry);
+      if (this.opts.printLogs) process.stderr.write(line + '\n');
     }
   }
 

@@ -179,31 +179,20 @@ export class EnvoyLikeProxy {
       config: anyValue(cfg.configuration) ?? '', vmConfig: anyValue(vm.configuration), pluginName: name, rootId: String(cfg.root_id ?? ''),
       vmId: String(vm.vm_id ?? ''), env, failurePolicy: policy, reloadBackoffMs: baseMs, reloadMaxBackoffMs: maxMs, clusters: [...this.clusters.keys()], bufferLimitBytes: bufferLimit,
       allowOnHeadersStopIteration: !!cfg.allow_on_headers_stop_iteration, statsTags: this.statsTags, logLevel: 'info',
+      logSink: (line) => this.log(line),
     });
     if (!plugin.configured) throw new Error(`Unable to create Wasm HTTP filter ${name}: ${plugin.logs.map((l) => l.message).join(' | ')}`);
     plugin.onHttpCall = (call) => { void this.dispatchCall(plugin, call); };
     plugin.onTickPeriod = (ms) => this.armTick(plugin, ms);
     if (plugin.tickPeriod) this.armTick(plugin, plugin.tickPeriod);
-    this.attachLogPrinter(plugin, name);
     return { name, plugin };
-  }
-
-  private attachLogPrinter(plugin: Plugin, name: string): void {
-    // print new log entries after each request (cheap, no per-hostcall I/O)
-    (plugin as unknown as { __printed: number }).__printed = 0;
-    (plugin as unknown as { __name: string }).__name = name;
-  }
-  private flushLogs(plugin: Plugin): void {
-    const st = plugin as unknown as { __printed: number; __name: string };
-    for (let i = st.__printed; i < plugin.logs.length; i++) this.log(`[${plugin.logs[i].level}] wasm log ${st.__name}: ${plugin.logs[i].message}`);
-    plugin.logs.length = 0; st.__printed = 0;
   }
 
   private armTick(plugin: Plugin, ms: number): void {
     const t = this.timers.find((x) => (x as unknown as { plugin?: Plugin }).plugin === plugin);
     if (t) { clearInterval(t); this.timers = this.timers.filter((x) => x !== t); }
     if (!ms) return;
-    const timer = setInterval(() => { plugin.tick(); this.flushLogs(plugin); }, ms);
+    const timer = setInterval(() => { plugin.tick(); plugin.clearLogs(); }, ms);
     (timer as unknown as { plugin: Plugin }).plugin = plugin;
     timer.unref();
     this.timers.push(timer);
@@ -429,7 +418,8 @@ export class EnvoyLikeProxy {
   private reset(res: ServerResponse, streams: HttpStream[], l: Listener): void { res.destroy(); this.finish(streams, l); }
   private finish(streams: HttpStream[], l: Listener): void {
     for (const s of streams) s.complete();
-    for (const f of l.filters) if (f.plugin.logs.length) this.flushLogs(f.plugin);
+    // lines went to the log sink as they came; keep the in-memory list bounded
+    for (const f of l.filters) if (f.plugin.logs.length) f.plugin.clearLogs();
   }
 
   prometheus(): string {

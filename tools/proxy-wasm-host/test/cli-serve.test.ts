@@ -183,8 +183,8 @@ admin:
     logs.length = 0;
     expect((await get(proxy.listeners[0].port, '/p', { 'x-op': 'props' })).status).toBe(200);
     expect((await get(proxy.listeners[1].port, '/p', { 'x-op': 'props' })).status).toBe(200);
-    expect(logs).toContain('[info] wasm log kitchen: props path=/p plugin=kitchen dir=0 custom=null');
-    expect(logs).toContain('[info] wasm log kitchen-out: props path=/p plugin=kitchen-out dir=2 custom=null');
+    expect(logs).toContain('[info] wasm log kitchen kitchen serve-test: props path=/p plugin=kitchen dir=0 custom=null');
+    expect(logs).toContain('[info] wasm log kitchen-out kitchen serve-test-out: props path=/p plugin=kitchen-out dir=2 custom=null');
   });
 
   test('failure_policy FAIL_RELOAD: a trap answers 503, then after reload_config.backoff a fresh VM serves', async () => {

@@ -447,6 +447,17 @@ describe('properties, shared data, queues, WASI', () => {
     expect(msgs(q)).toContain('env ');
   });
 
+  test('logSink gets Envoy-formatted lines: stream prefix "<name> <root_id> <vm_id>", root prefix "<root_id> <vm_id>"', async () => {
+    const lines: string[] = [];
+    const p = await load({ pluginName: 'my_plugin', rootId: 'my_root_id', vmId: 'my_vm_id', config: 'c', logSink: (l) => lines.push(l) });
+    await p.exchange({});
+    expect(lines).toContain('[info] wasm log my_root_id my_vm_id: configure c');
+    expect(lines).toContain('[info] wasm log my_plugin my_root_id my_vm_id: header path /');
+    const q = await load({ logSink: (l) => lines.push(l), config: 'bare' });
+    expect(q.configured).toBe(true);
+    expect(lines).toContain('[info] wasm log: configure bare');
+  });
+
   test('logLevel drops lower levels', async () => {
     const p = await load({ logLevel: 'warn' });
     await p.exchange({});
