@@ -239,6 +239,19 @@ function fieldIndex(s: i32, e: i32): i32 {
   return -1;
 }
 
+/** The character a JSON escape `\c` stands for, or -1 for `\u` (judged as part of a value). */
+function decodedEscape(c: u32): i32 {
+  switch (c) {
+    case 0x6e: return 0x0a; // \n
+    case 0x72: return 0x0d; // \r
+    case 0x74: return 0x09; // \t
+    case 0x62: return 0x08; // \b
+    case 0x66: return 0x0c; // \f
+    case 0x75: return -1; // \uXXXX
+  }
+  return <i32>c; // \" \\ \/ (and anything else) stand for themselves
+}
+
 /** Marker at i: masks its value; returns the index to continue at, or -1. */
 function tryMarkers(i: i32, mode: i32): i32 {
   let ms = R.markers;
@@ -252,13 +265,22 @@ function tryMarkers(i: i32, mode: i32): i32 {
     // already masked (e.g. an upstream echoing a redacted request): leave it, so masking is idempotent
     let ml = R.maskLen;
     if (vs + ml <= N && memory.compare(P + <usize>vs, R.maskPtr, <usize>ml) == 0) return vs + ml;
-    // delimiter table: 0 = part of the value, 1 = ends it, 2 = escape (JSON: the next byte belongs to the value)
+    // delimiter table: 0 = part of the value, 1 = ends it, 2 = escape (JSON). An escape is judged
+    // by the character it stands for: `\"` inside a JSON string (e.g. JSON nested in a JSON
+    // string) is a quote, which ends the value like a raw quote in text; `\\`, `\/` and `\uXXXX`
+    // are part of it. The mask never splits an escape, so the JSON stays valid.
     let dt = mode == MODE_JSON ? m.jsonTable : m.textTable;
     let e = vs;
     while (e < N) {
       let d = load<u8>(dt + <usize>at(e));
       if (d == 0) { e++; continue; }
-      if (d == 2) { e = min(e + 2, N); continue; }
+      if (d == 2) {
+        if (e + 1 >= N) break;
+        let x = decodedEscape(at(e + 1));
+        if (x >= 0 && load<u8>(m.textTable + <usize>x) == 1) break;
+        e = min(e + (at(e + 1) == 0x75 ? 6 : 2), N);
+        continue;
+      }
       break;
     }
     if (e == vs) return vs; // marker without a value: nothing to mask

@@ -105,8 +105,19 @@ describe('redact: rules', () => {
     const p = await plugin({ rules: [{ marker: 'token:', delimiters: '|' }, { marker: 'SECRET=' }], mask: '***' });
     const r = await p.exchange(post('a|token:x y z|SECRET=ab"c d', 2, 'text/plain'));
     expect(r.request!.body).toBe('a|token:***|SECRET=***"c d');
-    const j = await p.exchange(post('{"k":"SECRET=a\\"b","m":"token:q"}'));
-    expect(j.request!.body).toBe('{"k":"SECRET=***","m":"token:***"}');
+    // In a JSON string an escape is judged by the character it stands for: `\\"` is a quote, which
+    // ends the value as in text; a backslash or `\\u` escape is part of it. The JSON stays valid.
+    const j = await p.exchange(post('{"k":"SECRET=a\\"b","m":"token:q","n":"SECRET=x\\\\y\\u0041z"}'));
+    expect(j.request!.body).toBe('{"k":"SECRET=***\\"b","m":"token:***","n":"SECRET=***"}');
+    expect(() => JSON.parse(j.request!.body)).not.toThrow();
+  });
+
+  test('JSON nested in a JSON string keeps its structure (the escaped closing quote is not swallowed)', async () => {
+    const p = await plugin({ rules: [{ marker: 'SECRET=' }] });
+    const inner = JSON.stringify({ note: 'SECRET=topsecret', other: 'public' });
+    const r = await p.exchange(post(JSON.stringify({ body: inner }), 3));
+    expect(r.request!.body).toBe(JSON.stringify({ body: JSON.stringify({ note: 'SECRET=[REDACTED]', other: 'public' }) }));
+    expect(JSON.parse(JSON.parse(r.request!.body).body)).toEqual({ note: 'SECRET=[REDACTED]', other: 'public' });
   });
 
   test('both scan paths agree: SIMD prefilter (few trigger bytes, digits only) and table only (many)', async () => {
