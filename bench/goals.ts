@@ -19,7 +19,7 @@ export const GOALS = [
   'header .wasm ≤ 8 KB; every filter ≤ 24 KB',
   'linear memory ≤ 128 KiB after warm-up, and flat over the long run',
   "the host's own cost (no-op exchange in tools/proxy-wasm-host) ≤ 1 µs",
-  'redact: a 64 KiB body exchange ≤ the Rust literal-masking figure (≈84 µs)',
+  'redact: a 64 KiB body exchange (minimal V8 host) ≤ the Rust literal-masking figure (≈84 µs)',
   'blocklist: 10,000 entries cost within 2× of 10 entries',
 ];
 
@@ -79,8 +79,14 @@ export function checkGoals(rs: TargetResult[], smoke: boolean): GoalResult[] {
   const hostNoop = scenarioNs(noop);
   out.push({ goal: GOALS[5], value: fmt(hostNoop), pass: hostNoop === undefined ? null : speed(hostNoop <= 1000) });
 
-  const r64 = scenarioNs(byId(rs, 'redact'), 'body 64 KiB');
-  out.push({ goal: GOALS[6], value: fmt(r64), pass: r64 === undefined ? null : speed(r64 <= RUST_REFERENCE.redact64KiBNs) });
+  const redact = byId(rs, 'redact');
+  const r64 = redact?.minimalBody?.find((b) => b.bytes === 64 * 1024)?.nsPerExchange;
+  const r64host = scenarioNs(redact, 'body 64 KiB');
+  out.push({
+    goal: GOALS[6],
+    value: r64 === undefined ? 'n/a' : `${fmt(r64)} (minimal host), ${fmt(r64host)} (our host)`,
+    pass: r64 === undefined ? null : speed(r64 <= RUST_REFERENCE.redact64KiBNs),
+  });
 
   const bl = byId(rs, 'blocklist');
   const b10 = scenarioNs(bl, '10 entries');

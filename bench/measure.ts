@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { loadPlugin } from '@meshwasm/proxy-wasm-host';
 import { loadMini } from '../packages/as-proxy-wasm/bench/minihost';
+import { load as loadMiniBody, jsonBody } from '../packages/redact/bench/minibody';
 import type { BenchTarget } from './targets';
 import { REQUEST, RESPONSE } from './scenarios';
 
@@ -25,6 +26,8 @@ export interface TargetResult {
   coldStartMs: number;
   scenarios: ScenarioResult[];
   minimalHost?: { nsPerExchange: number; nsAll: number[]; exchanges: number };
+  /** body scenarios in a minimal V8 host (the filter's own cost, as the Rust body figure) */
+  minimalBody?: Array<{ bytes: number; nsPerExchange: number; mbPerSec: number }>;
   memory: { afterWarmup: number; afterN: number; n: number; flat: boolean };
   error?: string;
 }
@@ -111,7 +114,22 @@ export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<Tar
       for (let r = 0; r < runs; r++) all.push(timeLoop(fn, n));
       minimalHost = { nsPerExchange: median(all), nsAll: all, exchanges: n };
     }
-    return { ...base, coldStartMs: median(colds), scenarios, minimalHost, memory };
+    let minimalBody: TargetResult['minimalBody'];
+    if (t.minimalBodySizes) {
+      minimalBody = [];
+      for (const size of t.minimalBodySizes) {
+        const mb = loadMiniBody(t.config, t.wasmPath);
+        const body = jsonBody(size);
+        const n = smoke ? 20 : Math.max(50, Math.round((256 * 1024 * 1024) / size));
+        const fn = () => void mb.exchange(body);
+        timeLoop(fn, Math.max(5, n / 4));
+        const all: number[] = [];
+        for (let r = 0; r < runs; r++) all.push(timeLoop(fn, n));
+        const ns = median(all);
+        minimalBody.push({ bytes: size, nsPerExchange: ns, mbPerSec: (size / ns) * 1e3 });
+      }
+    }
+    return { ...base, coldStartMs: median(colds), scenarios, minimalHost, minimalBody, memory };
   } catch (e) {
     return {
       ...base,

@@ -53,6 +53,15 @@ export function renderMarkdown(r: Report): string {
       );
     });
   }
+  const bodies = r.targets.filter((t) => t.minimalBody?.length);
+  if (bodies.length) {
+    lines.push('');
+    lines.push('### Bodies in a minimal V8 host (the filter\'s own cost)');
+    lines.push('');
+    lines.push('| target | body | per exchange | MB/s |');
+    lines.push('|---|---|---|---|');
+    for (const t of bodies) for (const b of t.minimalBody!) lines.push(`| ${t.id} | ${kib(b.bytes)} | ${ns(b.nsPerExchange)} | ${b.mbPerSec.toFixed(0)} |`);
+  }
   lines.push('');
   return lines.join('\n');
 }

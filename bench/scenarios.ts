@@ -110,6 +110,22 @@ function blocklistConfig(n: number): unknown {
   return { mode: 'deny', deny, response: { status: 451, body: 'blocked by wasm' } };
 }
 
+/** Headers both ways, cycling through authorities that exercise normalisation and every trie path. */
+function authorityCycle(): Scenario {
+  const authorities = ['api.internal.example:8443', 'www.host3.blocked.example', 'Shop.Tenant1.Example.NET.', '[2001:db8::1]:443', 'xn--bcher-kva.de'];
+  const requests = authorities.map((a) => REQUEST.map(([k, v]) => [k, k === ':authority' ? a : v]) as HeaderList);
+  let i = 0;
+  return {
+    name: 'authorities',
+    run(plugin) {
+      const s = plugin.newStream();
+      s.sendRequestHeaders(requests[i++ % requests.length], true);
+      s.sendResponseHeaders(RESPONSE, true);
+      s.complete();
+    },
+  };
+}
+
 /** callout: a request that calls out and is resumed by the answer. */
 function calloutCallScenario(): Scenario {
   return {
@@ -132,8 +148,8 @@ export function filterScenarios(name: string, labConfig: unknown): Scenario[] {
       return [headersScenario(), bodyScenario('body 64 KiB', 64 * 1024), bodyScenario('body 1 MiB', 1024 * 1024)];
     case 'blocklist':
       return [
-        { ...headersScenario(), name: '10 entries', config: blocklistConfig(10) },
-        { ...headersScenario(), name: '10,000 entries', config: blocklistConfig(10_000) },
+        { ...authorityCycle(), name: '10 entries', config: blocklistConfig(10) },
+        { ...authorityCycle(), name: '10,000 entries', config: blocklistConfig(10_000) },
       ];
     case 'callout': {
       const cached = { ...(labConfig as object), cache: { keyHeader: 'user-agent', ttlMs: 3_600_000 } };

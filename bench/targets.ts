@@ -17,6 +17,8 @@ export interface BenchTarget {
   minimalHost: boolean;
   scenarios: Scenario[];
   clusters?: string[];
+  /** body sizes to also measure in a minimal V8 host (redact) */
+  minimalBodySizes?: number[];
 }
 
 export function buildTargets(root: string, log: (s: string) => void): BenchTarget[] {
@@ -66,6 +68,7 @@ export function buildTargets(root: string, log: (s: string) => void): BenchTarge
       minimalHost: name === 'header',
       scenarios: filterScenarios(name, config),
       clusters,
+      minimalBodySizes: name === 'redact' ? [64 * 1024, 1024 * 1024] : undefined,
     });
   }
   return targets;

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
 const enc = new TextEncoder();
 
-function jsonBody(size: number): Uint8Array {
+export function jsonBody(size: number): Uint8Array {
   let s = '[';
   for (let i = 0; s.length < size; i++) s += `{"id":${i},"note":"order ${i} for customer ${i * 7}","text":"SECRET=s3cr3t-${i} and more words","mail":"u${i}@example.com"},`;
   return enc.encode(s.slice(0, size - 1) + ']');
 }
 
-function load(config: unknown) {
-  const mod = new WebAssembly.Module(readFileSync(join(__dirname, '..', 'dist', 'redact.wasm')));
+export function load(config: unknown, wasmPath = join(__dirname, '..', 'dist', 'redact.wasm')) {
+  const mod = new WebAssembly.Module(readFileSync(wasmPath));
   let ex: Record<string, Function> = {};
   let mem!: WebAssembly.Memory;
   const cfg = enc.encode(JSON.stringify(config));
@@ -79,6 +79,7 @@ function load(config: unknown) {
   };
 }
 
+function main(): void {
 const configs: Record<string, unknown> = {
   'lab (SECRET= marker)': { rules: [{ marker: 'SECRET=' }] },
   'all rule kinds': { rules: [{ marker: 'SECRET=' }, { jsonField: 'password' }, { detector: 'email' }, { detector: 'credit_card' }, { detector: 'bearer_token' }, { detector: 'jwt' }, { detector: 'cloud_key' }] },
@@ -102,3 +103,7 @@ for (const [label, config] of Object.entries(configs)) {
     console.log(`${label.padEnd(22)} ${String(size / 1024).padStart(5)} KiB  ${(ns / 1000).toFixed(1).padStart(8)} µs/exchange  ${((size / ns) * 1e3).toFixed(0).padStart(5)} MB/s  memory ${p.memory()} B`);
   }
 }
+}
+
+// Used by the root benchmark (bench/measure.ts) as a library; run directly for the quick table.
+if (require.main === module) main();
