@@ -119,6 +119,11 @@ export function releaseVersion(opts: RunOptions): VersionResult {
   return { ranChangesets: true, bumped, pinned };
 }
 
+/** npm publishing of the public packages (the SDK) happens only with credentials (CI's NPM_TOKEN). */
+export function npmPublishEnabled(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.NPM_TOKEN || env.NODE_AUTH_TOKEN);
+}
+
 export interface PublishAllResult {
   registry: string;
   published: { name: string; version: string; ref: string }[];
@@ -158,7 +163,17 @@ export async function releasePublish(opts: RunOptions & { connect?: ConnectOptio
   } else {
     log(`release:publish: every filter version is already in ${registry}; nothing to push.`);
   }
-  if (opts.tag !== false) runBin(opts.workspaceRoot, 'changeset', ['tag'], env);
+  if (opts.tag !== false) {
+    if (npmPublishEnabled(env)) {
+      // The SDK `as-proxy-wasm` is the one public package: `changeset publish` publishes every
+      // public package whose version is not on npm yet, then tags every package (filters too).
+      log('release:publish: publishing the public npm packages (as-proxy-wasm) with changeset publish');
+      runBin(opts.workspaceRoot, 'changeset', ['publish'], env);
+    } else {
+      log('release:publish: NPM_TOKEN is not set: the SDK as-proxy-wasm is not published to npm; tagging only.');
+      runBin(opts.workspaceRoot, 'changeset', ['tag'], env);
+    }
+  }
   return {
     registry,
     published: missing.map((f) => ({ name: f.name, version: f.version, ref: artifactRef(registry, f.name, f.version) })),

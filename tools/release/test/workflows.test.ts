@@ -5,6 +5,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { npmPublishEnabled } from '../src/release';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -107,5 +108,23 @@ describe('release.yml', () => {
     expect(action?.env?.GITHUB_TOKEN).toBe('${{ secrets.GITHUB_TOKEN }}');
     expect(rootPkg.scripts['release:version']).toBe('tsx tools/release/src/cli.ts version');
     expect(rootPkg.scripts['release:publish']).toBe('tsx tools/release/src/cli.ts publish-all');
+  });
+
+  test('publishes the SDK to npm through changesets with the NPM_TOKEN secret', () => {
+    const action = steps.find((s) => s.uses?.startsWith('changesets/action@'));
+    expect(action?.env?.NPM_TOKEN).toBe('${{ secrets.NPM_TOKEN }}');
+    expect(action?.env?.NODE_AUTH_TOKEN).toBe('${{ secrets.NPM_TOKEN }}');
+    expect(steps.find((s) => s.uses?.startsWith('actions/setup-node@'))?.with?.['registry-url']).toBe('https://registry.npmjs.org');
+    const sdk = JSON.parse(readFileSync(join(root, 'packages', 'as-proxy-wasm', 'package.json'), 'utf8'));
+    expect(sdk.name).toBe('as-proxy-wasm');
+    expect(sdk.private).not.toBe(true);
+  });
+});
+
+describe('npm publishing of the SDK', () => {
+  test('happens only with credentials; without them release:publish only tags', () => {
+    expect(npmPublishEnabled({})).toBe(false);
+    expect(npmPublishEnabled({ NPM_TOKEN: 'x' })).toBe(true);
+    expect(npmPublishEnabled({ NODE_AUTH_TOKEN: 'x' })).toBe(true);
   });
 });
