@@ -98,6 +98,8 @@ export class Plugin {
   private reloadIntervalMs: number;
   private failedAtMs = 0;
   private acquired = false;
+  /** The first VM was configured: only then can FAIL_RELOAD replace it (a rejected config stays rejected). */
+  private firstConfigured = false;
 
   // --- VM state (internal; used by HttpStream) ---
   instance!: WebAssembly.Instance;
@@ -188,7 +190,7 @@ export class Plugin {
 
   newStream(opts: StreamOptions = {}): HttpStream {
     if (this.closed) throw new Error('plugin is closed');
-    if (this.failed && this.reloadPolicy) this.maybeReload();
+    if (this.failed && this.reloadPolicy && this.firstConfigured) this.maybeReload();
     if (!this.configured && !this.failed) throw new Error('plugin is not configured (proxy_on_vm_start/proxy_on_configure returned false): Envoy rejects this configuration, no stream can use it');
     const id = this.nextContextId++;
     const s = new HttpStream(this, id, opts);
@@ -333,6 +335,7 @@ export class Plugin {
     }
     this.drainAfter();
     this.configured = ok && !this.failed;
+    if (this.generation === 0 && this.configured) this.firstConfigured = true;
     if (!this.configured && !this.failed) this.log(4, `Unable to create Wasm HTTP filter ${this.pluginName}: plugin configuration was rejected (proxy_on_vm_start/proxy_on_configure returned false)`, true);
   }
 

@@ -378,6 +378,18 @@ describe('traps and failure policy', () => {
     expect(p.logs.length).toBe(before); // no on_log/on_done into the new VM for a context it never created
   });
 
+  test('FAIL_RELOAD does not revive a configuration rejected at startup (on_configure trapped)', async () => {
+    let now = 0;
+    const p = await load({ failurePolicy: 'FAIL_RELOAD', clockMs: () => now, config: 'trap' });
+    expect(p.configured).toBe(false);
+    now += 60_000;
+    expect((await p.exchange({})).configured).toBe(false);
+    const s = p.newStream();
+    s.sendRequestHeaders(REQ('add'), true);
+    expect(s.localReply?.details).toBe('wasm_fail_stream');
+    expect(p.reloads).toBe(0);
+  });
+
   test('FAIL_CLOSED never reloads', async () => {
     let now = 0;
     const p = await load({ clockMs: () => now });
