@@ -89,6 +89,8 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       command: `tsx ../../tools/validate/src/cli.ts .`,
       options: { cwd: root },
       cache: true,
+      // A filter whose wasm sources changed with no pending changeset is a process error.
+      dependsOn: ['changeset-check'],
       inputs: [
         'default',
         '{workspaceRoot}/tools/validate/src/**/*',
