@@ -1,7 +1,11 @@
 // The proxy-wasm-rust-sdk examples http_headers, http_body, http_auth_random and http_config, re-written on OUR
 // SDK (as-proxy-wasm, test/fixtures/rust_examples.ts), with the outcomes their READMEs show (host-semantics.md §4.5).
-import { beforeAll, describe, expect, test } from '@jest/globals';
-import { loadPlugin, type Plugin } from '../src/index';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPlugin, EnvoyLikeProxy, startEcho, startMetadataService, type Plugin, type RunningServer } from '../src/index';
 import { compileSdkFixture, RUST_HEADERS } from './helpers';
 
 let wasm: Uint8Array;
@@ -109,5 +113,79 @@ describe('Rust SDK examples on as-proxy-wasm', () => {
     expect(p.configured).toBe(false);
     expect(p.failed).toBe(false);
     expect(msgs(p).join('\n')).toContain('hello_world');
+  });
+});
+
+describe('Rust SDK examples on as-proxy-wasm through serve (real sockets, Envoy log lines)', () => {
+  let echo: RunningServer, meta: RunningServer, proxy: EnvoyLikeProxy;
+  const logs: string[] = [];
+  const filter = (name: string, extra = '') => `
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                name: ${name}
+                root_id: ${name}
+                ${extra}
+                vm_config: { runtime: envoy.wasm.runtime.v8, code: { local: { filename: ${join(dir, 'rust_examples.wasm')} } } }`;
+  const dir = mkdtempSync(join(tmpdir(), 'pwh-rust-'));
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'rust_examples.wasm'), wasm);
+    echo = await startEcho({ port: 0 });
+    meta = await startMetadataService({ port: 0 });
+    const yaml = `static_resources:
+  listeners:
+  - name: main
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: rust
+          route_config: { virtual_hosts: [ { name: all, domains: ["*"], routes: [ { match: { prefix: "/" }, route: { cluster: echo } } ] } ] }
+          http_filters:${filter('http_headers')}${filter('http_auth_random')}${filter('http_config', 'configuration: { "@type": type.googleapis.com/google.protobuf.StringValue, value: my-value }')}
+          - name: envoy.filters.http.router
+  clusters:
+  - name: echo
+    load_assignment: { cluster_name: echo, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${echo.port} } } } } ] } ] }
+  - name: httpbin
+    load_assignment: { cluster_name: httpbin, endpoints: [ { lb_endpoints: [ { endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${meta.port} } } } } ] } ] }
+`;
+    writeFileSync(join(dir, 'envoy.yaml'), yaml);
+    proxy = await EnvoyLikeProxy.fromFile(join(dir, 'envoy.yaml'), { log: (m) => logs.push(m), warn: () => {} });
+    await proxy.start();
+  }, 60000);
+  afterAll(async () => { await proxy?.stop(); await echo?.close(); await meta?.close(); });
+
+  const get = (path: string) => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((res, rej) => {
+    const r = request({ host: '127.0.0.1', port: proxy.listeners[0].port, path }, (x) => {
+      let b = ''; x.setEncoding('utf8'); x.on('data', (c) => (b += c)); x.on('end', () => res({ status: x.statusCode ?? 0, headers: x.headers, body: b }));
+    });
+    r.on('error', rej); r.end();
+  });
+
+  test('/hello: http_headers answers locally; the later filters never run their request callbacks', async () => {
+    logs.length = 0;
+    const r = await get('/hello');
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('Hello, World!\n');
+    expect(r.headers).toMatchObject({ hello: 'World', 'powered-by': 'proxy-wasm', 'content-type': 'text/plain' });
+    expect(logs).toContain('[info] wasm log http_headers http_headers: #2 <- content-length: 14');
+    expect(logs).toContain('[info] wasm log http_headers http_headers: #2 completed.');
+    expect(logs.some((l) => l.includes('Access granted.'))).toBe(false);
+  });
+
+  test('other paths: http_auth_random calls httpbin (the metadata service) for real and is granted; http_config adds custom-header', async () => {
+    logs.length = 0;
+    const r = await get('/anything');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).path).toBe('/anything');
+    expect(r.headers['custom-header']).toBe('my-value');
+    expect(r.headers['powered-by']).toBe('proxy-wasm');
+    expect(logs).toContain('[info] wasm log http_auth_random http_auth_random: Access granted.');
+    // encode runs the chain in reverse: http_headers (first filter) logs what http_config and http_auth_random added
+    expect(logs.some((l) => l.startsWith('[info] wasm log http_headers http_headers: #') && l.endsWith(' <- custom-header: my-value'))).toBe(true);
+    expect(logs.some((l) => l.startsWith('[info] wasm log http_headers http_headers: #') && l.endsWith(' <- powered-by: proxy-wasm'))).toBe(true);
   });
 });
