@@ -4,6 +4,7 @@
  * the course's Lab 1 code (proxy-wasm 0.2, the course's release profile).
  */
 import type { TargetResult } from './measure';
+import type { ServeLoadResult } from '../tools/proxy-wasm-host/bench/serve-load';
 
 export const RUST_REFERENCE = {
   noopNs: 500,
@@ -21,6 +22,7 @@ export const GOALS = [
   "the host's own cost (no-op exchange in tools/proxy-wasm-host) ≤ 1 µs",
   'redact: a 64 KiB body exchange (minimal V8 host) ≤ the Rust literal-masking figure (≈84 µs)',
   'blocklist: 10,000 entries cost within 2× of 10 entries',
+  '`proxy-wasm-host serve` with the header filter ≥ 5,000 requests/s on one core (bounded loopback load)',
 ];
 
 export interface GoalResult {
@@ -39,7 +41,7 @@ function scenarioNs(r: TargetResult | undefined, name = 'headers'): number | und
 
 const fmt = (ns: number | undefined) => (ns === undefined ? 'n/a' : ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`);
 
-export function checkGoals(rs: TargetResult[], smoke: boolean): GoalResult[] {
+export function checkGoals(rs: TargetResult[], smoke: boolean, serve: ServeLoadResult | null = null): GoalResult[] {
   const out: GoalResult[] = [];
   const noop = byId(rs, 'noop');
   const header = byId(rs, 'header');
@@ -95,6 +97,13 @@ export function checkGoals(rs: TargetResult[], smoke: boolean): GoalResult[] {
     goal: GOALS[7],
     value: b10 === undefined || b10k === undefined ? 'n/a' : `${fmt(b10)} vs ${fmt(b10k)} (${(b10k / b10).toFixed(2)}×)`,
     pass: b10 === undefined || b10k === undefined ? null : speed(b10k <= 2 * b10),
+  });
+  out.push({
+    goal: GOALS[8],
+    value: serve
+      ? `${serve.rps.toFixed(0)} req/s, ${serve.rpsPerProxyCore.toFixed(0)} per proxy core-second (p50 ${serve.p50Ms} ms, p99 ${serve.p99Ms} ms; ${serve.generator}, ${serve.connections} connections, load average ${serve.loadAvg})`
+      : 'n/a',
+    pass: serve ? speed(serve.rps >= 5000 || serve.rpsPerProxyCore >= 5000) : null,
   });
   return out;
 }

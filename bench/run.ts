@@ -21,6 +21,7 @@ import { buildTargets, type BenchTarget } from './targets';
 import { GOALS, checkGoals } from './goals';
 import { measureTarget, type TargetResult } from './measure';
 import { renderMarkdown } from './report';
+import { measureServeThroughput, type ServeLoadResult } from '../tools/proxy-wasm-host/bench/serve-load';
 
 export interface BenchOptions {
   smoke: boolean;
@@ -58,7 +59,19 @@ async function main(): Promise<void> {
         `, memory ${r.memory.afterWarmup} -> ${r.memory.afterN} B after ${r.memory.n} exchanges`,
     );
   }
-  const goals = checkGoals(results, opts.smoke);
+  // The local proxy (`proxy-wasm-host serve`) with the header filter, under a bounded load on loopback.
+  let serve: ServeLoadResult | { error: string } | null = null;
+  if (!opts.only || opts.only.includes('serve')) {
+    log('▶ serve: proxy-wasm-host serve packages/header/envoy.yaml under a bounded loopback load');
+    try {
+      serve = await measureServeThroughput(opts.smoke ? { durationSec: 1, warmupSec: 0 } : { durationSec: 5 });
+      log(`  ${serve.rps.toFixed(0)} req/s (${serve.generator}, proxy CPU ${serve.proxyCpu}, load ${serve.loadAvg})`);
+    } catch (e) {
+      serve = { error: e instanceof Error ? e.message : String(e) };
+      log(`  serve measurement failed: ${serve.error}`);
+    }
+  }
+  const goals = checkGoals(results, opts.smoke, serve && 'rps' in serve ? serve : null);
   const report = {
     date: new Date().toISOString(),
     smoke: opts.smoke,
@@ -68,6 +81,7 @@ async function main(): Promise<void> {
     cores: cpus().length,
     goals,
     targets: results,
+    serve,
     goalDefinitions: GOALS,
   };
   if (opts.json) {
@@ -81,7 +95,7 @@ async function main(): Promise<void> {
   } else {
     console.log(renderMarkdown(report));
   }
-  const failedSmoke = results.some((r) => r.error);
+  const failedSmoke = results.some((r) => r.error) || (serve !== null && 'error' in serve);
   if (failedSmoke) {
     console.error('✗ some targets failed to run: ' + results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`).join('; '));
     process.exit(1);

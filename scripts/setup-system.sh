@@ -3,6 +3,8 @@
 #   docker-registry  a real OCI registry, started by tools/oras tests on 127.0.0.1
 #   skopeo           a foreign OCI client that must read every artifact we publish
 #   prometheus       for `promtool check metrics` on the local proxy's /stats/prometheus
+#   openssl, git     registry token-auth certificates; the release flow's source history
+#   wrk              the load generator of `npm run bench` (serve throughput)
 # Idempotent: does nothing when all three are already present.
 set -euo pipefail
 need=()
@@ -11,8 +13,10 @@ command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v git >/dev/null 2>&1 || need+=(git)
+# wrk: the load generator of `npm run bench` (serve throughput); a Node generator stands in without it
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup-system: docker-registry, skopeo and promtool already installed"
+  echo "setup-system: docker-registry, skopeo, promtool, openssl, git and wrk already installed"
   exit 0
 fi
 SUDO=""
