@@ -78,7 +78,7 @@ describe('ci.yml', () => {
     // The shas are set before they are used.
     const idx = (p: (s: Step) => boolean) => steps.findIndex(p);
     expect(idx((s) => !!s.uses?.startsWith('nrwl/nx-set-shas@'))).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
-    expect(idx((s) => s.run === 'npm ci')).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
+    expect(idx((s) => s.run === 'npm install')).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
   });
 });
 
