@@ -4,7 +4,9 @@
 // Per direction the order is remove, then set, then add. Names are matched case-insensitively
 // (stored lower-case, as Envoy stores them). Everything is encoded once at configure time, so a
 // request costs no allocation.
-export * from "as-proxy-wasm/assembly/exports";
+// Only the callbacks this filter overrides (Envoy: a missing callback = Continue).
+export * from "as-proxy-wasm/assembly/core";
+export { proxy_on_request_headers, proxy_on_response_headers } from "as-proxy-wasm/assembly/exports";
 import {
   Bytes, FilterHeadersStatus, HeaderMap, HttpContext, JsonValue, RootContext, registerRootContext,
 } from "as-proxy-wasm";

@@ -1,0 +1,86 @@
+// The always-needed part of the Proxy-Wasm ABI 0.2.1 exports: the ABI marker, the allocator,
+// context creation, VM start, configuration, done and delete. A filter that wants only some
+// stream callbacks exports this module and picks the callbacks of the hooks it overrides:
+//
+//   export * from "as-proxy-wasm/assembly/core";
+//   export { proxy_on_request_headers, proxy_on_response_headers } from "as-proxy-wasm/assembly/exports";
+//
+// Envoy treats every other proxy_on_* callback as absent = Continue / nothing to do, which is
+// what the SDK's default hooks do. A hook whose callback is not exported is never called.
+
+import { createRoot, findRoot, removeRoot, findHttp, addHttp, hasHttp, removeHttp } from "./context";
+import { hostAlloc, enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll, countStream } from "./mem";
+import { invalidateLogLevel } from "./log";
+import "./alloc"; // the heap behind the runtime (asconfig.base.json `use` aliases)
+
+/** ABI marker (never called). */
+export function proxy_abi_version_0_2_1(): void {}
+
+/** Host allocator (Envoy looks up `malloc` first, the spec prefers proxy_on_memory_allocate). */
+export function malloc(size: usize): usize {
+  return hostAlloc(size);
+}
+
+export function proxy_on_memory_allocate(size: usize): usize {
+  return hostAlloc(size);
+}
+
+export function proxy_on_context_create(contextId: u32, parentId: u32): void {
+  enterCallback();
+  invalidateLogLevel();
+  if (parentId == 0) {
+    createRoot(contextId);
+  } else {
+    let root = findRoot(parentId);
+    addHttp(contextId, root === null ? null : root.createHttpContext(contextId));
+  }
+  leaveCallback();
+}
+
+export function proxy_on_vm_start(rootId: u32, vmConfigSize: u32): bool {
+  enterCallback();
+  let r = findRoot(rootId);
+  let ok = r === null ? false : r.onVmStart(vmConfigSize);
+  leaveCallbackAndCollectAll();
+  return ok;
+}
+
+export function proxy_on_configure(rootId: u32, configSize: u32): bool {
+  enterCallback();
+  invalidateLogLevel();
+  let r = findRoot(rootId);
+  let ok = r === null ? false : r.onConfigure(configSize);
+  leaveCallbackAndCollectAll();
+  return ok;
+}
+
+export function proxy_on_done(contextId: u32): bool {
+  enterCallback();
+  let ok = true;
+  let c = findHttp(contextId);
+  if (c !== null) {
+    c.onDone();
+  } else if (!hasHttp(contextId)) {
+    let r = findRoot(contextId);
+    if (r !== null) ok = r.onDone();
+  }
+  leaveCallback();
+  return ok;
+}
+
+export function proxy_on_delete(contextId: u32): void {
+  enterCallback();
+  if (hasHttp(contextId)) {
+    let c = findHttp(contextId);
+    removeHttp(contextId);
+    if (c !== null) c.onDelete();
+    countStream();
+  } else {
+    let r = findRoot(contextId);
+    if (r !== null) {
+      removeRoot(contextId);
+      r.onDelete();
+    }
+  }
+  leaveCallbackAndCollect();
+}
