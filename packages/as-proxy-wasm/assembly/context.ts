@@ -14,9 +14,9 @@ import {
   httpCallResponseHeaders, httpCallResponseTrailers,
 } from "./headers";
 import { Buffer, requestBody, responseBody, httpCallResponseBody, pluginConfiguration, vmConfiguration } from "./body";
-import { logAt, log } from "./log";
+import { logBytes, log } from "./log";
 import { JsonValue, parseJsonAt } from "./json";
-import { T, text, C, ctext, ctextPtr, ctextLen } from "./text";
+import { T, text, C, ctext, ctextPtr, ctextLen, H, htextPtr, htextLen } from "./text";
 
 /** Callback of dispatchHttpCall, run on the originating context (effective context already set). */
 export type HttpCallCallback = (origin: Context, response: HttpCallResponse) => void;
@@ -305,7 +305,7 @@ export function registerRootContext(factory: (id: u32) => RootContext, rootId: s
   let t = factories;
   if (t === null) factories = f;
   else {
-    while (t.next !== null) t = t.next!;
+    while (t.next !== null) t = changetype<RootFactory>(t.next); // no `!`: its message would stay in the data
     t.next = f;
   }
   factoryCount++;
@@ -499,11 +499,11 @@ function deliverPendingCall(rootId: u32, token: u32, numHeaders: u32, bodySize: 
   } else {
     let h = findHttp(pc.contextId);
     if (h === null) {
-      logAt(LogLevel.Debug, "as-proxy-wasm: http call answered after its stream ended: dropped");
+      logBytes(LogLevel.Debug, htextPtr(H.CALL_LATE), htextLen(H.CALL_LATE));
       return;
     }
     if (proxy_set_effective_context(pc.contextId) != Status.Ok) {
-      logAt(LogLevel.Warn, "as-proxy-wasm: set_effective_context failed: http call response dropped");
+      logBytes(LogLevel.Warn, htextPtr(H.EFFECTIVE_FAILED), htextLen(H.EFFECTIVE_FAILED));
       return;
     }
     origin = h;

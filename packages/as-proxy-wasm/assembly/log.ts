@@ -29,6 +29,12 @@ export function logAt(level: LogLevel, msg: string): Status {
   return <Status>proxy_log(level, p, argLen);
 }
 
+/** Logs `len` UTF-8 bytes at `ptr` (no string, no copy) at `level` if the host would keep it. */
+export function logBytes(level: LogLevel, ptr: usize, len: usize): Status {
+  if (<i32>level < <i32>logLevel()) return Status.Ok;
+  return <Status>proxy_log(level, ptr, len);
+}
+
 export namespace log {
   /** True when a message at `level` would be emitted (use to skip building costly messages). */
   export function enabled(level: LogLevel): bool {

@@ -33,8 +33,13 @@ export const GROUPS = {
     // configuration
     CONFIG: 'config', CONFIG_EMPTY: 'config: plugin configuration is empty',
   },
+  // http call delivery (filters that use dispatchHttpCall): namespace H, logged as bytes (logBytes)
+  H: {
+    CALL_LATE: 'as-proxy-wasm: http call answered after its stream ended: dropped',
+    EFFECTIVE_FAILED: 'as-proxy-wasm: set_effective_context failed: http call response dropped',
+  },
 };
-const FN = { C: 'ctext', T: 'text' };
+const FN = { C: 'ctext', T: 'text', H: 'htext' };
 
 function group(ns, texts) {
   // longest first, so a text contained in an earlier one shares its bytes

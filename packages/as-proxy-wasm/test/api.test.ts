@@ -78,7 +78,7 @@ describe('local responses and http calls', () => {
     const p = await load();
     const r = await p.exchange({ headers: [['x-op', 'call-unknown']] });
     expect(r.failed).toBe(false);
-    expect(note(r)).toBe('dispatch:2');
+    expect(note(r)).toBe('dispatch:2:BadArgument:Ok:Unimplemented:Status(13)'); // statusName
   });
 
   it('the callback runs on the originating stream, edits its headers and resumes it', async () => {

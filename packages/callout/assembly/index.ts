@@ -11,7 +11,12 @@ import {
   Pairs, Bytes, Status, log, registerRootContext, Counter, monotonicNanos, JsonValue, JsonKind,
   parseJson, getCallStatus, requestHeaders, statusName, httpCallResponseBody,
 } from "as-proxy-wasm";
-export * from "as-proxy-wasm/assembly/exports";
+import { formatInt, utf8Bytes } from "as-proxy-wasm/assembly/mem";
+// Only the callbacks this filter uses (Envoy: a missing callback = Continue).
+export * from "as-proxy-wasm/assembly/core";
+export {
+  proxy_on_request_headers, proxy_on_request_body, proxy_on_request_trailers, proxy_on_http_call_response,
+} from "as-proxy-wasm/assembly/exports";
 
 // ---- outcomes (bounded metric label values) ----
 const OK = 0, ERROR = 1, TIMEOUT = 2, CACHE_HIT = 3, OVERFLOW = 4;
@@ -30,7 +35,16 @@ class PathPart {
 }
 
 class CacheEntry {
-  constructor(public values: Array<ArrayBuffer | null>, public expires: u64) {}
+  constructor(public key: string, public values: Array<ArrayBuffer | null>, public expires: u64) {}
+}
+
+/** FNV-1a over the UTF-16 units of `k`. */
+function keyHash(k: string): u32 {
+  let h: u32 = 2166136261;
+  let p = changetype<usize>(k);
+  let end = p + (<usize>k.length << 1);
+  for (; p < end; p += 2) h = (h ^ <u32>load<u16>(p)) * 16777619;
+  return h;
 }
 
 class Config {
@@ -58,6 +72,8 @@ class Config {
 }
 
 // ---- validation helpers ----
+// Values known to be non-null (a key just read, the fields of a mapping's source kind) are cast
+// with changetype instead of `!`: the assertion's message would stay in the data section.
 function isToken(s: string): bool {
   if (s.length == 0 || s.length > 256) return false;
   for (let i = 0; i < s.length; i++) {
@@ -101,7 +117,7 @@ function intField(o: JsonValue, key: string, fallback: i32, min: i32, max: i32, 
   let n = v.asNumber();
   if (o.hasError()) return fallback;
   if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
-    v.fail("expected an integer in [" + min.toString() + ", " + max.toString() + "]");
+    v.fail("expected an integer in [" + formatInt(min) + ", " + formatInt(max) + "]");
     return fallback;
   }
   return <i32>n;
@@ -128,17 +144,29 @@ function parsePath(v: JsonValue, cfg: Config): void {
     return;
   }
   let text = "";
+  let from = 0; // start of the literal run not yet in `text`
   let i = 0;
-  while (i < s.length) {
+  let n = s.length;
+  while (i < n) {
     let c = s.charCodeAt(i);
     if (c <= 0x20 || c == 0x7F) {
-      v.fail("whitespace or control character at offset " + i.toString());
+      v.fail("whitespace or control character at offset " + formatInt(i));
       return;
     }
-    if (c == 0x7B /* { */) {
-      if (i + 1 < s.length && s.charCodeAt(i + 1) == 0x7B) { text += "{"; i += 2; continue; }
+    if (c == 0x7B /* { */ || c == 0x7D /* } */) {
+      if (i + 1 < n && s.charCodeAt(i + 1) == c) { // "{{" / "}}": one literal brace
+        text += s.substring(from, i + 1);
+        i += 2;
+        from = i;
+        continue;
+      }
+      if (c == 0x7D) {
+        v.fail("unmatched '}' at offset " + formatInt(i) + " (use '}}' for a literal brace)");
+        return;
+      }
       let end = s.indexOf("}", i);
-      if (end < 0) { v.fail("unclosed '{' at offset " + i.toString()); return; }
+      if (end < 0) { v.fail("unclosed '{' at offset " + formatInt(i)); return; }
+      text += s.substring(from, i);
       let name = s.substring(i + 1, end);
       if (text.length > 0) { cfg.parts.push(new PathPart(PART_TEXT, text, null)); text = ""; }
       if (name == "path") cfg.parts.push(new PathPart(PART_PATH, "", null));
@@ -150,16 +178,12 @@ function parsePath(v: JsonValue, cfg: Config): void {
         return;
       }
       i = end + 1;
+      from = i;
       continue;
     }
-    if (c == 0x7D /* } */) {
-      if (i + 1 < s.length && s.charCodeAt(i + 1) == 0x7D) { text += "}"; i += 2; continue; }
-      v.fail("unmatched '}' at offset " + i.toString() + " (use '}}' for a literal brace)");
-      return;
-    }
-    text += String.fromCharCode(c);
     i++;
   }
+  text += s.substring(from, n);
   if (text.length > 0) cfg.parts.push(new PathPart(PART_TEXT, text, null));
 }
 
@@ -189,7 +213,7 @@ function parseConfig(root: JsonValue): Config | null {
   if (v === null) { root.str("path"); return null; }
   parsePath(v, cfg);
   let fw = root.optArr("forwardHeaders");
-  if (fw.length > 32) root.get("forwardHeaders")!.fail("at most 32 headers");
+  if (fw.length > 32) changetype<JsonValue>(root.get("forwardHeaders")).fail("at most 32 headers");
   for (let i = 0; i < fw.length && !root.hasError(); i++) {
     let n = headerName(unchecked(fw[i]));
     if (n !== null) cfg.forward.push(n);
@@ -197,7 +221,7 @@ function parseConfig(root: JsonValue): Config | null {
   cfg.timeoutMs = <u32>intField(root, "timeoutMs", 1000, 1, 60000);
 
   let ms = root.arr("mappings");
-  if (!root.hasError() && (ms.length == 0 || ms.length > 32)) root.get("mappings")!.fail("expected 1 to 32 mappings");
+  if (!root.hasError() && (ms.length == 0 || ms.length > 32)) changetype<JsonValue>(root.get("mappings")).fail("expected 1 to 32 mappings");
   for (let i = 0; i < ms.length && !root.hasError(); i++) {
     let m = unchecked(ms[i]);
     if (m.asObject() === null) break;
@@ -207,7 +231,7 @@ function parseConfig(root: JsonValue): Config | null {
     if (m.hasError()) break;
     if (src == "bodyNonEmpty") {
       let val = m.str("value");
-      if (!m.hasError() && (!isSafeValue(val) || val.length > 8192)) m.get("value")!.fail("expected a header value without control characters (at most 8192)");
+      if (!m.hasError() && (!isSafeValue(val) || val.length > 8192)) changetype<JsonValue>(m.get("value")).fail("expected a header value without control characters (at most 8192)");
       cfg.mappings.push(new Mapping(h, SRC_BODY, Bytes.of(val), null, []));
     } else if (src == "header") {
       let nv = m.get("name");
@@ -227,11 +251,11 @@ function parseConfig(root: JsonValue): Config | null {
         if (dot < 0) break;
         from = dot + 1;
       }
-      if (!ok) { m.get("path")!.fail("expected a dotted path like \"user.tier\" (no empty segment)"); break; }
+      if (!ok) { changetype<JsonValue>(m.get("path")).fail("expected a dotted path like \"user.tier\" (no empty segment)"); break; }
       cfg.mappings.push(new Mapping(h, SRC_JSON, null, null, segs));
       cfg.needJson = true;
     } else {
-      m.get("source")!.fail("expected \"bodyNonEmpty\", \"header\" or \"json\", got \"" + src + "\"");
+      changetype<JsonValue>(m.get("source")).fail("expected \"bodyNonEmpty\", \"header\" or \"json\", got \"" + src + "\"");
     }
   }
   cfg.expectJson = root.optBool("expectJson", true) || cfg.needJson;
@@ -291,21 +315,27 @@ function basePairs(cfg: Config, path: string): Pairs {
 }
 
 // ---- request-dependent parts ----
-const HEX = "0123456789ABCDEF";
-
 /** Percent-encodes every byte outside RFC 3986 unreserved characters. */
 function percentEncode(b: ArrayBuffer): string {
-  let out = "";
+  let n = <usize>b.byteLength;
   let p = changetype<usize>(b);
-  for (let i = 0; i < b.byteLength; i++) {
-    let c = <i32>load<u8>(p + <usize>i);
-    if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x2E || c == 0x5F || c == 0x7E) {
-      out += String.fromCharCode(c);
+  let out = __new(n * 6, idof<String>()); // at most 3 UTF-16 units per byte
+  let o = out;
+  for (let i: usize = 0; i < n; i++) {
+    let c = <u32>load<u8>(p + i);
+    let l = c | 0x20;
+    if (c - 0x30 < 10 || l - 0x61 < 26 || c == 0x2D || c == 0x2E || c == 0x5F || c == 0x7E) {
+      store<u16>(o, <u16>c);
+      o += 2;
     } else {
-      out += "%" + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
+      let h = c >> 4, d = c & 15;
+      store<u16>(o, 0x25);
+      store<u16>(o, <u16>(h + (h < 10 ? 0x30 : 0x37)), 2);
+      store<u16>(o, <u16>(d + (d < 10 ? 0x30 : 0x37)), 4);
+      o += 6;
     }
   }
-  return out;
+  return changetype<string>(__renew(out, o - out));
 }
 
 function buildPairs(cfg: Config): Pairs {
@@ -316,7 +346,7 @@ function buildPairs(cfg: Config): Pairs {
     let part = unchecked(cfg.parts[i]);
     if (part.kind == PART_TEXT) path += part.text;
     else if (part.kind == PART_HEADER) {
-      let v = requestHeaders.getBytes<Bytes>(part.header!);
+      let v = requestHeaders.getBytes<Bytes>(changetype<Bytes>(part.header));
       if (v !== null) path += percentEncode(v);
     } else if (part.kind == PART_PATH) {
       let v = requestHeaders.get<string>(":path");
@@ -343,16 +373,16 @@ function buildPairs(cfg: Config): Pairs {
  */
 function formatNumber(n: f64): string | null {
   let a = Math.abs(n);
-  if (a == Math.floor(a) && a <= 9007199254740991) return (<i64>n).toString();
+  if (a == Math.floor(a) && a <= 9007199254740991) return formatInt(<i64>n);
   if (!(a < 1e15) || a < 1e-6) return null;
   let ip = Math.floor(a);
-  let intText = (<i64>ip).toString();
+  let intText = formatInt(<i64>ip);
   let fracDigits = ip == 0 ? 15 : 15 - intText.length;
   let scale: f64 = 1;
   for (let i = 0; i < fracDigits; i++) scale *= 10; // exact up to 1e22
   let frac = <i64>Math.round((a - ip) * scale);
   if (<f64>frac >= scale) return null; // rounds up to the next integer: not worth a carry
-  let ft = frac.toString();
+  let ft = formatInt(frac);
   while (ft.length < fracDigits) ft = "0" + ft;
   let end = ft.length;
   while (end > 0 && ft.charCodeAt(end - 1) == 0x30) end--;
@@ -384,11 +414,11 @@ function jsonLookup(doc: JsonValue, path: string[]): ArrayBuffer | null {
     } else cur = null;
   }
   if (cur === null) return null;
-  if (cur.kind == JsonKind.String) return String.UTF8.encode(cur.strValue);
-  if (cur.kind == JsonKind.Bool) return String.UTF8.encode(cur.boolValue ? "true" : "false");
+  if (cur.kind == JsonKind.String) return utf8Bytes(cur.strValue);
+  if (cur.kind == JsonKind.Bool) return utf8Bytes(cur.boolValue ? "true" : "false");
   if (cur.kind == JsonKind.Number) {
     let t = formatNumber(cur.numValue);
-    return t === null ? null : String.UTF8.encode(t);
+    return t === null ? null : utf8Bytes(t);
   }
   return null; // null, objects and arrays count as absent
 }
@@ -398,7 +428,9 @@ class CalloutRoot extends RootContext {
   cfg: Config = new Config();
   counters: Counter[] = [];
   inflight: i32 = 0;
-  cache: Map<string, CacheEntry> = new Map<string, CacheEntry>();
+  /** The cache: open addressing (linear probing, at most half full), keyed by keyHash. */
+  slots: StaticArray<CacheEntry | null> = new StaticArray<CacheEntry | null>(1);
+  mask: u32 = 0;
   ring: StaticArray<string | null> = new StaticArray<string | null>(0);
   ringHead: i32 = 0;
 
@@ -419,8 +451,12 @@ class CalloutRoot extends RootContext {
         this.counters.push(new Counter(cfg.labels ? "outcome=.=" + o + ";.;callout_total" : "callout_total_" + o));
       }
     }
-    this.cache.clear();
-    this.ring = new StaticArray<string | null>(cfg.cacheKey !== null ? cfg.cacheMax : 0);
+    let max = cfg.cacheKey !== null ? cfg.cacheMax : 0;
+    let cap = 1;
+    while (cap < max * 2) cap <<= 1;
+    this.slots = new StaticArray<CacheEntry | null>(cap);
+    this.mask = <u32>cap - 1;
+    this.ring = new StaticArray<string | null>(max);
     this.ringHead = 0;
     return true;
   }
@@ -433,26 +469,58 @@ class CalloutRoot extends RootContext {
     unchecked(this.counters[outcome]).increment(1);
   }
 
+  /** The slot of `key`, or of the empty slot ending its probe chain. */
+  slotOf(key: string): u32 {
+    let i = keyHash(key) & this.mask;
+    while (true) {
+      let e = unchecked(this.slots[i]);
+      if (e === null || e.key == key) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
   lookup(key: string): CacheEntry | null {
-    if (!this.cache.has(key)) return null;
-    let e = this.cache.get(key);
-    return e.expires > monotonicNanos() ? e : null;
+    let e = unchecked(this.slots[this.slotOf(key)]);
+    return e !== null && e.expires > monotonicNanos() ? e : null;
+  }
+
+  /** Removes `key` (backward-shift deletion: probe chains stay intact without tombstones). */
+  remove(key: string): void {
+    let slots = this.slots, mask = this.mask;
+    let i = this.slotOf(key);
+    if (unchecked(slots[i]) === null) return;
+    let j = i;
+    while (true) {
+      unchecked(slots[i] = null);
+      while (true) {
+        j = (j + 1) & mask;
+        let e = unchecked(slots[j]);
+        if (e === null) return;
+        let home = keyHash(e.key) & mask;
+        // move e back to i unless its home is in the cyclic range (i, j]
+        if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+          unchecked(slots[i] = e);
+          i = j;
+          break;
+        }
+      }
+    }
   }
 
   store(key: string, values: Array<ArrayBuffer | null>): void {
     let expires = monotonicNanos() + this.cfg.cacheTtlNs;
-    if (this.cache.has(key)) {
-      let e = this.cache.get(key);
+    let e = unchecked(this.slots[this.slotOf(key)]);
+    if (e !== null) {
       e.values = values;
       e.expires = expires;
       return;
     }
     // FIFO eviction: the ring slot at head holds the oldest key (or null while filling).
     let old = unchecked(this.ring[this.ringHead]);
-    if (old !== null) this.cache.delete(old);
+    if (old !== null) this.remove(old);
     unchecked(this.ring[this.ringHead] = key);
     this.ringHead = (this.ringHead + 1) % this.ring.length;
-    this.cache.set(key, new CacheEntry(values, expires));
+    unchecked(this.slots[this.slotOf(key)] = new CacheEntry(key, values, expires));
   }
 }
 
@@ -484,7 +552,7 @@ class CalloutStream extends HttpContext {
       }
     }
     if (this.r.inflight >= cfg.maxConcurrent) {
-      log.warn("callout: " + this.r.inflight.toString() + " callouts in flight (maxConcurrent " + cfg.maxConcurrent.toString() + "): failure mode");
+      log.warn("callout: " + formatInt(this.r.inflight) + " callouts in flight (maxConcurrent " + formatInt(cfg.maxConcurrent) + "): failure mode");
       return this.fail(OVERFLOW, false);
     }
     let s = this.dispatchHttpCall<string>(cfg.cluster, buildPairs(cfg), "", null, cfg.timeoutMs);
@@ -520,7 +588,7 @@ class CalloutStream extends HttpContext {
     }
     let status = resp.status;
     if (status < 200 || status > 299) {
-      log.warn("callout: \"" + cfg.cluster + "\" answered " + status.toString());
+      log.warn("callout: \"" + cfg.cluster + "\" answered " + formatInt(status));
       this.fail(status == 504 ? TIMEOUT : ERROR, true);
       return;
     }
@@ -541,9 +609,9 @@ class CalloutStream extends HttpContext {
       let m = unchecked(cfg.mappings[i]);
       let v: ArrayBuffer | null = null;
       if (m.source == SRC_BODY) {
-        if (size > 0) v = m.value!.buffer;
+        if (size > 0) v = changetype<Bytes>(m.value).buffer;
       } else if (m.source == SRC_HEADER) {
-        v = resp.headers.getBytes<Bytes>(m.name!);
+        v = resp.headers.getBytes<Bytes>(changetype<Bytes>(m.name));
       } else if (doc !== null) {
         v = jsonLookup(doc, m.path);
       }
