@@ -103,11 +103,11 @@ function readDirection(cfg: JsonValue, key: string): Op[] {
         item.str("name");
         item.str("value");
         if (item.hasError()) return ops;
-        name = headerName(item.get("name")!, request, kind);
-        if (name !== null) value = headerValue(item.get("value")!);
+        name = headerName(changetype<JsonValue>(item.get("name")), request, kind); // read just above
+        if (name !== null) value = headerValue(changetype<JsonValue>(item.get("value")));
       }
       if (value === null) return ops;
-      ops.push(new Op(kind, name!, value));
+      ops.push(new Op(kind, changetype<Bytes>(name), value)); // value non-null => name non-null
     }
   }
   return ops;
@@ -146,12 +146,12 @@ class HeaderRoot extends RootContext {
 
 class HeaderFilter extends HttpContext {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    apply((this.root as HeaderRoot).request, this.requestHeaders);
+    apply(changetype<HeaderRoot>(this.root).request, this.requestHeaders); // the root of a HeaderFilter
     return FilterHeadersStatus.Continue;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    apply((this.root as HeaderRoot).response, this.responseHeaders);
+    apply(changetype<HeaderRoot>(this.root).response, this.responseHeaders);
     return FilterHeadersStatus.Continue;
   }
 }
