@@ -42,9 +42,16 @@ export class JsonValue {
   boolValue: bool = false;
   numValue: f64 = 0;
   strValue: string = "";
-  items: JsonValue[] | null = null;
-  keys: string[] | null = null;
-  private used: StaticArray<bool> | null = null;
+  /** The first element / member of an array / object (null when empty or another kind). */
+  first: JsonValue | null = null;
+  /** The next element / member of the containing array / object (null at the end). */
+  next: JsonValue | null = null;
+  /** @internal the number of elements / members (see `length`). */
+  count: i32 = 0;
+  /** @internal this value's key in its object (null in an array / at the root). */
+  key: string | null = null;
+  /** @internal set when a read asked for this member (unknown-key checks). */
+  used: bool = false;
   /** @internal set when an object was reached through the typed API (unknown-key checks). */
   visited: bool = false;
   /** @internal the containing array/object (null for the root) and the index in it. */
@@ -58,8 +65,8 @@ export class JsonValue {
   get path(): string {
     let p = this.parent;
     if (p === null) return this.doc.rootName;
-    let ks = p.keys;
-    if (ks !== null) return p.path + "." + unchecked(ks[this.index]);
+    let k = this.key;
+    if (k !== null) return p.path + "." + k;
     return p.path + "[" + formatInt(this.index) + "]";
   }
 
@@ -73,10 +80,7 @@ export class JsonValue {
   }
 
   get isNull(): bool { return this.kind == JsonKind.Null; }
-  get length(): i32 {
-    let it = this.items;
-    return it === null ? 0 : it.length;
-  }
+  get length(): i32 { return this.count; }
 
   /** True when this value is of `kind`; otherwise records `expected <what>, got <kind>`. */
   private expect(kind: JsonKind, what: i32 = -1): bool {
@@ -107,8 +111,13 @@ export class JsonValue {
   /** Array elements (error + [] otherwise). */
   asArray(): JsonValue[] {
     if (!this.expect(JsonKind.Array)) return [];
-    let it = this.items;
-    return it === null ? [] : it;
+    let out = new Array<JsonValue>(this.count);
+    let c = this.first;
+    while (c !== null) {
+      unchecked(out[c.index] = c);
+      c = c.next;
+    }
+    return out;
   }
   /** This value as an object (error + null otherwise); marks it for unknown-key checks. */
   asObject(): JsonValue | null {
@@ -119,22 +128,23 @@ export class JsonValue {
 
   /** Element `i` of an array, or null. */
   at(i: i32): JsonValue | null {
-    let it = this.items;
-    if (it === null || this.kind != JsonKind.Array || <u32>i >= <u32>it.length) return null;
-    return unchecked(it[i]);
+    if (this.kind != JsonKind.Array) return null;
+    let c: JsonValue | null = this.first;
+    while (c !== null && c.index != i) c = c.next;
+    return c;
   }
 
   /** Member `key` of an object (marks it as known), or null when absent / not an object. */
   get(key: string): JsonValue | null {
-    let ks = this.keys, it = this.items;
-    if (ks === null || it === null) return null;
+    if (this.kind != JsonKind.Object) return null;
     this.visited = true;
-    for (let i = 0, n = min(ks.length, it.length); i < n; i++) {
-      if (unchecked(ks[i]) == key) {
-        let u = this.used;
-        if (u !== null) unchecked(u[i] = true);
-        return unchecked(it[i]);
+    let c = this.first;
+    while (c !== null) {
+      if (changetype<string>(c.key) == key) { // members have keys
+        c.used = true;
+        return c;
       }
+      c = c.next;
     }
     return null;
   }
@@ -143,12 +153,16 @@ export class JsonValue {
 
   /** Object keys (all marked as known: use for free-form maps). */
   keyList(): string[] {
-    let ks = this.keys;
-    if (ks === null) return [];
+    if (this.kind != JsonKind.Object) return [];
     this.visited = true;
-    let u = this.used;
-    if (u !== null) for (let i = 0, n = u.length; i < n; i++) unchecked(u[i] = true);
-    return ks;
+    let out = new Array<string>(this.count);
+    let c = this.first;
+    while (c !== null) {
+      c.used = true;
+      unchecked(out[c.index] = changetype<string>(c.key));
+      c = c.next;
+    }
+    return out;
   }
 
   private need(key: string): JsonValue | null {
@@ -202,6 +216,14 @@ export class JsonValue {
     let v = this.get(key);
     return v === null ? [] : v.asArray();
   }
+  /**
+   * Optional array member as the array value itself (null when absent; error + null when
+   * present with another type): walk its elements with `first` / `next`, no array is built.
+   */
+  optArrValue(key: string): JsonValue | null {
+    let v = this.get(key);
+    return v !== null && v.expect(JsonKind.Array) ? v : null;
+  }
   /** Required object member. */
   obj(key: string): JsonValue | null {
     let v = this.need(key);
@@ -226,28 +248,23 @@ export class JsonValue {
    * Objects never read (free-form values) are not checked.
    */
   rejectUnknownKeys(): void {
-    let it = this.items;
-    if (this.doc.err !== null || it === null) return;
-    let ks = this.keys;
-    if (ks !== null) {
-      let u = this.used;
-      if (!this.visited || u === null) return;
-      for (let i = 0, n = u.length; i < n; i++) {
-        if (!unchecked(u[i])) {
-          this.fail(text(T.UNKNOWN_KEY) + unchecked(ks[i]) + "\"");
+    if (this.doc.err !== null || this.kind < JsonKind.Array) return;
+    if (this.kind == JsonKind.Object) {
+      if (!this.visited) return;
+      let c = this.first;
+      while (c !== null) {
+        if (!c.used) {
+          this.fail(text(T.UNKNOWN_KEY) + changetype<string>(c.key) + "\"");
           return;
         }
+        c = c.next;
       }
     }
-    for (let i = 0, n = it.length; i < n; i++) unchecked(it[i]).rejectUnknownKeys();
-  }
-
-  /** @internal */
-  initObject(keys: string[], items: JsonValue[]): void {
-    this.kind = JsonKind.Object;
-    this.keys = keys;
-    this.items = items;
-    this.used = new StaticArray<bool>(keys.length);
+    let c = this.first;
+    while (c !== null) {
+      c.rejectUnknownKeys();
+      c = c.next;
+    }
   }
 }
 
@@ -296,38 +313,38 @@ function lit(id: i32): bool {
   return true;
 }
 
-function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32): JsonValue {
+function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32, key: string | null): JsonValue {
   let v = new JsonValue(doc);
   v.parent = parent;
   v.index = index;
+  v.key = key;
   if (depth > MAX_DEPTH) { syntaxError(doc, text(T.DEPTH)); return v; }
   let c = ws();
   if (c == 0x7B || c == 0x5B) { // { or [
     let isObject = c == 0x7B;
     let close = c + 2; // } or ]
     pos++;
-    let items = new Array<JsonValue>();
-    let keys = new Array<string>();
-    v.kind = JsonKind.Array;
-    if (isObject) {
-      v.kind = JsonKind.Object;
-      v.keys = keys; // set first: the children's paths read them
-    }
-    v.items = items;
+    v.kind = isObject ? JsonKind.Object : JsonKind.Array;
+    let last: JsonValue | null = null;
     if (ws() != close) {
       while (true) {
+        let k: string | null = null;
         if (isObject) {
           if (ws() != 0x22) { syntaxError(doc, text(T.KEY_QUOTE)); return v; }
-          let k = parseString(doc);
+          let ks = parseString(doc);
           if (doc.err !== null) return v;
-          for (let i = 0, n = keys.length; i < n; i++) {
-            if (unchecked(keys[i]) == k) { v.fail(text(T.DUPLICATE_KEY) + k + "\""); return v; }
+          let e = v.first;
+          while (e !== null) {
+            if (changetype<string>(e.key) == ks) { v.fail(text(T.DUPLICATE_KEY) + ks + "\""); return v; }
+            e = e.next;
           }
           if (ws() != 0x3A) { syntaxError(doc, text(T.KEY_COLON)); return v; }
           pos++;
-          keys.push(k);
+          k = ks;
         }
-        items.push(parseValue(doc, v, items.length, depth + 1));
+        let item = parseValue(doc, v, v.count++, depth + 1, k);
+        if (last === null) v.first = item; else last.next = item;
+        last = item;
         if (doc.err !== null) return v;
         let d = ws();
         if (d == close) break;
@@ -336,7 +353,6 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
       }
     }
     pos++;
-    if (isObject) v.initObject(keys, items);
     return v;
   }
   if (c == 0x22) {
@@ -483,9 +499,9 @@ export function parseJsonAt(ptr: usize, len: usize, rootName: string): JsonValue
   let v: JsonValue;
   if (ws() < 0) {
     v = new JsonValue(doc);
-    v.initObject([], []);
+    v.kind = JsonKind.Object;
   } else {
-    v = parseValue(doc, null, 0, 0);
+    v = parseValue(doc, null, 0, 0, null);
     if (doc.err === null && ws() >= 0) syntaxError(doc, text(T.TRAILING));
   }
   v.visited = true;

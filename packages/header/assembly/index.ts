@@ -10,6 +10,7 @@ export { proxy_on_request_headers, proxy_on_response_headers } from "as-proxy-wa
 import {
   Bytes, FilterHeadersStatus, HeaderMap, HttpContext, JsonValue, RootContext, registerRootContext,
 } from "as-proxy-wasm";
+import { decodeUtf8 } from "as-proxy-wasm/assembly/mem";
 
 const MAX_OPS: i32 = 64;
 const MAX_NAME: i32 = 256;
@@ -24,8 +25,80 @@ const REMOVE = 0;
 const SET = 1;
 const ADD = 2;
 
-/** One pre-encoded edit (`value` is unused for REMOVE). */
+// Fixed texts (keys and messages) as UTF-8 data, decoded when used: a string literal costs about
+// 25 bytes plus 2 per character, a text here 1 byte per character. Ids: (offset << 8) | length.
+// @ts-ignore: decorator
+@lazy const TEXT: usize = memory.data<u8>([
+  0x68, 0x65, 0x61, 0x64, 0x65, 0x72, 0x20, 0x6e, 0x61, 0x6d, 0x65, 0x20, 0x6d, 0x75, 0x73, 0x74, 0x20, 0x68, 0x61, 0x76, 0x65, 0x20, 0x31, 0x2e,
+  0x2e, 0x32, 0x35, 0x36, 0x20, 0x63, 0x68, 0x61, 0x72, 0x61, 0x63, 0x74, 0x65, 0x72, 0x73, 0x70, 0x73, 0x65, 0x75, 0x64, 0x6f, 0x2d, 0x68, 0x65,
+  0x61, 0x64, 0x65, 0x72, 0x20, 0x20, 0x72, 0x65, 0x66, 0x75, 0x73, 0x65, 0x64, 0x20, 0x28, 0x6f, 0x6e, 0x6c, 0x79, 0x20, 0x3a, 0x70, 0x61, 0x74,
+  0x68, 0x20, 0x61, 0x6e, 0x64, 0x20, 0x3a, 0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79, 0x2c, 0x20, 0x69, 0x6e, 0x20, 0x72, 0x65, 0x71,
+  0x75, 0x65, 0x73, 0x74, 0x2e, 0x73, 0x65, 0x74, 0x29, 0x69, 0x6e, 0x76, 0x61, 0x6c, 0x69, 0x64, 0x20, 0x68, 0x65, 0x61, 0x64, 0x65, 0x72, 0x20,
+  0x6e, 0x61, 0x6d, 0x65, 0x20, 0x68, 0x65, 0x61, 0x64, 0x65, 0x72, 0x20, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x20, 0x6c, 0x6f, 0x6e, 0x67, 0x65, 0x72,
+  0x20, 0x74, 0x68, 0x61, 0x6e, 0x20, 0x38, 0x31, 0x39, 0x32, 0x20, 0x63, 0x68, 0x61, 0x72, 0x61, 0x63, 0x74, 0x65, 0x72, 0x73, 0x68, 0x65, 0x61,
+  0x64, 0x65, 0x72, 0x20, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x20, 0x63, 0x6f, 0x6e, 0x74, 0x61, 0x69, 0x6e, 0x73, 0x20, 0x43, 0x52, 0x2c, 0x20, 0x4c,
+  0x46, 0x20, 0x6f, 0x72, 0x20, 0x4e, 0x55, 0x4c, 0x3a, 0x20, 0x6d, 0x6f, 0x72, 0x65, 0x20, 0x74, 0x68, 0x61, 0x6e, 0x20, 0x36, 0x34, 0x20, 0x65,
+  0x6e, 0x74, 0x72, 0x69, 0x65, 0x73, 0x3a, 0x70, 0x61, 0x74, 0x68, 0x3a, 0x61, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79, 0x72, 0x65, 0x71,
+  0x75, 0x65, 0x73, 0x74, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x72, 0x65, 0x6d, 0x6f, 0x76, 0x65, 0x73, 0x65, 0x74, 0x61, 0x64, 0x64,
+  0x6e, 0x61, 0x6d, 0x65, 0x76, 0x61, 0x6c, 0x75, 0x65,
+]);
+/** header name must have 1..256 characters */
+// @ts-ignore: decorator
+@inline const NAME_LEN: i32 = 39;
+/** pseudo-header  */
+// @ts-ignore: decorator
+@inline const PSEUDO: i32 = 9998;
+/**  refused (only :path and :authority, in request.set) */
+// @ts-ignore: decorator
+@inline const REFUSED: i32 = 13620;
+/** invalid header name  */
+// @ts-ignore: decorator
+@inline const INVALID: i32 = 26900;
+/** header value longer than 8192 characters */
+// @ts-ignore: decorator
+@inline const VALUE_LEN: i32 = 32040;
+/** header value contains CR, LF or NUL */
+// @ts-ignore: decorator
+@inline const VALUE_CHARS: i32 = 42275;
+/** : more than 64 entries */
+// @ts-ignore: decorator
+@inline const TOO_MANY: i32 = 51222;
+/** :path */
+// @ts-ignore: decorator
+@inline const PATH: i32 = 56837;
+/** :authority */
+// @ts-ignore: decorator
+@inline const AUTHORITY: i32 = 58122;
+/** request */
+// @ts-ignore: decorator
+@inline const REQUEST: i32 = 60679;
+/** response */
+// @ts-ignore: decorator
+@inline const RESPONSE: i32 = 62472;
+/** remove */
+// @ts-ignore: decorator
+@inline const REMOVE_KEY: i32 = 64518;
+/** set */
+// @ts-ignore: decorator
+@inline const SET_KEY: i32 = 66051;
+/** add */
+// @ts-ignore: decorator
+@inline const ADD_KEY: i32 = 66819;
+/** name */
+// @ts-ignore: decorator
+@inline const NAME: i32 = 67588;
+/** value */
+// @ts-ignore: decorator
+@inline const VALUE: i32 = 68613;
+
+/** The text `id` as a string. */
+function t(id: i32): string {
+  return decodeUtf8(TEXT + <usize>(id >>> 8), <usize>(id & 255));
+}
+
+/** One pre-encoded edit (`value` is unused for REMOVE), linked in apply order. */
 class Op {
+  next: Op | null = null;
   constructor(public kind: i32, public name: Bytes, public value: Bytes) {}
 }
 
@@ -39,15 +112,15 @@ function headerName(at: JsonValue, request: bool, kind: i32): Bytes | null {
   if (at.hasError()) return null;
   let n = name.length;
   if (n == 0 || n > MAX_NAME) {
-    at.fail("header name must have 1..256 characters");
+    at.fail(t(NAME_LEN));
     return null;
   }
   let lower = Bytes.lower(name);
   let i = 0;
   if (name.charCodeAt(0) == 0x3a) {
     let s = lower.toString();
-    if (!request || kind != SET || (s != ":path" && s != ":authority")) {
-      at.fail("pseudo-header " + name + " refused (only :path and :authority, in request.set)");
+    if (!request || kind != SET || (s != t(PATH) && s != t(AUTHORITY))) {
+      at.fail(t(PSEUDO) + name + t(REFUSED));
       return null;
     }
     i = 1;
@@ -56,7 +129,7 @@ function headerName(at: JsonValue, request: bool, kind: i32): Bytes | null {
     let c = <u64>name.charCodeAt(i);
     let bits = c < 64 ? TOKEN_LO >> c : TOKEN_HI >> (c - 64);
     if (c >= 128 || (bits & 1) == 0) {
-      at.fail("invalid header name " + name);
+      at.fail(t(INVALID) + name);
       return null;
     }
   }
@@ -68,13 +141,13 @@ function headerValue(at: JsonValue): Bytes | null {
   let value = at.asString();
   if (at.hasError()) return null;
   if (value.length > MAX_VALUE) {
-    at.fail("header value longer than 8192 characters");
+    at.fail(t(VALUE_LEN));
     return null;
   }
   for (let i = 0, n = value.length; i < n; i++) {
     let c = value.charCodeAt(i);
     if (c == 0x0d || c == 0x0a || c == 0) {
-      at.fail("header value contains CR, LF or NUL");
+      at.fail(t(VALUE_CHARS));
       return null;
     }
   }
@@ -82,57 +155,63 @@ function headerValue(at: JsonValue): Bytes | null {
 }
 
 /** The edits of one direction (`request` / `response`) in apply order; stops at the first error. */
-function readDirection(cfg: JsonValue, key: string): Op[] {
-  let ops = new Array<Op>();
-  let dir = cfg.optObj(key);
-  if (dir === null) return ops;
-  let request = key == "request";
+function readDirection(cfg: JsonValue, request: bool): Op | null {
+  let head: Op | null = null;
+  let tail: Op | null = null;
+  let dir = cfg.optObj(t(request ? REQUEST : RESPONSE));
+  if (dir === null) return null;
+  let nameKey = t(NAME), valueKey = t(VALUE);
   for (let kind = REMOVE; kind <= ADD; kind++) {
-    let op = kind == REMOVE ? "remove" : kind == SET ? "set" : "add";
-    let items = dir.optArr(op);
-    if (items.length > MAX_OPS) dir.fail(op + ": more than 64 entries");
-    for (let i = 0; i < items.length; i++) {
-      if (dir.hasError()) return ops;
-      let item = unchecked(items[i]);
+    let op = t(kind == REMOVE ? REMOVE_KEY : kind == SET ? SET_KEY : ADD_KEY);
+    let items = dir.optArrValue(op);
+    if (items === null) continue; // absent, or an error recorded
+    if (items.length > MAX_OPS) dir.fail(op + t(TOO_MANY));
+    let next = items.first;
+    while (next !== null) {
+      let item = next;
+      next = item.next;
+      if (dir.hasError()) return head;
       let name: Bytes | null;
       let value: Bytes | null = null;
       if (kind == REMOVE) {
         name = headerName(item, request, kind);
         value = name;
       } else {
-        item.str("name");
-        item.str("value");
-        if (item.hasError()) return ops;
-        name = headerName(changetype<JsonValue>(item.get("name")), request, kind); // read just above
-        if (name !== null) value = headerValue(changetype<JsonValue>(item.get("value")));
+        item.str(nameKey);
+        item.str(valueKey);
+        if (item.hasError()) return head;
+        name = headerName(changetype<JsonValue>(item.get(nameKey)), request, kind); // read just above
+        if (name !== null) value = headerValue(changetype<JsonValue>(item.get(valueKey)));
       }
-      if (value === null) return ops;
-      ops.push(new Op(kind, changetype<Bytes>(name), value)); // value non-null => name non-null
+      if (value === null) return head;
+      let o = new Op(kind, changetype<Bytes>(name), value); // value non-null => name non-null
+      if (tail === null) head = o; else tail.next = o;
+      tail = o;
     }
   }
-  return ops;
+  return head;
 }
 
-function apply(ops: Op[], map: HeaderMap): void {
+function apply(op: Op | null, map: HeaderMap): void {
   // A status other than Ok (the map is gone, or the host refuses a value) is not fatal: the
   // remaining edits still apply; Envoy logs nothing either. Never trap on it.
-  for (let i = 0, n = ops.length; i < n; i++) {
-    let op = unchecked(ops[i]);
+  while (op !== null) {
     if (op.kind == REMOVE) map.remove(op.name);
     else if (op.kind == SET) map.set(op.name, op.value);
     else map.add(op.name, op.value);
+    op = op.next;
   }
 }
 
 class HeaderRoot extends RootContext {
-  request: Op[] = [];
-  response: Op[] = [];
+  request: Op | null = null;
+  response: Op | null = null;
 
   onConfigure(configSize: u32): bool {
     let cfg = this.configJson();
     if (cfg === null) return false;
-    let request = readDirection(cfg, "request");
-    let response = readDirection(cfg, "response");
+    let request = readDirection(cfg, true);
+    let response = readDirection(cfg, false);
     if (!this.configOk(cfg)) return false;
     this.request = request;
     this.response = response;
