@@ -10,17 +10,33 @@ export interface LocalReply { status: number; body: string; bodyBytes: Uint8Arra
 const EMPTY = new Uint8Array(0);
 const S_OK = 0, S_NOT_FOUND = 1, S_BAD_ARGUMENT = 2;
 
+/**
+ * A body buffer (Envoy's Buffer::Instance for one filter). Appends are amortised O(1): the
+ * storage doubles when full, so buffering a body chunk by chunk is linear, not quadratic.
+ * `bytes` is a view of the first `length` bytes; storage handed in by a caller is never written.
+ */
 class Body {
-  constructor(public bytes: Uint8Array = EMPTY) {}
-  get length(): number { return this.bytes.length; }
+  private buf: Uint8Array;
+  private len: number;
+  private owned = false;
+  constructor(bytes: Uint8Array = EMPTY) { this.buf = bytes; this.len = bytes.length; }
+  get length(): number { return this.len; }
+  get bytes(): Uint8Array { return this.len === this.buf.length ? this.buf : this.buf.subarray(0, this.len); }
+  set bytes(b: Uint8Array) { this.buf = b; this.len = b.length; this.owned = false; }
   append(b: Uint8Array): void {
     if (b.length === 0) return;
-    if (this.bytes.length === 0) { this.bytes = b; return; }
-    const out = new Uint8Array(this.bytes.length + b.length);
-    out.set(this.bytes, 0); out.set(b, this.bytes.length);
-    this.bytes = out;
+    if (this.len === 0) { this.bytes = b; return; }
+    const need = this.len + b.length;
+    if (!this.owned || need > this.buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.owned ? this.buf.length * 2 : need * 2));
+      grown.set(this.buf.subarray(0, this.len), 0);
+      this.buf = grown;
+      this.owned = true;
+    }
+    this.buf.set(b, this.len);
+    this.len = need;
   }
-  take(): Uint8Array { const b = this.bytes; this.bytes = EMPTY; return b; }
+  take(): Uint8Array { const b = this.bytes; this.buf = EMPTY; this.len = 0; this.owned = false; return b; }
 }
 
 /** State of one direction (request = decode, response = encode). */
