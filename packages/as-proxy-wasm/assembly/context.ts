@@ -207,7 +207,7 @@ export class RootContext extends Context {
       log.error(text(T.CONFIG_EMPTY));
       return null;
     }
-    let v = parseJsonAt(changetype<usize>(buf), n, text(T.CONFIG));
+    let v = parseJsonAt(changetype<usize>(buf), n, text(T.CONFIG), buf);
     if (!v.hasError()) v.asObject(); // the document must be an object
     if (v.hasError()) {
       log.error(v.error());

@@ -30,6 +30,8 @@ function kindText(k: JsonKind): i32 {
 
 class JsonDoc {
   err: string | null = null;
+  /** The input, kept alive for the lazily read numbers (null when the caller owns it). */
+  src: ArrayBuffer | null = null;
   constructor(public rootName: string) {}
   fail(msg: string): void {
     if (this.err === null) this.err = msg;
@@ -40,7 +42,10 @@ class JsonDoc {
 export class JsonValue {
   kind: JsonKind = JsonKind.Null;
   boolValue: bool = false;
-  numValue: f64 = 0;
+  /** @internal a number's text (checked by the parser), read when `numValue` is asked for. */
+  numAt: usize = 0;
+  /** @internal */
+  numEnd: usize = 0;
   strValue: string = "";
   /** The first element / member of an array / object (null when empty or another kind). */
   first: JsonValue | null = null;
@@ -60,6 +65,11 @@ export class JsonValue {
   index: i32 = 0;
 
   constructor(private doc: JsonDoc) {}
+
+  /** The value of a number (0 for other kinds); read from the input on use. */
+  get numValue(): f64 {
+    return this.kind == JsonKind.Number ? numberValue(this.numAt, this.numEnd) : 0;
+  }
 
   /** The path of this value for messages: `config.request.set[0].name`. */
   get path(): string {
@@ -278,8 +288,6 @@ let pEnd: usize = 0;
 /** UTF-16 units of a \u escape, for utf8Encode. */
 // @ts-ignore: decorator
 @lazy const UNITS: usize = memory.data(4);
-/** Mantissa being read by `digits`. */
-let mant: f64 = 0;
 
 /** Records `<root>: invalid JSON at line L, column C: <what>` for the current position. */
 function syntaxError(doc: JsonDoc, what: string): void {
@@ -362,7 +370,9 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
   }
   if (c == 0x2D || <u32>(c - 0x30) < 10) {
     v.kind = JsonKind.Number;
-    v.numValue = parseNumber(doc);
+    v.numAt = pos;
+    skipNumber(doc);
+    v.numEnd = pos;
     return v;
   }
   if (lit(T.TRUE)) { v.kind = JsonKind.Bool; v.boolValue = true; return v; }
@@ -443,57 +453,66 @@ function parseString(doc: JsonDoc): string {
   return "";
 }
 
-/** Digits at the position into `mant`; returns how many. */
+/** Skips the digits at the position; returns how many. */
 function digits(): i32 {
   let n = 0;
-  while (true) {
-    let d = <u32>(peek() - 0x30);
-    if (d > 9) return n;
-    mant = mant * 10 + <f64>d;
-    pos++;
-    n++;
-  }
+  while (<u32>(peek() - 0x30) <= 9) { pos++; n++; }
+  return n;
 }
 
-function parseNumber(doc: JsonDoc): f64 {
-  let neg = peek() == 0x2D;
-  if (neg) pos++;
-  mant = 0;
+/** Checks the number at the position (JSON grammar) and moves past it. */
+function skipNumber(doc: JsonDoc): void {
+  if (peek() == 0x2D) pos++;
   let first = peek();
   let n = digits();
-  let exp = 0;
   let bad = n == 0 || (first == 0x30 && n > 1); // no digit, or a leading zero
   if (!bad && peek() == 0x2E) {
     pos++;
-    let f = digits();
-    exp = -f;
-    bad = f == 0;
+    bad = digits() == 0;
   }
   if (!bad && (peek() | 0x20) == 0x65) { // e / E
     pos++;
     let s = peek();
     if (s == 0x2B || s == 0x2D) pos++;
-    let m = mant;
-    mant = 0;
     bad = digits() == 0;
-    let x = <i32>min(mant, 100000);
-    exp += s == 0x2D ? -x : x;
-    mant = m;
   }
-  if (bad) { syntaxError(doc, text(T.BAD_NUMBER)); return 0; }
+  if (bad) syntaxError(doc, text(T.BAD_NUMBER));
+}
+
+/** The value of the number text [p, end) that skipNumber accepted (so one loop reads it). */
+function numberValue(p: usize, end: usize): f64 {
+  let mant: f64 = 0;
+  let exp = 0, e = 0;
+  let frac = false, inExp = false, neg = false, eNeg = false;
+  for (; p < end; p++) {
+    let c = <u32>load<u8>(p);
+    let d = c - 0x30;
+    if (d <= 9) {
+      if (inExp) e = min(e * 10 + <i32>d, 100000);
+      else {
+        mant = mant * 10 + <f64>d;
+        if (frac) exp--;
+      }
+    } else if (c == 0x2E) frac = true;
+    else if (c == 0x2D) {
+      if (inExp) eNeg = true; else neg = true;
+    } else if (c != 0x2B) inExp = true; // e / E
+  }
+  exp += eNeg ? -e : e;
   // mant * 10^exp: one rounding for exact mantissas and |exp| <= 22
-  let p: f64 = 1, b: f64 = 10;
+  let pw: f64 = 1, b: f64 = 10;
   for (let x = exp < 0 ? -exp : exp; x > 0; x >>= 1) {
-    if (x & 1) p *= b;
+    if (x & 1) pw *= b;
     b *= b;
   }
-  let v = mant == 0 ? 0 : exp < 0 ? mant / p : mant * p;
+  let v = mant == 0 ? 0 : exp < 0 ? mant / pw : mant * pw;
   return neg ? -v : v;
 }
 
 /** @internal parseJson over raw bytes. */
-export function parseJsonAt(ptr: usize, len: usize, rootName: string): JsonValue {
+export function parseJsonAt(ptr: usize, len: usize, rootName: string, src: ArrayBuffer | null): JsonValue {
   let doc = new JsonDoc(rootName);
+  doc.src = src;
   pStart = pos = ptr;
   pEnd = ptr + len;
   let v: JsonValue;
@@ -515,11 +534,11 @@ export function parseJsonAt(ptr: usize, len: usize, rootName: string): JsonValue
  * An empty input reads as `{}`. `rootName` prefixes every path.
  */
 export function parseJson(src: Uint8Array, rootName: string = "config"): JsonValue {
-  return parseJsonAt(src.dataStart, <usize>src.length, rootName);
+  return parseJsonAt(src.dataStart, <usize>src.length, rootName, src.buffer);
 }
 
 /** parseJson of a string. */
 export function parseJsonString(s: string, rootName: string = "config"): JsonValue {
   let b = utf8Bytes(s);
-  return parseJsonAt(changetype<usize>(b), <usize>b.byteLength, rootName);
+  return parseJsonAt(changetype<usize>(b), <usize>b.byteLength, rootName, b);
 }
