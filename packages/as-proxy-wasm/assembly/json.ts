@@ -9,7 +9,7 @@
 // mantissa + decimal exponent with one scaling step.
 
 import { decodeUtf8, utf8Bytes, utf8Encode, formatInt } from "./mem";
-import { T, text, textPtr } from "./text";
+import { T, text } from "./text";
 
 export enum JsonKind { Null = 0, Bool = 1, Number = 2, String = 3, Array = 4, Object = 5 }
 
@@ -313,14 +313,6 @@ function ws(): i32 {
   return -1;
 }
 
-/** Consumes the text `id` (a literal word) when it is next. */
-function lit(id: i32): bool {
-  let n = <usize>(id & 255);
-  if (pos + n > pEnd || memory.compare(pos, textPtr(id), n) != 0) return false;
-  pos += n;
-  return true;
-}
-
 function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32, key: string | null): JsonValue {
   let v = new JsonValue(doc);
   v.parent = parent;
@@ -375,9 +367,12 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
     v.numEnd = pos;
     return v;
   }
-  if (lit(T.TRUE)) { v.kind = JsonKind.Bool; v.boolValue = true; return v; }
-  if (lit(T.FALSE)) { v.kind = JsonKind.Bool; return v; }
-  if (!lit(T.NULL)) syntaxError(doc, c < 0 ? text(T.END) : text(T.CHARACTER) + String.fromCharCode(c) + "'");
+  // true / false / null: the next 4 bytes as one little-endian word ("true", "fals", "null")
+  let w = pos + 4 <= pEnd ? load<u32>(pos) : 0;
+  if (w == 0x65757274) { pos += 4; v.kind = JsonKind.Bool; v.boolValue = true; return v; }
+  if (w == 0x736C6166 && pos + 5 <= pEnd && load<u8>(pos, 4) == 0x65) { pos += 5; v.kind = JsonKind.Bool; return v; }
+  if (w == 0x6C6C756E) pos += 4;
+  else syntaxError(doc, c < 0 ? text(T.END) : text(T.CHARACTER) + String.fromCharCode(c) + "'");
   return v;
 }
 

@@ -8,9 +8,12 @@
 export * from "as-proxy-wasm/assembly/core";
 export { proxy_on_request_headers, proxy_on_response_headers } from "as-proxy-wasm/assembly/exports";
 import {
-  Bytes, FilterHeadersStatus, HeaderMap, HttpContext, JsonValue, RootContext, registerRootContext,
+  FilterHeadersStatus, HttpContext, JsonValue, MapType, RootContext, registerRootContext,
 } from "as-proxy-wasm";
-import { decodeUtf8 } from "as-proxy-wasm/assembly/mem";
+import { argLen, asciiLowerInPlace, decodeUtf8, encodeScratch } from "as-proxy-wasm/assembly/mem";
+import {
+  proxy_add_header_map_value, proxy_remove_header_map_value, proxy_replace_header_map_value,
+} from "as-proxy-wasm/assembly/imports";
 
 const MAX_OPS: i32 = 64;
 const MAX_NAME: i32 = 256;
@@ -96,32 +99,44 @@ function t(id: i32): string {
   return decodeUtf8(TEXT + <usize>(id >>> 8), <usize>(id & 255));
 }
 
-/** One pre-encoded edit (`value` is unused for REMOVE), linked in apply order. */
-class Op {
-  next: Op | null = null;
-  constructor(public kind: i32, public name: Bytes, public value: Bytes) {}
+// The edits of one direction, pre-encoded in apply order into one buffer of records:
+//   u32 kind | u32 name length | u32 value length | name (lower-case) | value
+// (no value for REMOVE), so a request walks bytes and calls the host, allocating nothing.
+/** The buffer being written (a managed ArrayBuffer, grown by doubling) and its used bytes. */
+let out: usize = 0;
+let used: usize = 0;
+// @ts-ignore: decorator
+@lazy const REC: usize = memory.data(12);
+
+function append(p: usize, n: usize): void {
+  let cap = <usize>changetype<ArrayBuffer>(out).byteLength;
+  if (used + n > cap) out = changetype<usize>(__renew(out, max(cap << 1, used + n)));
+  memory.copy(out + used, p, n);
+  used += n;
 }
 
 /**
- * The lower-cased bytes of the header name at `at`, or null after recording why it is unusable.
- * Pseudo-headers are refused, except `:path` and `:authority` in `request.set` (a deliberate
- * rewrite: Envoy re-evaluates the route when request headers change).
+ * Checks the header name at `at` (recording why it is unusable); returns its UTF-8 bytes lower-cased
+ * in scratch slot 0 (length in argLen), or 0. Pseudo-headers are refused, except `:path` and
+ * `:authority` in `request.set` (a deliberate rewrite: Envoy re-evaluates the route when request
+ * headers change).
  */
-function headerName(at: JsonValue, request: bool, kind: i32): Bytes | null {
+function headerName(at: JsonValue, request: bool, kind: i32): usize {
   let name = at.asString();
-  if (at.hasError()) return null;
+  if (at.hasError()) return 0;
   let n = name.length;
   if (n == 0 || n > MAX_NAME) {
     at.fail(t(NAME_LEN));
-    return null;
+    return 0;
   }
-  let lower = Bytes.lower(name);
   let i = 0;
   if (name.charCodeAt(0) == 0x3a) {
-    let s = lower.toString();
+    let p = encodeScratch(name, 0);
+    asciiLowerInPlace(p, argLen);
+    let s = decodeUtf8(p, argLen);
     if (!request || kind != SET || (s != t(PATH) && s != t(AUTHORITY))) {
       at.fail(t(PSEUDO) + name + t(REFUSED));
-      return null;
+      return 0;
     }
     i = 1;
   }
@@ -130,82 +145,98 @@ function headerName(at: JsonValue, request: bool, kind: i32): Bytes | null {
     let bits = c < 64 ? TOKEN_LO >> c : TOKEN_HI >> (c - 64);
     if (c >= 128 || (bits & 1) == 0) {
       at.fail(t(INVALID) + name);
-      return null;
+      return 0;
     }
   }
-  return lower;
+  let p = encodeScratch(name, 0);
+  asciiLowerInPlace(p, argLen);
+  return p;
 }
 
-/** The bytes of the header value at `at`, or null after recording why it is unusable. */
-function headerValue(at: JsonValue): Bytes | null {
+/** Checks the header value at `at` (recording why it is unusable); true when usable. */
+function headerValue(at: JsonValue): bool {
   let value = at.asString();
-  if (at.hasError()) return null;
+  if (at.hasError()) return false;
   if (value.length > MAX_VALUE) {
     at.fail(t(VALUE_LEN));
-    return null;
+    return false;
   }
   for (let i = 0, n = value.length; i < n; i++) {
     let c = value.charCodeAt(i);
     if (c == 0x0d || c == 0x0a || c == 0) {
       at.fail(t(VALUE_CHARS));
-      return null;
+      return false;
     }
   }
-  return Bytes.of(value);
+  return true;
 }
 
-/** The edits of one direction (`request` / `response`) in apply order; stops at the first error. */
-function readDirection(cfg: JsonValue, request: bool): Op | null {
-  let head: Op | null = null;
-  let tail: Op | null = null;
+/** The edits of one direction (`request` / `response`) as records; stops at the first error. */
+function readDirection(cfg: JsonValue, request: bool): ArrayBuffer {
+  out = changetype<usize>(new ArrayBuffer(64));
+  used = 0;
   let dir = cfg.optObj(t(request ? REQUEST : RESPONSE));
-  if (dir === null) return null;
-  let nameKey = t(NAME), valueKey = t(VALUE);
-  for (let kind = REMOVE; kind <= ADD; kind++) {
-    let op = t(kind == REMOVE ? REMOVE_KEY : kind == SET ? SET_KEY : ADD_KEY);
-    let items = dir.optArrValue(op);
-    if (items === null) continue; // absent, or an error recorded
-    if (items.length > MAX_OPS) dir.fail(op + t(TOO_MANY));
-    let next = items.first;
-    while (next !== null) {
-      let item = next;
-      next = item.next;
-      if (dir.hasError()) return head;
-      let name: Bytes | null;
-      let value: Bytes | null = null;
-      if (kind == REMOVE) {
-        name = headerName(item, request, kind);
-        value = name;
-      } else {
-        item.str(nameKey);
-        item.str(valueKey);
-        if (item.hasError()) return head;
-        name = headerName(changetype<JsonValue>(item.get(nameKey)), request, kind); // read just above
-        if (name !== null) value = headerValue(changetype<JsonValue>(item.get(valueKey)));
+  if (dir !== null) {
+    let nameKey = t(NAME), valueKey = t(VALUE);
+    for (let kind = REMOVE; kind <= ADD; kind++) {
+      let op = t(kind == REMOVE ? REMOVE_KEY : kind == SET ? SET_KEY : ADD_KEY);
+      let items = dir.optArrValue(op);
+      if (items === null) continue; // absent, or an error recorded
+      if (items.length > MAX_OPS) dir.fail(op + t(TOO_MANY));
+      let next = items.first;
+      while (next !== null) {
+        let item = next;
+        next = item.next;
+        if (dir.hasError()) break;
+        let value: JsonValue | null = null;
+        if (kind != REMOVE) {
+          item.str(nameKey);
+          item.str(valueKey);
+          if (item.hasError()) break;
+          value = item.get(valueKey);
+          item = changetype<JsonValue>(item.get(nameKey)); // read just above
+        }
+        let np = headerName(item, request, kind);
+        if (np == 0) break;
+        let nl = argLen;
+        let vp: usize = 0, vl: usize = 0;
+        if (value !== null) {
+          if (!headerValue(value)) break;
+          vp = encodeScratch(value.strValue, 1); // a string: read just above
+          vl = argLen;
+        }
+        store<u32>(REC, kind);
+        store<u32>(REC, <u32>nl, 4);
+        store<u32>(REC, <u32>vl, 8);
+        append(REC, 12);
+        append(np, nl);
+        append(vp, vl);
       }
-      if (value === null) return head;
-      let o = new Op(kind, changetype<Bytes>(name), value); // value non-null => name non-null
-      if (tail === null) head = o; else tail.next = o;
-      tail = o;
     }
   }
-  return head;
+  return changetype<ArrayBuffer>(__renew(out, used));
 }
 
-function apply(op: Op | null, map: HeaderMap): void {
+/** Applies the records of `ops` to header map `map`. */
+function apply(ops: ArrayBuffer, map: i32): void {
   // A status other than Ok (the map is gone, or the host refuses a value) is not fatal: the
   // remaining edits still apply; Envoy logs nothing either. Never trap on it.
-  while (op !== null) {
-    if (op.kind == REMOVE) map.remove(op.name);
-    else if (op.kind == SET) map.set(op.name, op.value);
-    else map.add(op.name, op.value);
-    op = op.next;
+  let p = changetype<usize>(ops);
+  let end = p + <usize>ops.byteLength;
+  while (p < end) {
+    let kind = load<u32>(p);
+    let nl = <usize>load<u32>(p, 4), vl = <usize>load<u32>(p, 8);
+    let name = p + 12, value = name + nl;
+    if (kind == REMOVE) proxy_remove_header_map_value(map, name, nl);
+    else if (kind == SET) proxy_replace_header_map_value(map, name, nl, value, vl);
+    else proxy_add_header_map_value(map, name, nl, value, vl);
+    p = value + vl;
   }
 }
 
 class HeaderRoot extends RootContext {
-  request: Op | null = null;
-  response: Op | null = null;
+  request: ArrayBuffer = new ArrayBuffer(0);
+  response: ArrayBuffer = new ArrayBuffer(0);
 
   onConfigure(configSize: u32): bool {
     let cfg = this.configJson();
@@ -225,12 +256,12 @@ class HeaderRoot extends RootContext {
 
 class HeaderFilter extends HttpContext {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    apply(changetype<HeaderRoot>(this.root).request, this.requestHeaders); // the root of a HeaderFilter
+    apply(changetype<HeaderRoot>(this.root).request, MapType.HttpRequestHeaders); // the root of a HeaderFilter
     return FilterHeadersStatus.Continue;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    apply(changetype<HeaderRoot>(this.root).response, this.responseHeaders);
+    apply(changetype<HeaderRoot>(this.root).response, MapType.HttpResponseHeaders);
     return FilterHeadersStatus.Continue;
   }
 }
