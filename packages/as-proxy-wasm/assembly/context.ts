@@ -378,21 +378,26 @@ let tCount: u32 = 0;
 let lastId: u32 = 0;
 let lastCtx: HttpContext | null = null;
 
-export function findHttp(id: u32): HttpContext | null {
-  if (id == lastId) return lastCtx;
+/** The table slot of stream `id`, or -1. */
+function slotOf(id: u32): i32 {
   let i = id & tMask;
   while (true) {
     let k = unchecked(tKeys[i]);
-    if (k == id) {
-      let c = unchecked(tVals[i]);
-      lastId = id;
-      lastCtx = c;
-      return c;
-    }
-    if (k == 0) return null;
+    if (k == 0) return -1; // 0 marks an empty slot (Envoy never uses context id 0)
+    if (k == id) return <i32>i;
     i = (i + 1) & tMask;
   }
-  return null;
+  return -1;
+}
+
+export function findHttp(id: u32): HttpContext | null {
+  if (id == lastId) return lastCtx;
+  let i = slotOf(id);
+  if (i < 0) return null;
+  let c = unchecked(tVals[i]);
+  lastId = id;
+  lastCtx = c;
+  return c;
 }
 
 function tInsert(id: u32, ctx: HttpContext | null): void {
@@ -423,25 +428,13 @@ export function addHttp(id: u32, ctx: HttpContext | null): void {
 
 /** True when `id` is a known stream context (with or without a filter object). */
 export function hasHttp(id: u32): bool {
-  if (id == lastId && id != 0) return true;
-  let i = id & tMask;
-  while (true) {
-    let k = unchecked(tKeys[i]);
-    if (k == id) return true;
-    if (k == 0) return false;
-    i = (i + 1) & tMask;
-  }
-  return false;
+  return (id == lastId && id != 0) || slotOf(id) >= 0;
 }
 
 export function removeHttp(id: u32): void {
-  let i = id & tMask;
-  while (true) {
-    let k = unchecked(tKeys[i]);
-    if (k == 0) return;
-    if (k == id) break;
-    i = (i + 1) & tMask;
-  }
+  let s = slotOf(id);
+  if (s < 0) return;
+  let i = <u32>s;
   // backward-shift deletion keeps probe chains intact without tombstones
   let j = i;
   while (true) {
