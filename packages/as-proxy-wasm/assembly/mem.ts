@@ -156,27 +156,20 @@ export function utf8Encode(src: usize, n: usize, dst: usize): usize {
       store<u8>(o++, <u8>c);
       continue;
     }
-    if (c < 0x800) {
-      store<u8>(o, <u8>(0xC0 | (c >> 6)));
-      o++;
-    } else {
-      if (c - 0xD800 < 0x400 && src < end) {
-        let d = <u32>load<u16>(src);
-        if (d - 0xDC00 < 0x400) {
-          src += 2;
-          c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-          store<u8>(o, <u8>(0xF0 | (c >> 18)));
-          store<u8>(o, <u8>(0x80 | ((c >> 12) & 0x3F)), 1);
-          o += 2;
-        } else {
-          store<u8>(o++, <u8>(0xE0 | (c >> 12)));
-        }
-      } else {
-        store<u8>(o++, <u8>(0xE0 | (c >> 12)));
+    if (c - 0xD800 < 0x400 && src < end) { // a surrogate pair; a lone surrogate is written as is
+      let d = <u32>load<u16>(src);
+      if (d - 0xDC00 < 0x400) {
+        src += 2;
+        c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
       }
-      store<u8>(o++, <u8>(0x80 | ((c >> 6) & 0x3F)));
     }
-    store<u8>(o++, <u8>(0x80 | (c & 0x3F)));
+    // lead byte (0xC0 / 0xE0 / 0xF0 for 1 / 2 / 3 continuation bytes), then the continuations
+    let k: u32 = c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    store<u8>(o++, <u8>((<u32>0xF0 << (3 - k)) | (c >> (6 * k))));
+    while (k > 0) {
+      k--;
+      store<u8>(o++, <u8>(0x80 | ((c >> (6 * k)) & 0x3F)));
+    }
   }
   return o - dst;
 }

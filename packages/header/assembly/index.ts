@@ -129,10 +129,10 @@ function headerName(at: JsonValue, request: bool, kind: i32): usize {
     at.fail(t(NAME_LEN));
     return 0;
   }
+  let p = encodeScratch(name, 0); // argLen: its length (nothing below encodes)
+  asciiLowerInPlace(p, argLen);
   let i = 0;
   if (name.charCodeAt(0) == 0x3a) {
-    let p = encodeScratch(name, 0);
-    asciiLowerInPlace(p, argLen);
     let s = decodeUtf8(p, argLen);
     if (!request || kind != SET || (s != t(PATH) && s != t(AUTHORITY))) {
       at.fail(t(PSEUDO) + name + t(REFUSED));
@@ -148,8 +148,6 @@ function headerName(at: JsonValue, request: bool, kind: i32): usize {
       return 0;
     }
   }
-  let p = encodeScratch(name, 0);
-  asciiLowerInPlace(p, argLen);
   return p;
 }
 
