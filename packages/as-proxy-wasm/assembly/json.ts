@@ -66,6 +66,23 @@ export class JsonValue {
 
   constructor(private doc: JsonDoc) {}
 
+  /**
+   * @internal A value as the parser makes it: one fill with zeros sets every default (Null,
+   * false, 0, null; the minimal runtime's `__new` does not clear), then only the links are
+   * stored (smaller than the constructor's field-by-field initialisation).
+   */
+  static make(doc: JsonDoc, parent: JsonValue | null, index: i32, key: string | null): JsonValue {
+    let p = __new(offsetof<JsonValue>(), idof<JsonValue>());
+    memory.fill(p, 0, offsetof<JsonValue>());
+    let v = changetype<JsonValue>(p);
+    v.doc = doc;
+    v.strValue = "";
+    v.parent = parent;
+    v.index = index;
+    v.key = key;
+    return v;
+  }
+
   /** The value of a number (0 for other kinds); read from the input on use. */
   get numValue(): f64 {
     return this.kind == JsonKind.Number ? numberValue(this.numAt, this.numEnd) : 0;
@@ -93,16 +110,16 @@ export class JsonValue {
   get length(): i32 { return this.count; }
 
   /** True when this value is of `kind`; otherwise records `expected <what>, got <kind>`. */
-  private expect(kind: JsonKind, what: i32 = -1): bool {
+  private expect(kind: JsonKind, what: i32): bool { // what: a text id, or -1 for the kind name
     if (this.kind == kind) return true;
     this.fail(text(T.EXPECTED) + text(what < 0 ? kindText(kind) : what) + text(T.GOT) + jsonKindName(this.kind));
     return false;
   }
 
   /** This value as a string (error + "" otherwise). */
-  asString(): string { return this.expect(JsonKind.String) ? this.strValue : ""; }
-  asBool(): bool { return this.expect(JsonKind.Bool) ? this.boolValue : false; }
-  asNumber(): f64 { return this.expect(JsonKind.Number) ? this.numValue : 0; }
+  asString(): string { return this.expect(JsonKind.String, -1) ? this.strValue : ""; }
+  asBool(): bool { return this.expect(JsonKind.Bool, -1) ? this.boolValue : false; }
+  asNumber(): f64 { return this.expect(JsonKind.Number, -1) ? this.numValue : 0; }
   /** An integer within [min, max] (error otherwise). */
   asInt(min: i64 = i64.MIN_VALUE, max: i64 = i64.MAX_VALUE): i64 {
     if (!this.expect(JsonKind.Number, T.INTEGER)) return 0;
@@ -120,7 +137,7 @@ export class JsonValue {
   }
   /** Array elements (error + [] otherwise). */
   asArray(): JsonValue[] {
-    if (!this.expect(JsonKind.Array)) return [];
+    if (!this.expect(JsonKind.Array, -1)) return [];
     let out = new Array<JsonValue>(this.count);
     let c = this.first;
     while (c !== null) {
@@ -131,7 +148,7 @@ export class JsonValue {
   }
   /** This value as an object (error + null otherwise); marks it for unknown-key checks. */
   asObject(): JsonValue | null {
-    if (!this.expect(JsonKind.Object)) return null;
+    if (!this.expect(JsonKind.Object, -1)) return null;
     this.visited = true;
     return this;
   }
@@ -176,7 +193,7 @@ export class JsonValue {
   }
 
   private need(key: string): JsonValue | null {
-    if (!this.expect(JsonKind.Object)) return null;
+    if (!this.expect(JsonKind.Object, -1)) return null;
     let v = this.get(key);
     if (v === null) this.fail(text(T.MISSING_KEY) + key + "\"");
     return v;
@@ -232,7 +249,7 @@ export class JsonValue {
    */
   optArrValue(key: string): JsonValue | null {
     let v = this.get(key);
-    return v !== null && v.expect(JsonKind.Array) ? v : null;
+    return v !== null && v.expect(JsonKind.Array, -1) ? v : null;
   }
   /** Required object member. */
   obj(key: string): JsonValue | null {
@@ -314,10 +331,7 @@ function ws(): i32 {
 }
 
 function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32, key: string | null): JsonValue {
-  let v = new JsonValue(doc);
-  v.parent = parent;
-  v.index = index;
-  v.key = key;
+  let v = JsonValue.make(doc, parent, index, key);
   if (depth > MAX_DEPTH) { syntaxError(doc, text(T.DEPTH)); return v; }
   let c = ws();
   if (c == 0x7B || c == 0x5B) { // { or [
@@ -512,7 +526,7 @@ export function parseJsonAt(ptr: usize, len: usize, rootName: string, src: Array
   pEnd = ptr + len;
   let v: JsonValue;
   if (ws() < 0) {
-    v = new JsonValue(doc);
+    v = JsonValue.make(doc, null, 0, null);
     v.kind = JsonKind.Object;
   } else {
     v = parseValue(doc, null, 0, 0, null);
