@@ -111,9 +111,16 @@ describe('syntax errors name the line, the column and the problem', () => {
 
 describe('typed reads', () => {
   it('read what they are asked and accept known keys', async () => {
-    const p = await run(JSON.stringify({ list: [{ name: 'a' }, { name: 'b' }], n: 7, o: { flag: true }, free: { any: 1 }, tags: ['x', 'y'] }), 'read');
+    const p = await run(JSON.stringify({ list: [{ name: 'a' }, { name: 'b' }], n: 7, o: { flag: true }, free: { any: 1 }, tags: ['x', 'y'], ids: [3, 1.5e1, 40] }), 'read');
     expect(p.configured).toBe(true);
-    expect(msgs(p, 'info')).toContain('read:a;b;|7|x,y');
+    expect(msgs(p, 'info')).toContain('read:a;b;|7|x,y|3,15,40#3');
+  });
+
+  it('walk an array member with optArrValue (first / next), absent reads as null', async () => {
+    const empty = await run(JSON.stringify({ ids: [] }), 'read');
+    expect(msgs(empty, 'info')).toContain('read:|5||#0');
+    const absent = await run('{}', 'read');
+    expect(msgs(absent, 'info')).toContain('read:|5||');
   });
 
   const cases: Array<[object | string, string]> = [
@@ -130,6 +137,9 @@ describe('typed reads', () => {
     [{ o: { flag: true, x: 1 } }, 'config.o: unknown key "x"'],
     [{ list: [{ name: 'a', z: null }] }, 'config.list[0]: unknown key "z"'],
     [{ tags: ['a', 2] }, 'config.tags[1]: expected string, got number'],
+    [{ ids: {} }, 'config.ids: expected array, got object'],
+    [{ ids: [1, 'x'] }, 'config.ids[1]: expected integer, got string'],
+    [{ ids: [1, 100] }, 'config.ids[1]: expected integer in [0, 99], got 100'],
     [{ extra: true }, 'config: unknown key "extra"'],
     ['[]', 'config: expected object, got array'],
   ];
