@@ -95,17 +95,22 @@ export function loadMini(path: string, config = '', rootId = ''): MiniPlugin {
   configBuf = new Uint8Array(0);
   let next = 2;
   const f = ex as Record<string, Function>;
+  // Like Envoy, a callback the module does not export is simply not called.
+  const cb = (name: string): Function => f[name] ?? (() => 0);
+  const onCreate = cb('proxy_on_context_create'), onRequestHeaders = cb('proxy_on_request_headers');
+  const onResponseHeaders = cb('proxy_on_response_headers'), onLog = cb('proxy_on_log');
+  const onDone = cb('proxy_on_done'), onDelete = cb('proxy_on_delete');
   return {
     exports: ex, memory: mem, logs,
     exchange(req: Pair[], resp: Pair[]) {
       const id = next++;
       maps[0] = req; maps[2] = resp;
-      f.proxy_on_context_create(id, 1);
-      f.proxy_on_request_headers(id, req.length, 1);
-      f.proxy_on_response_headers(id, resp.length, 1);
-      f.proxy_on_log(id);
-      f.proxy_on_done(id);
-      f.proxy_on_delete(id);
+      onCreate(id, 1);
+      onRequestHeaders(id, req.length, 1);
+      onResponseHeaders(id, resp.length, 1);
+      onLog(id);
+      onDone(id);
+      onDelete(id);
       return { req: maps[0], resp: maps[2] };
     },
     memoryBytes: () => mem.buffer.byteLength,

@@ -62,16 +62,16 @@ export function load(config: unknown, wasmPath = join(__dirname, '..', 'dist', '
   ex.proxy_on_vm_start(1, 0);
   if (!ex.proxy_on_configure(1, cfg.length)) throw new Error('configure failed');
   let id = 2;
+  const steps = (i: number, n: number): Array<[string, number[]]> => [
+    ['proxy_on_context_create', [i, 1]], ['proxy_on_request_headers', [i, 2, 0]], ['proxy_on_request_body', [i, n, 1]],
+    ['proxy_on_response_headers', [i, 1, 1]], ['proxy_on_log', [i]], ['proxy_on_done', [i]], ['proxy_on_delete', [i]],
+  ];
   return {
     exchange(b: Uint8Array): Uint8Array | null {
       body = b; out = null;
       headers[0] = [[':method', 'POST'], ['content-type', 'application/json']];
       headers[2] = [[':status', '204']];
-      ex.proxy_on_context_create(id, 1);
-      ex.proxy_on_request_headers(id, 2, 0);
-      ex.proxy_on_request_body(id, b.length, 1);
-      ex.proxy_on_response_headers(id, 1, 1);
-      ex.proxy_on_log(id); ex.proxy_on_done(id); ex.proxy_on_delete(id);
+      for (const [name, args] of steps(id, b.length)) ex[name]?.(...args); // missing callbacks are skipped, as in Envoy
       id++;
       return out;
     },
