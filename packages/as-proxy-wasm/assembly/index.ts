@@ -5,7 +5,7 @@ export {
   Status, LogLevel, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, BufferType, MapType,
   StreamType, MetricType, GrpcStatus, statusName,
 } from "./enums";
-export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy, collectNow } from "./mem";
+export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy, collectNow, formatInt, utf8Bytes } from "./mem";
 export { log, logLevel, logAt } from "./log";
 export {
   HeaderMap, HeaderPair, Pairs, deserializePairs, requestHeaders, requestTrailers, responseHeaders,

@@ -10,7 +10,7 @@ import {
   Bytes, Counter, FilterHeadersStatus, HttpContext, JsonValue, LogLevel, Pairs, RootContext, decodeUtf8, log,
   registerRootContext,
 } from "as-proxy-wasm";
-import { formatInt, utf8Bytes } from "as-proxy-wasm/assembly/mem";
+import { formatInt, utf8Bytes } from "as-proxy-wasm";
 import { HostTrie, normalizeHost, outPtr, outLen, hadPort, isIpv6, emptyLabel } from "./host";
 
 const MAX_ENTRIES: i32 = 100000;

@@ -11,7 +11,7 @@ import {
   Pairs, Bytes, Status, log, registerRootContext, Counter, monotonicNanos, JsonValue, JsonKind,
   parseJson, getCallStatus, requestHeaders, statusName, httpCallResponseBody,
 } from "as-proxy-wasm";
-import { formatInt, utf8Bytes } from "as-proxy-wasm/assembly/mem";
+import { formatInt, utf8Bytes } from "as-proxy-wasm";
 // Only the callbacks this filter uses (Envoy: a missing callback = Continue).
 export * from "as-proxy-wasm/assembly/core";
 export {

@@ -12,7 +12,7 @@ import {
   BufferType, Counter, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMap,
   HttpContext, JsonValue, RootContext, asciiLower, log, registerRootContext,
 } from "as-proxy-wasm";
-import { formatInt, utf8Bytes } from "as-proxy-wasm/assembly/mem";
+import { formatInt, utf8Bytes } from "as-proxy-wasm";
 import { proxy_set_buffer_bytes } from "as-proxy-wasm/assembly/imports";
 import {
   DETECTOR_NAMES, MODE_FORM, MODE_JSON, MODE_TEXT, Marker, Rules, outLen, outPtr, scan,

@@ -4,7 +4,7 @@
 // Rules prepared at configure time (Rules) are dispatched by a 256-entry trigger table: a byte
 // that can start nothing costs one load and one branch.
 
-import { utf8Bytes } from "as-proxy-wasm/assembly/mem";
+import { utf8Bytes } from "as-proxy-wasm";
 
 export const DET_EMAIL: i32 = 0;
 export const DET_CARD: i32 = 1;
