@@ -6,6 +6,9 @@ export type HeaderList = Array<[string, HeaderValue]>;
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
 const utf8Lossy = new TextDecoder('utf-8');
 
+/** Node's Buffer methods behind toString(encoding, start, end): stable since Node 0.x, not in @types/node. */
+export type FastBuffer = Buffer & { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string };
+
 /** Byte length of a header name/value as it is stored (UTF-8 for strings). */
 export function byteLen(v: HeaderValue): number {
   if (typeof v !== 'string') return v.length;
@@ -18,7 +21,7 @@ export function byteLen(v: HeaderValue): number {
 export function decodeBytes(mem: Uint8Array, off: number, len: number): HeaderValue {
   let ascii = true;
   for (let i = off, e = off + len; i < e; i++) if (mem[i] > 0x7f) { ascii = false; break; }
-  if (ascii) return Buffer.isBuffer(mem) ? mem.toString('latin1', off, off + len) : Buffer.from(mem.buffer, mem.byteOffset + off, len).toString('latin1');
+  if (ascii) return Buffer.isBuffer(mem) ? (mem as FastBuffer).latin1Slice(off, off + len) : Buffer.from(mem.buffer, mem.byteOffset + off, len).toString('latin1');
   const view = mem.subarray(off, off + len);
   try { return utf8Fatal.decode(view); } catch { return copyBytes(view); }
 }
@@ -83,7 +86,11 @@ export class HeaderMap {
   private inline: Set<string>;
   constructor(readonly kind: MapKind = 'other', list?: HeaderList) {
     this.inline = inlineSet(kind);
-    if (list) for (let i = 0; i < list.length; i++) { this.names.push(lower(list[i][0])); this.values.push(list[i][1]); }
+    if (list) {
+      const n = list.length, names = new Array<string>(n), values = new Array<HeaderValue>(n);
+      for (let i = 0; i < n; i++) { names[i] = lower(list[i][0]); values[i] = list[i][1]; }
+      this.names = names; this.values = values;
+    }
   }
   get size(): number { return this.names.length; }
   indexOf(name: string): number { return this.names.indexOf(lower(name)); }
