@@ -1,15 +1,12 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv from 'ajv';
 import { loadPlugin, valueToString, type HeaderList, type Plugin, type PluginOptions } from '@meshwasm/proxy-wasm-host';
-import { runLab } from '@meshwasm/labs';
+import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;
-const schema = JSON.parse(readFileSync(join(pkgDir, 'schema.json'), 'utf8')) as object;
-const labConfig = JSON.parse(readFileSync(join(pkgDir, 'examples', 'lab.json'), 'utf8')) as Record<string, unknown>;
-const validateSchema = new Ajv({ strict: false, allErrors: true }).compile(schema);
+const validateSchema = filterSchema(pkgDir);
 
 beforeAll(() => {
   wasm = new Uint8Array(readFileSync(join(pkgDir, 'dist', 'callout.wasm')));
@@ -39,18 +36,7 @@ function req(extra: HeaderList = [], method = 'GET', path = '/get'): HeaderList 
   return [[':authority', 'example.com'], [':path', path], [':method', method], [':scheme', 'http'], ...extra];
 }
 
-describe('the course lab (examples/lab.json + lab.exchanges.json)', () => {
-  test('every lab exchange gives the documented outcome', async () => {
-    const report = await runLab(pkgDir);
-    expect(report.configured).toBe(true);
-    expect(report.results.length).toBeGreaterThanOrEqual(4);
-    for (const r of report.results) expect({ title: r.title, failures: r.failures }).toEqual({ title: r.title, failures: [] });
-  });
-
-  test('examples/lab.json satisfies schema.json', () => {
-    expect(validateSchema(labConfig)).toBe(true);
-  });
-});
+describeFilterPackage(pkgDir, { wasm: 'callout.wasm', minExchanges: 4 });
 
 describe('dispatch, pause and resume', () => {
   test('the request waits in on_request_headers until the answer, then goes on with x-meta: 1', async () => {
@@ -356,12 +342,7 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     test(name, async () => {
       const cfg = typeof config === 'string' ? config : JSON.stringify(config);
       const p = await loadPlugin(wasm, { config: cfg, rootId: 'callout', clusters: ['metadata'] });
-      expect(p.configured).toBe(false);
-      expect(p.failed).toBe(false);
-      // one line from the filter (the host adds Envoy's own "Unable to create Wasm HTTP filter" line)
-      const errors = p.logs.filter((l) => l.level === 'error' && !l.message.startsWith('Unable to create'));
-      expect(errors).toHaveLength(1);
-      expect(errors[0].message).toContain(message);
+      expectConfigRejected(p, message);
       if (typeof config !== 'string') expect(validateSchema(config)).toBe(false);
     });
   }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type HeaderList, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { runLab } from '@meshwasm/labs';
+import { describeFilterPackage } from '@meshwasm/labs/src/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;
@@ -46,12 +47,11 @@ async function through(config: unknown, request: HeaderList = REQUEST, response:
   return { upstream, client, plugin };
 }
 
+describeFilterPackage(pkgDir, { wasm: 'header.wasm' });
+
 describe('the course lab (examples/lab.json)', () => {
   test('adds x-training: envoy-wasm on the request and on the response', async () => {
     const report = await runLab(pkgDir);
-    expect(report.configured).toBe(true);
-    expect(report.results.length).toBeGreaterThan(0);
-    for (const r of report.results) expect({ title: r.title, failures: r.failures }).toEqual({ title: r.title, failures: [] });
     const first = report.results[0].result;
     expect(first.request?.headers).toContainEqual(['x-training', 'envoy-wasm']);
     expect(first.response.headers).toContainEqual(['x-training', 'envoy-wasm']);

@@ -1,14 +1,12 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv from 'ajv';
 import { loadPlugin, type HeaderList, type HistogramValue, type Plugin, type PluginOptions, type PropertyValue } from '@meshwasm/proxy-wasm-host';
-import { runLab } from '@meshwasm/labs';
+import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;
-const schema = JSON.parse(readFileSync(join(pkgDir, 'schema.json'), 'utf8')) as object;
-const validateSchema = new Ajv({ strict: false, allErrors: true }).compile(schema);
+const validateSchema = filterSchema(pkgDir);
 const MS = 1_000_000n;
 
 beforeAll(() => {
@@ -37,18 +35,7 @@ const hist = (p: Plugin, n: string) => p.metric(n) as HistogramValue | undefined
 const INBOUND = { 'xds.listener_direction': 1 };
 const OUTBOUND = { 'xds.listener_direction': 2 };
 
-describe('the course lab (examples/lab.json + lab.exchanges.json)', () => {
-  test('inbound 200 records one duration sample and one 2xx; outbound 503 counts one 5xx', async () => {
-    const report = await runLab(pkgDir);
-    expect(report.configured).toBe(true);
-    expect(report.results).toHaveLength(2);
-    for (const r of report.results) expect({ title: r.title, failures: r.failures }).toEqual({ title: r.title, failures: [] });
-  });
-
-  test('examples/lab.json satisfies schema.json', () => {
-    expect(validateSchema(JSON.parse(readFileSync(join(pkgDir, 'examples', 'lab.json'), 'utf8')))).toBe(true);
-  });
-});
+describeFilterPackage(pkgDir, { wasm: 'http-timing.wasm', minExchanges: 2 });
 
 describe('duration', () => {
   test('runs from the request headers to the end of the response (monotonic clock), not to on_log', async () => {
@@ -221,11 +208,7 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     test(name, async () => {
       const cfg = typeof config === 'string' ? config : JSON.stringify(config);
       const p = await loadPlugin(wasm, { config: cfg, rootId: 'http-timing' });
-      expect(p.configured).toBe(false);
-      expect(p.failed).toBe(false);
-      const errors = p.logs.filter((l) => l.level === 'error' && !l.message.startsWith('Unable to create'));
-      expect(errors).toHaveLength(1);
-      expect(errors[0].message).toContain(message);
+      expectConfigRejected(p, message);
       if (typeof config !== 'string') expect(validateSchema(config)).toBe(false);
     });
   }

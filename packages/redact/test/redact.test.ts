@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
-import { runLab } from '@meshwasm/labs';
+import { describeFilterPackage, expectConfigRejected } from '@meshwasm/labs/src/jest';
 import Ajv from 'ajv';
 
 const dir = join(__dirname, '..');
@@ -48,17 +48,7 @@ function post(body: string | Uint8Array, chunkSize?: number, contentType = 'appl
   };
 }
 
-describe('redact: the course lab (examples/lab.json)', () => {
-  test('every documented exchange behaves as lab.exchanges.json says', async () => {
-    const report = await runLab(dir);
-    expect(report.configured).toBe(true);
-    for (const r of report.results) expect({ title: r.title, failures: r.failures }).toEqual({ title: r.title, failures: [] });
-  });
-
-  test('the release build stays within the project budget of 24 KiB', () => {
-    expect(statSync(wasmPath).size).toBeLessThanOrEqual(24 * 1024);
-  });
-});
+describeFilterPackage(dir, { wasm: 'redact.wasm' });
 
 describe('redact: rules', () => {
   test('markers, JSON fields and every detector mask their values; JSON stays valid', async () => {
@@ -262,13 +252,7 @@ describe('redact: configuration is refused with one log line naming the field', 
     ['unknown key', { rules: [{ marker: 'S=' }], maks: 'x' }, /config: unknown key "maks"/],
     ['non-ASCII delimiter', { rules: [{ marker: 'S=', delimiters: 'é' }] }, /config\.rules\[0\]\.delimiters: expected 1\.\.64 ASCII/],
   ])('%s', async (_name, config, message) => {
-    const p = await plugin(config);
-    expect(p.configured).toBe(false);
-    expect(p.failed).toBe(false);
-    // the plugin's own error lines (the host adds Envoy's "Unable to create Wasm HTTP filter" line)
-    const errors = p.logs.filter((l) => l.level === 'error' && !l.message.startsWith('Unable to create'));
-    expect(errors).toHaveLength(1);
-    expect(errors[0].message).toMatch(message);
+    expectConfigRejected(await plugin(config), message);
   });
 
   test('invalid JSON is refused too', async () => {
