@@ -3,6 +3,7 @@
  * htpasswd, or token auth with a JWT token endpoint written here), a fault-injecting HTTP proxy,
  * and skopeo.
  */
+import { describe, expect, test } from '@jest/globals';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { X509Certificate, createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,20 @@ export function missingComponents(): string[] {
   if (!existsSync(SKOPEO_BIN)) missing.push(`skopeo (${SKOPEO_BIN}, Debian package skopeo)`);
   if (!existsSync('/usr/bin/openssl')) missing.push('openssl (/usr/bin/openssl)');
   return missing;
+}
+
+/**
+ * The suite that stands in for integration tests whose components are absent: it says so loudly
+ * on a developer laptop, and fails under CI=true (CI must install them).
+ */
+export function describeMissingComponents(suite: string, missing: string[]): void {
+  describe(suite, () => {
+    test('needs docker-registry, skopeo and openssl', () => {
+      const msg = `MISSING COMPONENTS for ${suite}: ${missing.join('; ')}. Install with: apt-get install docker-registry skopeo openssl`;
+      console.warn(msg);
+      expect(process.env.CI === 'true' ? msg : 'not in CI').toBe('not in CI');
+    });
+  });
 }
 
 export async function freePort(): Promise<number> {

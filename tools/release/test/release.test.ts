@@ -14,7 +14,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { istioCheckRemote, resolveDigest, resolveInLayout } from '@meshwasm/oras';
-import { missingComponents, skopeo, startRegistry, type RegistryHandle } from '../../oras/test/harness';
+import { describeMissingComponents, missingComponents, skopeo, startRegistry, type RegistryHandle } from '../../oras/test/harness';
 import { packageFilter } from '../src/artifact';
 import { readPins } from '../src/manifests';
 import { listFilters } from '../src/workspace';
@@ -63,14 +63,7 @@ function tagLinkMtimes(): Record<string, number> {
 }
 
 if (missing.length > 0) {
-  describe('release flow against a real registry', () => {
-    test('needs docker-registry and skopeo', () => {
-      const msg = `MISSING COMPONENTS for tools/release integration tests: ${missing.join('; ')}. Install with: apt-get install docker-registry skopeo openssl`;
-      console.warn(msg);
-      // Loud locally, fatal in CI.
-      expect(process.env.CI === 'true' ? msg : 'not in CI').toBe('not in CI');
-    });
-  });
+  describeMissingComponents('tools/release integration tests (release flow against a real registry)', missing);
 } else {
   beforeAll(async () => {
     registry = await startRegistry();
