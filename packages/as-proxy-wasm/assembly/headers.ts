@@ -245,3 +245,35 @@ export class Pairs {
 @lazy export const httpCallResponseHeaders = new HeaderMap(MapType.HttpCallResponseHeaders);
 // @ts-ignore: decorator
 @lazy export const httpCallResponseTrailers = new HeaderMap(MapType.HttpCallResponseTrailers);
+
+// RFC 9110 token characters as a 128-bit set (bit c of LO/HI for c < 64 / c >= 64).
+// @ts-ignore: decorator
+@inline const TOKEN_LO: u64 = 0x03ff6cfa00000000;
+// @ts-ignore: decorator
+@inline const TOKEN_HI: u64 = 0x57ffffffc7fffffe;
+
+/**
+ * True when `name` can be a header name: a non-empty RFC 9110 token (letters, digits and
+ * ``!#$%&'*+-.^_`|~``), or `:` followed by one (a pseudo-header such as `:path`). Case is not
+ * checked: Envoy lower-cases names.
+ */
+export function isHeaderName(name: string): bool {
+  let n = name.length;
+  let i = n > 1 && name.charCodeAt(0) == 0x3a ? 1 : 0;
+  if (n == 0) return false;
+  for (; i < n; i++) {
+    let c = <u64>name.charCodeAt(i);
+    let bits = c < 64 ? TOKEN_LO >> c : TOKEN_HI >> (c - 64);
+    if (c >= 128 || (bits & 1) == 0) return false;
+  }
+  return true;
+}
+
+/** True when `value` can be a header value: no CR, LF or NUL (Envoy refuses them). */
+export function isHeaderValue(value: string): bool {
+  for (let i = 0, n = value.length; i < n; i++) {
+    let c = value.charCodeAt(i);
+    if (c == 0x0d || c == 0x0a || c == 0) return false;
+  }
+  return true;
+}

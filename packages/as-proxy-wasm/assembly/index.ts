@@ -9,8 +9,9 @@ export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy,
 export { log, logLevel, logAt } from "./log";
 export {
   HeaderMap, HeaderPair, Pairs, deserializePairs, requestHeaders, requestTrailers, responseHeaders,
-  responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers,
+  responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers, isHeaderName, isHeaderValue,
 } from "./headers";
+export { HeaderEdits } from "./edits";
 export {
   Buffer, ChunkScanner, indexOfBytes, requestBody, responseBody, httpCallResponseBody, pluginConfiguration,
   vmConfiguration, grpcReceiveBuffer, callData,

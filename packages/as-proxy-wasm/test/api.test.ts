@@ -33,6 +33,26 @@ describe('headers', () => {
   });
 });
 
+describe('HeaderEdits and header name/value checks', () => {
+  it('applies recorded edits in order with lower-cased names, byte values, and reports a gone map', async () => {
+    const p = await load();
+    const r = await p.exchange({ headers: [['x-op', 'edits'], ['x-drop', '1'], ['x-set', 'old'], ['x-set', 'older'], ['x-multi', 'a']] });
+    expect(r.failed).toBe(false);
+    const [count, st, gone, names, values] = note(r)!.split('|');
+    expect(count).toBe('44');
+    expect(st).toBe('0'); // Ok
+    expect(gone).toBe('2'); // BadArgument: response headers during the request (Envoy)
+    expect(names).toBe('yynnnnny');
+    expect(values).toBe('yynnn');
+    const up = r.request!.headers;
+    expect(up.some(([k]) => k === 'x-drop')).toBe(false);
+    expect(up.filter(([k]) => k === 'x-set').map(([, v]) => v)).toEqual(['one']);
+    expect(up.filter(([k]) => k === 'x-multi').map(([, v]) => v)).toEqual(['a', 'c']);
+    expect(up.filter(([k]) => k === 'x-bytes').map(([, v]) => v)).toEqual(['grüße']);
+    expect(up.filter(([k]) => k === 'x-many').map(([, v]) => v)).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+  });
+});
+
 describe('bodies follow Envoy set_buffer_bytes rules', () => {
   const cases: Array<[string, string, string]> = [
     ['body-prepend', 'pre.hello', '0'],
