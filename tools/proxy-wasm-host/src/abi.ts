@@ -56,6 +56,8 @@ export const EXPORT_SIGS: Record<string, string> = {
   proxy_on_response_headers: 'iii>i', proxy_on_response_body: 'iii>i', proxy_on_response_trailers: 'ii>i',
   proxy_on_http_call_response: 'iiiii>', proxy_on_queue_ready: 'ii>', proxy_on_foreign_function: 'iii>',
   proxy_on_request_metadata: 'ii>i', proxy_on_response_metadata: 'ii>i',
+  proxy_on_grpc_receive_initial_metadata: 'iii>', proxy_on_grpc_receive: 'iii>', proxy_on_grpc_receive_trailing_metadata: 'iii>',
+  proxy_on_grpc_close: 'iii>',
 };
 
 export function sigText(sig: string): string {

@@ -1,4 +1,5 @@
 export { loadPlugin, Plugin, PluginLoadError, type PluginOptions, type LogEntry, type PendingHttpCall, type HttpCallAnswer } from './plugin';
+export { encodeGrpcService, parseGrpcService, type GrpcTarget, type GrpcCallInfo, type GrpcCallRecord, type GrpcStreamInfo } from './grpc';
 export { HttpStream, type StreamOptions, type LocalReply } from './stream';
 export type { ExchangeRequest, ExchangeResult, UpstreamResponse, CallResponse, CallAnswer } from './exchange';
 export type { FilterStatus, LogLevelName } from './abi';

@@ -10,6 +10,7 @@ import { serializeProperty, lookupProperty, type PropertyValue } from './propert
 import * as shared from './shared';
 import { HttpStream, type StreamOptions } from './stream';
 import { runExchange, type ExchangeRequest, type ExchangeResult } from './exchange';
+import { GrpcCallouts, GrpcCode, toHeaderList, type GrpcCallbackName, type GrpcCallRecord, type GrpcStreamInfo } from './grpc';
 
 export interface PluginOptions {
   config?: string | Uint8Array | object;
@@ -111,6 +112,7 @@ export class Plugin {
     malloc: Fn | null; ctxCreate: Fn | null; onDone: Fn | null; onLog: Fn | null; onDelete: Fn | null; vmStart: Fn | null; configure: Fn | null; tick: Fn | null;
     reqHeaders: Fn | null; reqBody: Fn | null; reqTrailers: Fn | null; respHeaders: Fn | null; respBody: Fn | null; respTrailers: Fn | null;
     httpCallResponse: Fn | null; queueReady: Fn | null; foreign: Fn | null;
+    grpcInitial: Fn | null; grpcReceive: Fn | null; grpcTrailing: Fn | null; grpcClose: Fn | null;
   } = {} as never;
   private mallocName = 'malloc';
   /** context id the current host->VM call runs on; effective context (0 = none) */
@@ -135,6 +137,14 @@ export class Plugin {
   private callResponse: { headers: HeaderMap; body: Uint8Array; trailers: HeaderMap } | null = null;
   private statusCode = 0;
   private statusMessage = '';
+  /** gRPC callouts (calls and streams) of this VM; see pendingGrpcCalls() and friends. */
+  readonly grpc: GrpcCallouts = new GrpcCallouts({
+    knownClusters: () => this.opts.clusters,
+    grpcCallback: (name: GrpcCallbackName, token: number, n: number) => this.grpcCallback(name, token, n),
+    setStatus: (code: number, message: string) => { this.statusCode = code; this.statusMessage = message; },
+    defer: (fn: () => void) => { this.after.push(fn); },
+    warn: (message: string) => this.log(3, message, true),
+  });
   private metricStore: MetricStore;
   private rootProps: Record<string, PropertyValue> = {};
   private envEntries: Uint8Array[];
@@ -187,6 +197,59 @@ export class Plugin {
   pendingHttpCalls(): PendingHttpCall[] { return [...this.calls.values()].map(({ trailersRaw: _t, ...c }) => c); }
   /** Every http call dispatched so far (answered or not). */
   httpCallLog(): PendingHttpCall[] { return this.callLog; }
+
+  // ------------------------------------------------------------------ gRPC callouts (test-facing)
+  /** Unary gRPC calls waiting for an answer (respondGrpcCall / failGrpcCall). */
+  pendingGrpcCalls(): GrpcCallRecord[] { return this.grpc.pendingCalls(); }
+  /** gRPC streams the host still tracks (not cancelled, not closed on both sides). */
+  pendingGrpcStreams(): GrpcStreamInfo[] { return this.grpc.openStreams(); }
+  /** Every unary gRPC call dispatched so far, with its state. */
+  grpcCallLog(): GrpcCallRecord[] { return this.grpc.callLog; }
+  /** Every gRPC stream opened so far (also finished ones): what the module sent, half-close, cancel. */
+  grpcStreamLog(): GrpcStreamInfo[] { return this.grpc.streamLog; }
+  /** The stream (open or finished) with this token. */
+  grpcStream(token: number): GrpcStreamInfo | undefined { return this.grpc.streamLog.find((s) => s.token === token); }
+
+  /** Unary success: proxy_on_grpc_receive(root, token, size) with the message in GRPC_CALL_MESSAGE (Envoy onSuccessRaw). */
+  respondGrpcCall(token: number, message: string | Uint8Array): void {
+    this.grpc.respondCall(token, toBytes(message));
+  }
+
+  /** Unary failure: proxy_on_grpc_close(root, token, status), get_status = (status, message). 'timeout' = what
+   *  Envoy's gRPC client reports when the call's timeout fires: its router's 504 local reply mapped to gRPC
+   *  (14 Unavailable, "upstream request timeout"). Status 0 without a message is Envoy's Internal (13). */
+  failGrpcCall(token: number, status: number | 'timeout', message = ''): void {
+    if (status === 'timeout') this.grpc.failCall(token, GrpcCode.Unavailable, 'upstream request timeout');
+    else this.grpc.failCall(token, status, message);
+  }
+
+  /** Stream: proxy_on_grpc_receive_initial_metadata(root, token, entries); GRPC_CALL_INITIAL_METADATA readable. */
+  deliverGrpcInitialMetadata(token: number, metadata: HeaderList | Record<string, string> = []): void {
+    this.grpc.streamInitialMetadata(token, toHeaderList(metadata));
+  }
+  /** Stream: proxy_on_grpc_receive(root, token, size); the message is readable in GRPC_CALL_MESSAGE. */
+  deliverGrpcMessage(token: number, message: string | Uint8Array): void {
+    this.grpc.streamMessage(token, toBytes(message));
+  }
+  /** Stream: proxy_on_grpc_receive_trailing_metadata(root, token, entries); GRPC_CALL_TRAILING_METADATA readable. */
+  deliverGrpcTrailingMetadata(token: number, metadata: HeaderList | Record<string, string> = []): void {
+    this.grpc.streamTrailingMetadata(token, toHeaderList(metadata));
+  }
+  /** Stream: the remote side closed with a gRPC status (proxy_on_grpc_close, get_status = (status, message)).
+   *  The host forgets the stream once the module closed it too (proxy_grpc_close, now or before). */
+  remoteCloseGrpcStream(token: number, status: number, message = ''): void {
+    this.grpc.streamRemoteClose(token, status, message);
+  }
+
+  /** Run a gRPC callback on the root context (Envoy delivers every gRPC callback there). */
+  private grpcCallback(name: GrpcCallbackName, token: number, n: number): boolean {
+    const fn = name === 'proxy_on_grpc_receive' ? this.ex.grpcReceive : name === 'proxy_on_grpc_close' ? this.ex.grpcClose
+      : name === 'proxy_on_grpc_receive_initial_metadata' ? this.ex.grpcInitial : this.ex.grpcTrailing;
+    if (this.failed || this.closed || !fn) return false;
+    this.invoke(name, fn, this.rootContextId, this.rootContextId, token, n);
+    this.afterRootCall();
+    return true;
+  }
 
   newStream(opts: StreamOptions = {}): HttpStream {
     if (this.closed) throw new Error('plugin is closed');
@@ -244,6 +307,7 @@ export class Plugin {
     if (this.closed) return;
     for (const s of [...this.streams.values()]) s.abandon();
     this.calls.clear();
+    this.grpc.cancelAll(); // Envoy ~Context: outstanding gRPC calls cancelled, streams reset, no callbacks
     if (!this.failed && this.ex.onDone) {
       const done = this.invoke('proxy_on_done', this.ex.onDone, this.rootContextId, this.rootContextId);
       this.drainAfter();
@@ -267,7 +331,7 @@ export class Plugin {
     this.generation++;
     this.log(3, `Wasm VM of ${this.pluginName || this.rootId || 'plugin'} failed: reloading it (reload ${this.reloads}, next backoff ${Math.min(max, this.reloadIntervalMs * 2)} ms)`, true);
     // drop the failed VM: its streams keep failing (older generation), its http calls are cancelled
-    this.streams.clear(); this.calls.clear(); this.after.length = 0;
+    this.streams.clear(); this.calls.clear(); this.grpc.cancelAll(); this.after.length = 0;
     this.failed = false; this.configured = false; this.ex = {} as never; this.cur = 0; this.eff = 0; this.curStream = null;
     this.restrict = 0; this.draining = false; this.stopNext = false; this.nextContextId = 2; this.rootDonePending = false;
     this.pluginConfig = null; this.callResponse = null; this.statusCode = 0; this.statusMessage = ''; this.rootProps = {}; this.memBuf = null;
@@ -313,6 +377,8 @@ export class Plugin {
       reqHeaders: f('proxy_on_request_headers'), reqBody: f('proxy_on_request_body'), reqTrailers: f('proxy_on_request_trailers'),
       respHeaders: f('proxy_on_response_headers'), respBody: f('proxy_on_response_body'), respTrailers: f('proxy_on_response_trailers'),
       httpCallResponse: f('proxy_on_http_call_response'), queueReady: f('proxy_on_queue_ready'), foreign: f('proxy_on_foreign_function'),
+      grpcInitial: f('proxy_on_grpc_receive_initial_metadata'), grpcReceive: f('proxy_on_grpc_receive'),
+      grpcTrailing: f('proxy_on_grpc_receive_trailing_metadata'), grpcClose: f('proxy_on_grpc_close'),
     });
     if (!this.acquired) { shared.acquireVm(this.vmId); this.acquired = true; }
     // WASI reactor (_initialize [+ main / __main_void]) or command (_start), with restricted hostcalls
@@ -499,6 +565,9 @@ export class Plugin {
       return type === 6 ? this.callResponse.headers : this.callResponse.trailers;
     }
     if (type > 7) return S.BadArgument;
+    // gRPC metadata: the root's current received map, only during the matching callback (Envoy getMap)
+    if (type === 4) return this.grpc.initialMetadata ?? S.BadArgument;
+    if (type === 5) return this.grpc.trailingMetadata ?? S.BadArgument;
     const s = this.target();
     if (!s || type > 3) return S.BadArgument;
     return s.mapFor(type, write);
@@ -666,17 +735,29 @@ export class Plugin {
         h.dv.setUint32(rt, token, true);
         return S.Ok;
       },
-      proxy_grpc_call(up: number, ul: number, _sp: number, _sl: number, _mp: number, _ml: number, _ip: number, _il: number, _gp: number, _gl: number, _t: number, _rt: number): number {
+      proxy_grpc_call(up: number, ul: number, sp: number, sl: number, mp: number, ml: number, ip: number, il: number, gp: number, gl: number, timeout: number, rt: number): number {
         R('proxy_grpc_call'); h.refresh();
-        const cluster = h.ok(up, ul) ? h.str(up, ul) : '';
-        if (h.opts.clusters && !h.opts.clusters.includes(cluster)) return S.ParseFailure;
-        h.log(3, 'proxy_grpc_call: gRPC callouts are not implemented by this host (Unimplemented)', true);
-        return S.Unimplemented;
+        if (!h.ok(up, ul) || !h.ok(sp, sl) || !h.ok(mp, ml) || !h.ok(ip, il) || !h.ok(gp, gl) || !h.ok(rt, 4)) return S.InvalidMemoryAccess;
+        const r = h.grpc.call(h.copy(up, ul), h.str(sp, sl), h.str(mp, ml), readPairs(h.mem, h.dv, ip, il), h.bytes(gp, gl), timeout >>> 0, h.eff || h.cur);
+        if (r.status !== S.Ok) return r.status;
+        h.dv.setUint32(rt, r.token!, true);
+        return S.Ok;
       },
-      proxy_grpc_stream(): number { R('proxy_grpc_stream'); h.log(3, 'proxy_grpc_stream: gRPC streams are not implemented by this host (Unimplemented)', true); return S.Unimplemented; },
-      proxy_grpc_send(token: number): number { R('proxy_grpc_send'); return (token & 3) === 2 ? S.NotFound : S.BadArgument; },
-      proxy_grpc_cancel(token: number): number { R('proxy_grpc_cancel'); return (token & 3) === 0 ? S.BadArgument : S.NotFound; },
-      proxy_grpc_close(token: number): number { R('proxy_grpc_close'); return (token & 3) === 0 ? S.BadArgument : S.NotFound; },
+      proxy_grpc_stream(up: number, ul: number, sp: number, sl: number, mp: number, ml: number, ip: number, il: number, rt: number): number {
+        R('proxy_grpc_stream'); h.refresh();
+        if (!h.ok(up, ul) || !h.ok(sp, sl) || !h.ok(mp, ml) || !h.ok(ip, il) || !h.ok(rt, 4)) return S.InvalidMemoryAccess;
+        const r = h.grpc.stream(h.copy(up, ul), h.str(sp, sl), h.str(mp, ml), readPairs(h.mem, h.dv, ip, il), h.eff || h.cur);
+        if (r.status !== S.Ok) return r.status;
+        h.dv.setUint32(rt, r.token!, true);
+        return S.Ok;
+      },
+      proxy_grpc_send(token: number, p: number, n: number, eos: number): number {
+        R('proxy_grpc_send'); h.refresh();
+        if (!h.ok(p, n)) return S.InvalidMemoryAccess;
+        return h.grpc.send(token >>> 0, h.bytes(p, n), eos !== 0);
+      },
+      proxy_grpc_cancel(token: number): number { R('proxy_grpc_cancel'); return h.grpc.cancel(token >>> 0); },
+      proxy_grpc_close(token: number): number { R('proxy_grpc_close'); return h.grpc.close(token >>> 0); },
       proxy_set_shared_data(kp: number, kl: number, vp: number, vl: number, cas: number): number {
         R('proxy_set_shared_data'); h.refresh();
         if (!h.ok(kp, kl) || !h.ok(vp, vl)) return S.InvalidMemoryAccess;
@@ -800,7 +881,9 @@ export class Plugin {
       case 4: return this.callResponse ? this.callResponse.body : S.NotFound;
       case 6: return this.vmConfigBytes;
       case 7: return this.pluginConfig ?? S.NotFound;
-      case 2: case 3: case 5: case 8: return S.NotFound;
+      // GRPC_CALL_MESSAGE: Envoy returns the root's receive buffer, an empty one outside proxy_on_grpc_receive
+      case 5: return this.grpc.message ?? EMPTY;
+      case 2: case 3: case 8: return S.NotFound;
       default: return S.BadArgument;
     }
   }
