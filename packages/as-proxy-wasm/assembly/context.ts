@@ -17,6 +17,7 @@ import { Buffer, requestBody, responseBody, httpCallResponseBody, pluginConfigur
 import { logBytes, log } from "./log";
 import { JsonValue, parseJsonAt } from "./json";
 import { T, text, C, ctext, ctextPtr, ctextLen, H, htextPtr, htextLen } from "./text";
+import { TcpContext } from "./tcp";
 
 /** Callback of dispatchHttpCall, run on the originating context (effective context already set). */
 export type HttpCallCallback = (origin: Context, response: HttpCallResponse) => void;
@@ -89,6 +90,17 @@ let lastToken: u32 = 0;
  * filter that never dispatches a call does not link the pending-call table.
  */
 let httpCallDelivery: ((rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32) => void) | null = null;
+
+/**
+ * Finds non-HTTP stream contexts (TCP connections) for http call delivery; installed by
+ * ./tcp when a network filter creates its first connection context.
+ */
+let streamFinder: ((id: u32) => Context | null) | null = null;
+
+/** @internal */
+export function setStreamFinder(f: (id: u32) => Context | null): void {
+  streamFinder = f;
+}
 
 /** Token of the last successful dispatchHttpCall. */
 export function lastHttpCallToken(): u32 {
@@ -174,6 +186,13 @@ export class RootContext extends Context {
 
   /** Creates the context of a new HTTP stream, or null for "no per-stream work" (everything continues). */
   createHttpContext(contextId: u32): HttpContext | null { return null; }
+
+  /**
+   * Network filters (exports from `as-proxy-wasm/assembly/tcp-exports`): creates the context of a
+   * new TCP connection. Asked first for every new stream context; null falls back to
+   * `createHttpContext` (Envoy does not tell the module which filter kind it runs in).
+   */
+  createTcpContext(contextId: u32): TcpContext | null { return null; }
 
   /** proxy_set_tick_period_milliseconds (0 disables). */
   setTickPeriod(ms: u32): Status {
@@ -490,7 +509,11 @@ function deliverPendingCall(rootId: u32, token: u32, numHeaders: u32, bodySize: 
   if (pc.contextId == rootId) {
     origin = findRoot(rootId);
   } else {
-    let h = findHttp(pc.contextId);
+    let h: Context | null = findHttp(pc.contextId);
+    if (h === null) {
+      let f = streamFinder;
+      if (f !== null) h = f(pc.contextId);
+    }
     if (h === null) {
       logBytes(LogLevel.Debug, htextPtr(H.CALL_LATE), htextLen(H.CALL_LATE));
       return;

@@ -20,6 +20,7 @@ export {
   Context, RootContext, HttpContext, HttpCallResponse, HttpCallCallback, CallStatus, getCallStatus,
   registerRootContext, lastHttpCallToken, pendingHttpCalls,
 } from "./context";
+export { TcpContext, FilterStatus, PeerType, downstreamData, upstreamData, tcpConnectionCount } from "./tcp";
 export { Metric, Counter, Gauge, Histogram, CounterFamily, labeledName, sanitizeLabelValue } from "./metrics";
 export {
   getProperty, getPropertyString, getPropertyInt, getPropertyBool, getPropertyFloat, setProperty, properties,

@@ -58,6 +58,8 @@ export const EXPORT_SIGS: Record<string, string> = {
   proxy_on_request_metadata: 'ii>i', proxy_on_response_metadata: 'ii>i',
   proxy_on_grpc_receive_initial_metadata: 'iii>', proxy_on_grpc_receive: 'iii>', proxy_on_grpc_receive_trailing_metadata: 'iii>',
   proxy_on_grpc_close: 'iii>',
+  proxy_on_new_connection: 'i>i', proxy_on_downstream_data: 'iii>i', proxy_on_upstream_data: 'iii>i',
+  proxy_on_downstream_connection_close: 'ii>', proxy_on_upstream_connection_close: 'ii>',
 };
 
 export function sigText(sig: string): string {

@@ -1,6 +1,7 @@
 export { loadPlugin, Plugin, PluginLoadError, type PluginOptions, type LogEntry, type PendingHttpCall, type HttpCallAnswer } from './plugin';
 export { encodeGrpcService, parseGrpcService, type GrpcTarget, type GrpcCallInfo, type GrpcCallRecord, type GrpcStreamInfo } from './grpc';
 export { HttpStream, type StreamOptions, type LocalReply } from './stream';
+export { TcpConnection, type ConnectionOptions, type NetworkFilterStatus, type PeerTypeName } from './connection';
 export type { ExchangeRequest, ExchangeResult, UpstreamResponse, CallResponse, CallAnswer } from './exchange';
 export type { FilterStatus, LogLevelName } from './abi';
 export { HeaderMap, valueToString, type HeaderList, type HeaderValue } from './headers';

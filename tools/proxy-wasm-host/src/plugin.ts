@@ -9,6 +9,7 @@ import { MetricStore, prometheusText, type MetricValue, type StatsTag } from './
 import { serializeProperty, lookupProperty, type PropertyValue } from './properties';
 import * as shared from './shared';
 import { HttpStream, type StreamOptions } from './stream';
+import { TcpConnection, type ConnectionOptions } from './connection';
 import { runExchange, type ExchangeRequest, type ExchangeResult } from './exchange';
 import { GrpcCallouts, GrpcCode, toHeaderList, type GrpcCallbackName, type GrpcCallRecord, type GrpcStreamInfo } from './grpc';
 
@@ -113,17 +114,21 @@ export class Plugin {
     reqHeaders: Fn | null; reqBody: Fn | null; reqTrailers: Fn | null; respHeaders: Fn | null; respBody: Fn | null; respTrailers: Fn | null;
     httpCallResponse: Fn | null; queueReady: Fn | null; foreign: Fn | null;
     grpcInitial: Fn | null; grpcReceive: Fn | null; grpcTrailing: Fn | null; grpcClose: Fn | null;
+    newConnection: Fn | null; downstreamData: Fn | null; upstreamData: Fn | null; downstreamClose: Fn | null; upstreamClose: Fn | null;
   } = {} as never;
   private mallocName = 'malloc';
   /** context id the current host->VM call runs on; effective context (0 = none) */
   cur = 0;
   eff = 0;
   curStream: HttpStream | null = null;
+  /** The TCP connection the current host->VM call runs on (network filter contexts). */
+  curConn: TcpConnection | null = null;
   restrict = 0; // 0 none, 1 start functions, 2 allocator
   after: Array<() => void> = [];
   draining = false;
   stopNext = false;
   streams = new Map<number, HttpStream>();
+  connections = new Map<number, TcpConnection>();
   private nextContextId = 2;
   private pluginConfig: Uint8Array | null = null;
   private vmConfigBytes: Uint8Array;
@@ -261,6 +266,24 @@ export class Plugin {
     return s;
   }
 
+  /**
+   * A new downstream connection through this plugin as a NETWORK filter (Envoy envoy.filters.network.wasm):
+   * context create + proxy_on_new_connection run now (`newConnectionStatus`); drive it with downstreamData /
+   * upstreamData / closeDownstream / closeUpstream. Context ids are shared with HTTP streams.
+   */
+  newConnection(opts: ConnectionOptions = {}): TcpConnection {
+    if (this.closed) throw new Error('plugin is closed');
+    if (this.failed && this.reloadPolicy && this.firstConfigured) this.maybeReload();
+    if (!this.configured && !this.failed) throw new Error('plugin is not configured (proxy_on_vm_start/proxy_on_configure returned false): Envoy rejects this configuration, no connection can use it');
+    const c = new TcpConnection(this, this.failed && this.failOpen ? 0 : this.nextContextId++, opts);
+    if (this.failed && this.failOpen) c.skip = true; // Envoy createFilter: fail open skips the filter
+    else this.connections.set(c.id, c);
+    c.open();
+    return c;
+  }
+
+  connectionDone(c: TcpConnection): void { if (this.connections.get(c.id) === c) this.connections.delete(c.id); }
+
   exchange(req: ExchangeRequest = {}): Promise<ExchangeResult> {
     return runExchange(this, req);
   }
@@ -306,6 +329,7 @@ export class Plugin {
   close(): void {
     if (this.closed) return;
     for (const s of [...this.streams.values()]) s.abandon();
+    for (const c of [...this.connections.values()]) c.abandon();
     this.calls.clear();
     this.grpc.cancelAll(); // Envoy ~Context: outstanding gRPC calls cancelled, streams reset, no callbacks
     if (!this.failed && this.ex.onDone) {
@@ -331,8 +355,8 @@ export class Plugin {
     this.generation++;
     this.log(3, `Wasm VM of ${this.pluginName || this.rootId || 'plugin'} failed: reloading it (reload ${this.reloads}, next backoff ${Math.min(max, this.reloadIntervalMs * 2)} ms)`, true);
     // drop the failed VM: its streams keep failing (older generation), its http calls are cancelled
-    this.streams.clear(); this.calls.clear(); this.grpc.cancelAll(); this.after.length = 0;
-    this.failed = false; this.configured = false; this.ex = {} as never; this.cur = 0; this.eff = 0; this.curStream = null;
+    this.streams.clear(); this.connections.clear(); this.calls.clear(); this.grpc.cancelAll(); this.after.length = 0;
+    this.failed = false; this.configured = false; this.ex = {} as never; this.cur = 0; this.eff = 0; this.curStream = null; this.curConn = null;
     this.restrict = 0; this.draining = false; this.stopNext = false; this.nextContextId = 2; this.rootDonePending = false;
     this.pluginConfig = null; this.callResponse = null; this.statusCode = 0; this.statusMessage = ''; this.rootProps = {}; this.memBuf = null;
     if (this.tickPeriodMs) { this.tickPeriodMs = 0; this.onTickPeriod?.(0); }
@@ -379,6 +403,8 @@ export class Plugin {
       httpCallResponse: f('proxy_on_http_call_response'), queueReady: f('proxy_on_queue_ready'), foreign: f('proxy_on_foreign_function'),
       grpcInitial: f('proxy_on_grpc_receive_initial_metadata'), grpcReceive: f('proxy_on_grpc_receive'),
       grpcTrailing: f('proxy_on_grpc_receive_trailing_metadata'), grpcClose: f('proxy_on_grpc_close'),
+      newConnection: f('proxy_on_new_connection'), downstreamData: f('proxy_on_downstream_data'), upstreamData: f('proxy_on_upstream_data'),
+      downstreamClose: f('proxy_on_downstream_connection_close'), upstreamClose: f('proxy_on_upstream_connection_close'),
     });
     if (!this.acquired) { shared.acquireVm(this.vmId); this.acquired = true; }
     // WASI reactor (_initialize [+ main / __main_void]) or command (_start), with restricted hostcalls
@@ -435,9 +461,10 @@ export class Plugin {
 
   /** Call into the VM on context ctx. A trap fails the VM (returns -1). */
   invoke(name: string, fn: Fn, ctx: number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
-    const pc = this.cur, pe = this.eff, ps = this.curStream;
+    const pc = this.cur, pe = this.eff, ps = this.curStream, pconn = this.curConn;
     this.cur = ctx; this.eff = 0;
     this.curStream = ctx > 1 ? (this.streams.get(ctx) ?? null) : null;
+    this.curConn = ctx > 1 && !this.curStream ? (this.connections.get(ctx) ?? null) : null;
     try {
       const r = fn(a, b, c, d, e);
       return typeof r === 'number' ? r >>> 0 : 0;
@@ -445,7 +472,7 @@ export class Plugin {
       this.trap(name, err);
       return -1;
     } finally {
-      this.cur = pc; this.eff = pe; this.curStream = ps;
+      this.cur = pc; this.eff = pe; this.curStream = ps; this.curConn = pconn;
       if (this.memory) this.checkMemory(name);
     }
   }
@@ -550,6 +577,11 @@ export class Plugin {
     if (this.eff !== 0) return this.streams.get(this.eff) ?? null;
     return this.curStream;
   }
+  /** The TCP connection of the current (effective) context, if it is one. */
+  private targetConn(): TcpConnection | null {
+    if (this.eff !== 0) return this.connections.get(this.eff) ?? null;
+    return this.curConn;
+  }
   private restricted(name: string): never {
     if (this.restrict === 1 && START_ALLOWED.has(name)) return undefined as never;
     if (this.restrict === 2 && MALLOC_ALLOWED.has(name)) return undefined as never;
@@ -601,7 +633,7 @@ export class Plugin {
       },
       proxy_set_effective_context(id: number): number {
         R('proxy_set_effective_context');
-        if (id !== h.rootContextId && !h.streams.has(id)) return S.BadArgument;
+        if (id !== h.rootContextId && !h.streams.has(id) && !h.connections.has(id)) return S.BadArgument;
         h.eff = id; return S.Ok;
       },
       proxy_get_buffer_bytes(type: number, start: number, max: number, pp: number, sp: number): number {
@@ -623,9 +655,11 @@ export class Plugin {
       proxy_set_buffer_bytes(type: number, start: number, len: number, dp: number, dl: number): number {
         R('proxy_set_buffer_bytes'); h.refresh();
         if (!h.ok(dp, dl)) return S.InvalidMemoryAccess;
+        const conn = h.targetConn();
+        if ((type === 2 || type === 3) && conn) return conn.setData(type, start >>> 0, len >>> 0, h.bytes(dp, dl));
         if (type !== 0 && type !== 1) return type > 8 ? S.BadArgument : (h.buffer(type) === S.NotFound ? S.NotFound : S.BadArgument);
         const s = h.target();
-        if (!s) return S.NotFound;
+        if (!s) return conn ? S.BadArgument : S.NotFound; // TCP context: no body buffer (Envoy BufferBase::copyFrom)
         return s.setBody(type, start >>> 0, len >>> 0, h.bytes(dp, dl));
       },
       proxy_get_header_map_size(type: number, sp: number): number {
@@ -683,6 +717,8 @@ export class Plugin {
         R('proxy_continue_stream');
         if (type > 3) return S.BadArgument;
         if (type === 3) return S.Unimplemented;
+        const conn = h.targetConn();
+        if (conn) { if (type === 2) conn.continueReading(); return S.Ok; } // no decoder/encoder callbacks in TCP: Ok
         const s = h.target();
         if (!s) return type === 2 ? S.Ok : S.BadArgument;
         if (type === 2) return S.Ok;
@@ -692,6 +728,8 @@ export class Plugin {
       proxy_close_stream(type: number): number {
         R('proxy_close_stream');
         if (type > 3) return S.BadArgument;
+        const conn = h.targetConn();
+        if (conn) { if (type >= 2) conn.closeByFilter(type === 2 ? 'wasm_downstream_close' : 'wasm_upstream_close'); return S.Ok; }
         const s = h.target();
         if (!s) return S.BadArgument;
         s.closeStream(type);
@@ -707,7 +745,12 @@ export class Plugin {
         R('proxy_send_local_response'); h.refresh();
         if (!h.ok(dp, dl) || !h.ok(bp, bl) || !h.ok(hp, hl)) return S.InvalidMemoryAccess;
         const s = h.target();
-        if (!s) return S.BadArgument;
+        if (!s) {
+          // TCP context: no decoder callbacks, Envoy answers Ok and sends nothing
+          const conn = h.targetConn();
+          if (conn) { conn.ignoredLocalResponses++; return S.Ok; }
+          return S.BadArgument;
+        }
         const details = h.str(dp, dl).replace(/\s/g, '_');
         const body = h.copy(bp, bl);
         const headers = readPairs(h.mem, h.dv, hp, hl).map(([k, v]) => [k.toLowerCase(), v] as [string, HeaderValue]);
@@ -841,7 +884,8 @@ export class Plugin {
         const key = path.split('\0').join('.');
         const s = h.target();
         const value = h.copy(vp, vl);
-        if (s) s.filterState[key] = value; else h.rootProps[key] = value;
+        const conn = s ? null : h.targetConn();
+        if (s) s.filterState[key] = value; else if (conn) conn.filterState[key] = value; else h.rootProps[key] = value;
         return S.Ok;
       },
       proxy_call_foreign_function(np: number, nl: number, ap: number, al: number, rp: number, rs: number): number {
@@ -883,7 +927,8 @@ export class Plugin {
       case 7: return this.pluginConfig ?? S.NotFound;
       // GRPC_CALL_MESSAGE: Envoy returns the root's receive buffer, an empty one outside proxy_on_grpc_receive
       case 5: return this.grpc.message ?? EMPTY;
-      case 2: case 3: case 8: return S.NotFound;
+      case 2: case 3: { const c = this.targetConn(); return c ? c.dataFor(type) : EMPTY; } // Envoy: Ok + empty without data
+      case 8: return S.NotFound;
       default: return S.BadArgument;
     }
   }
@@ -897,6 +942,8 @@ export class Plugin {
       if (first === 'plugin_vm_id') return this.vmId;
     }
     if (s) return s.property(segs, this.opts.properties);
+    const conn = this.targetConn();
+    if (conn) return conn.property(segs, this.opts.properties);
     const r = lookupProperty(this.rootProps, segs);
     if (r !== undefined) return r;
     const o = lookupProperty(this.opts.properties, segs);

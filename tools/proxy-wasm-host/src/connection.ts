@@ -1,0 +1,308 @@
+// One downstream TCP connection through a network wasm filter (Envoy `envoy.filters.network.wasm`),
+// with Envoy's Network::FilterManager + wasm Context semantics for this one filter followed by tcp_proxy.
+//
+// Envoy (source/extensions/common/wasm/context.cc, proxy-wasm-cpp-host src/context.cc):
+// - onNewConnection: proxy_on_context_create(id, root) then proxy_on_new_connection(id);
+// - onData (client bytes) -> proxy_on_downstream_data(id, size of the read buffer, eos); the read buffer keeps
+//   what a stopped filter did not let through, so the next callback sees old + new bytes; Continue releases it;
+// - onWrite (bytes for the client) -> proxy_on_upstream_data(id, size, eos), then, when eos,
+//   proxy_on_upstream_connection_close(id, UNKNOWN);
+// - connection events LocalClose / RemoteClose -> proxy_on_downstream_connection_close(id, LOCAL=1 / REMOTE=2),
+//   then onCloseTCP: proxy_on_done, proxy_on_log, proxy_on_delete (done BEFORE log, unlike HTTP);
+// - continue_stream(DOWNSTREAM) = continueReading() after the callback; UPSTREAM -> Unimplemented;
+// - close_stream(DOWNSTREAM|UPSTREAM) closes the connection the filter runs on (FlushWrite) after the callback,
+//   details "wasm_downstream_close" / "wasm_upstream_close";
+// - a failed VM (CHECK_FAIL_NET): fail open -> Continue; fail closed -> the connection is closed (FlushWrite) and the
+//   callback answers StopIteration; later connections: fail open skips the filter, fail closed closes them at once.
+import type { Plugin } from './plugin';
+import { lookupProperty, type PropertyValue } from './properties';
+
+export type NetworkFilterStatus = 'Continue' | 'StopIteration';
+export type PeerTypeName = 'unknown' | 'local' | 'remote';
+
+export interface ConnectionOptions {
+  /** Stream-level properties (dotted paths) for this connection, e.g. `{ 'connection.requested_server_name': 'x' }`. */
+  properties?: Record<string, PropertyValue>;
+  /** Client address "ip:port" (`source.address` / `source.port`), default 127.0.0.1:45678. */
+  source?: string;
+  /** Listener address "ip:port" (`destination.*`), default 127.0.0.1:10000. */
+  destination?: string;
+  /** Upstream host "ip:port" (`upstream.address` / `upstream.port` once tcp_proxy connected), default 127.0.0.1:8080. */
+  upstream?: string;
+  /** `connection.id` (Envoy's connection counter), default the context id. */
+  connectionId?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const S_OK = 0, S_BAD_ARGUMENT = 2;
+const PEER: Record<PeerTypeName, number> = { unknown: 0, local: 1, remote: 2 };
+const toBytes = (c: string | Uint8Array): Uint8Array => (typeof c === 'string' ? Buffer.from(c) : c);
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0); out.set(b, a.length);
+  return out;
+};
+function hostPort(a: string): [string, bigint] {
+  const i = a.lastIndexOf(':');
+  return [a, BigInt(i < 0 ? 0 : parseInt(a.slice(i + 1), 10) || 0)];
+}
+
+export class TcpConnection {
+  /** Result of proxy_on_new_connection (after Envoy's failure handling). */
+  newConnectionStatus: NetworkFilterStatus = 'Continue';
+  /** The in-VM context exists (proxy_on_context_create ran, or Envoy considers it created). */
+  created = false;
+  /** Fail open on a VM that had already failed: the filter is not installed, bytes pass untouched. */
+  skip = false;
+  /** The connection is closed (no more data either way). */
+  closed = false;
+  /** Who closed it: the client ('remote') or the proxy ('local'). */
+  closedBy: PeerTypeName | null = null;
+  /** Close reason set by the filter: "wasm_downstream_close" / "wasm_upstream_close"; null otherwise. */
+  closeDetails: string | null = null;
+  /** on_done, on_log and on_delete ran (Envoy onCloseTCP). */
+  completed = false;
+  /** The VM failed on this connection and fail-closed closed it. */
+  failed = false;
+  /** tcp_proxy got the connection (iteration passed this filter): the upstream is connected. */
+  upstreamConnected = false;
+  /** send_local_response calls made in this TCP context (Envoy answers Ok and does nothing). */
+  ignoredLocalResponses = 0;
+  filterState: Record<string, PropertyValue> = {};
+  /** The VM generation this connection was created on. */
+  readonly gen: number;
+
+  private readBuf: Uint8Array = EMPTY;   // client bytes held by the filter (Envoy: the connection read buffer)
+  private writeBuf: Uint8Array = EMPTY;  // upstream bytes held by the filter
+  private readAttached = false;          // network_downstream_data_buffer_ set
+  private writeAttached = false;         // network_upstream_data_buffer_ set
+  private readEos = false;
+  private writeEos = false;
+  private downstreamClosed = false;
+  private upstreamClosed = false;
+  private streamFailed = false;
+  private toUpstream: Uint8Array[] = [];
+  private toClient: Uint8Array[] = [];
+  /** The upstream received end of stream (client half-close passed on). */
+  upstreamEnded = false;
+  /** The client received end of stream. */
+  clientEnded = false;
+
+  constructor(private p: Plugin, readonly id: number, private opts: ConnectionOptions) { this.gen = p.generation; }
+
+  private get vmFailed(): boolean { return this.p.failed || this.gen !== this.p.generation; }
+
+  // ---------------------------------------------------------------- public view
+  /** Bytes the filter let through to the upstream, in order. */
+  get sentUpstream(): Uint8Array { return this.toUpstream.length === 1 ? this.toUpstream[0] : Buffer.concat(this.toUpstream); }
+  /** Bytes the client received. */
+  get sentDownstream(): Uint8Array { return this.toClient.length === 1 ? this.toClient[0] : Buffer.concat(this.toClient); }
+  /** Client bytes the filter is holding (StopIteration). */
+  get heldDownstream(): Uint8Array { return this.readBuf; }
+  /** Upstream bytes the filter is holding. */
+  get heldUpstream(): Uint8Array { return this.writeBuf; }
+
+  // ---------------------------------------------------------------- driving
+  /** Envoy onNewConnection: context create + proxy_on_new_connection. Called by Plugin.newConnection. */
+  open(): NetworkFilterStatus {
+    const p = this.p;
+    if (this.skip) { this.upstreamConnected = true; return 'Continue'; }
+    if (!this.vmFailed && p.ex.ctxCreate) p.invoke('proxy_on_context_create', p.ex.ctxCreate, this.id, this.id, p.rootContextId);
+    this.created = true;
+    p.drainAfter();
+    let st = this.checkFail();
+    if (!st) {
+      const fn = p.ex.newConnection;
+      let r = 0;
+      if (fn) r = p.invoke('proxy_on_new_connection', fn, this.id, this.id);
+      st = this.checkFail() ?? (r === 0 ? 'Continue' : 'StopIteration');
+      p.drainAfter();
+    }
+    this.newConnectionStatus = st;
+    if (st === 'Continue' && !this.closed) this.upstreamConnected = true;
+    return st;
+  }
+
+  /** Client bytes arrive (`endOfStream`: the client half-closed). Returns the filter's status. */
+  downstreamData(chunk: string | Uint8Array, endOfStream = false): NetworkFilterStatus {
+    this.assertOpen('downstreamData');
+    if (this.readEos) throw new Error('the client already sent end of stream on this connection');
+    const p = this.p;
+    this.readBuf = concat(this.readBuf, toBytes(chunk));
+    if (endOfStream) this.readEos = true;
+    if (this.skip) { this.passDownstream(); return 'Continue'; }
+    let st = this.checkFail();
+    if (!st) {
+      this.readAttached = true;
+      const fn = p.ex.downstreamData;
+      let r = 0;
+      if (fn) r = p.invoke('proxy_on_downstream_data', fn, this.id, this.id, this.readBuf.length, endOfStream ? 1 : 0);
+      st = this.checkFail() ?? (r === 0 ? 'Continue' : 'StopIteration');
+      p.drainAfter(); // DeferAfterCallActions: continue/close run before the filter manager goes on
+      if (st === 'Continue') this.readAttached = false;
+    }
+    if (st === 'Continue' && !this.closed) this.passDownstream();
+    return st;
+  }
+
+  /** Upstream bytes for the client (`endOfStream`: the upstream finished sending). Returns the filter's status. */
+  upstreamData(chunk: string | Uint8Array, endOfStream = false): NetworkFilterStatus {
+    this.assertOpen('upstreamData');
+    if (!this.upstreamConnected) throw new Error('upstreamData: no upstream yet (the filter stopped iteration at on_new_connection and nothing continued it, so tcp_proxy has not connected)');
+    if (this.writeEos) throw new Error('the upstream already sent end of stream on this connection');
+    const p = this.p;
+    this.writeBuf = concat(this.writeBuf, toBytes(chunk));
+    if (endOfStream) this.writeEos = true;
+    if (this.skip) { this.passUpstream(); return 'Continue'; }
+    let st = this.checkFail();
+    if (!st) {
+      this.writeAttached = true;
+      const fn = p.ex.upstreamData;
+      let r = 0;
+      if (fn) r = p.invoke('proxy_on_upstream_data', fn, this.id, this.id, this.writeBuf.length, endOfStream ? 1 : 0);
+      st = this.checkFail() ?? (r === 0 ? 'Continue' : 'StopIteration');
+      p.drainAfter();
+      if (st === 'Continue') this.writeAttached = false;
+    }
+    // Envoy Context::onWrite: end_stream -> onUpstreamConnectionClose(Unknown) (there is no upstream event here)
+    if (endOfStream) this.upstreamCloseEvent();
+    if (st === 'Continue' && !this.closed) this.passUpstream();
+    return st;
+  }
+
+  /** The connection closes: the client closed it ('remote', default) or the proxy did ('local'). */
+  closeDownstream(peer: 'remote' | 'local' = 'remote'): void {
+    this.assertOpen('closeDownstream');
+    this.connectionClosed(peer, null);
+  }
+
+  /**
+   * The upstream went away: its end of stream reaches the filter (proxy_on_upstream_data(held, eos) and
+   * proxy_on_upstream_connection_close(UNKNOWN)) unless already sent, then tcp_proxy closes the client
+   * connection (a LOCAL close for this filter).
+   */
+  closeUpstream(): void {
+    this.assertOpen('closeUpstream');
+    if (!this.writeEos && this.upstreamConnected) this.upstreamData(EMPTY, true);
+    if (!this.closed) this.connectionClosed('local', null);
+  }
+
+  // ---------------------------------------------------------------- hostcalls (used by Plugin)
+  /** DOWNSTREAM_DATA (2) / UPSTREAM_DATA (3): the held buffer while attached, else empty (Envoy: Ok, size 0). */
+  dataFor(type: number): Uint8Array {
+    if (type === 2) return this.readAttached ? this.readBuf : EMPTY;
+    return this.writeAttached ? this.writeBuf : EMPTY;
+  }
+
+  /** Envoy Buffer::copyFrom: start 0 drains `len` then prepends, start >= size appends, else BadArgument. */
+  setData(type: number, start: number, len: number, data: Uint8Array): number {
+    const attached = type === 2 ? this.readAttached : this.writeAttached;
+    if (!attached) return S_BAD_ARGUMENT; // no buffer: BufferBase::copyFrom
+    const b = type === 2 ? this.readBuf : this.writeBuf;
+    let out: Uint8Array;
+    if (start === 0) out = concat(Uint8Array.from(data), b.subarray(Math.min(len, b.length)));
+    else if (start >= b.length) out = concat(b, Uint8Array.from(data));
+    else return S_BAD_ARGUMENT;
+    if (out === b) out = Uint8Array.from(b);
+    if (type === 2) this.readBuf = out; else this.writeBuf = out;
+    return S_OK;
+  }
+
+  /** continue_stream(DOWNSTREAM): continueReading() after the current VM call. */
+  continueReading(): void {
+    this.p.after.push(() => { if (!this.closed && !this.skip) this.passDownstream(); });
+  }
+
+  /** close_stream(DOWNSTREAM|UPSTREAM): connection().close(FlushWrite, details) after the current VM call. */
+  closeByFilter(details: string): void {
+    this.p.after.push(() => { if (!this.closed) this.connectionClosed('local', details); });
+  }
+
+  property(segs: string[], pluginProps: Record<string, PropertyValue> | undefined): PropertyValue | undefined {
+    const key = segs.join('.');
+    if (Object.prototype.hasOwnProperty.call(this.filterState, key)) return this.filterState[key];
+    let v = lookupProperty(this.opts.properties, segs);
+    if (v !== undefined) return v;
+    v = lookupProperty(pluginProps, segs);
+    if (v !== undefined) return v;
+    if (segs.length === 1 && segs[0] === 'connection_id') return BigInt(this.opts.connectionId ?? this.id);
+    return lookupProperty(this.derived(segs[0]), segs);
+  }
+
+  /** Plugin.close(): the connection is dropped without callbacks. */
+  abandon(): void { this.closed = true; this.completed = true; this.p.connectionDone(this); }
+
+  // ---------------------------------------------------------------- internals
+  private derived(first: string): Record<string, PropertyValue> | undefined {
+    if (first === 'connection') return { 'connection.id': BigInt(this.opts.connectionId ?? this.id), 'connection.mtls': false };
+    if (first === 'source') { const [a, port] = hostPort(this.opts.source ?? '127.0.0.1:45678'); return { 'source.address': a, 'source.port': port }; }
+    if (first === 'destination') { const [a, port] = hostPort(this.opts.destination ?? '127.0.0.1:10000'); return { 'destination.address': a, 'destination.port': port }; }
+    if (first === 'upstream' && this.upstreamConnected) { const [a, port] = hostPort(this.opts.upstream ?? '127.0.0.1:8080'); return { 'upstream.address': a, 'upstream.port': port }; }
+    return undefined;
+  }
+
+  private assertOpen(what: string): void {
+    if (this.p.closed) throw new Error('plugin is closed');
+    if (this.closed) throw new Error(`${what}: the connection is closed${this.closedBy ? ` (${this.closedBy}${this.closeDetails ? ', ' + this.closeDetails : ''})` : ''}`);
+  }
+
+  /** CHECK_FAIL_NET: null when the VM is healthy. */
+  private checkFail(): NetworkFilterStatus | null {
+    if (!this.vmFailed) return null;
+    if (this.p.failOpen) return 'Continue';
+    if (!this.streamFailed) {
+      this.streamFailed = true;
+      this.failed = true;
+      if (!this.closed) this.connectionClosed('local', null); // failStream(Downstream): close(FlushWrite)
+    }
+    return 'StopIteration';
+  }
+
+  private passDownstream(): void {
+    this.upstreamConnected = true;
+    if (this.readBuf.length > 0) this.toUpstream.push(this.readBuf);
+    this.readBuf = EMPTY;
+    if (this.readEos) this.upstreamEnded = true;
+  }
+
+  private passUpstream(): void {
+    if (this.writeBuf.length > 0) this.toClient.push(this.writeBuf);
+    this.writeBuf = EMPTY;
+    if (this.writeEos) this.clientEnded = true;
+  }
+
+  private upstreamCloseEvent(): void {
+    const p = this.p;
+    if (!this.created || this.skip) return;
+    if (!this.vmFailed && p.ex.upstreamClose) { p.invoke('proxy_on_upstream_connection_close', p.ex.upstreamClose, this.id, this.id, PEER.unknown); p.drainAfter(); }
+    this.upstreamClosed = true;
+    if (this.downstreamClosed) this.closeTcp();
+  }
+
+  /** Connection event LocalClose/RemoteClose (Envoy Context::onEvent). */
+  private connectionClosed(peer: 'local' | 'remote', details: string | null): void {
+    this.closed = true;
+    this.closedBy = peer;
+    this.closeDetails = details;
+    const p = this.p;
+    if (!this.created || this.skip) { p.connectionDone(this); return; }
+    if (!this.vmFailed && p.ex.downstreamClose) { p.invoke('proxy_on_downstream_connection_close', p.ex.downstreamClose, this.id, this.id, PEER[peer]); p.drainAfter(); }
+    this.downstreamClosed = true;
+    this.closeTcp();
+  }
+
+  /** Envoy onCloseTCP: done, log, delete once. */
+  private closeTcp(): void {
+    if (this.completed) return;
+    this.completed = true;
+    const p = this.p, ex = p.ex;
+    if (!this.vmFailed && ex.onDone) p.invoke('proxy_on_done', ex.onDone, this.id, this.id);
+    if (!this.vmFailed && ex.onLog) p.invoke('proxy_on_log', ex.onLog, this.id, this.id);
+    if (!this.vmFailed && ex.onDelete) p.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
+    p.drainAfter();
+    if (!this.vmFailed) p.streamSucceeded();
+    p.connectionDone(this);
+  }
+}
