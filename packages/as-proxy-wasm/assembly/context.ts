@@ -18,6 +18,7 @@ import { logBytes, log } from "./log";
 import { JsonValue, parseJsonAt } from "./json";
 import { T, text, C, ctext, ctextPtr, ctextLen, H, htextPtr, htextLen } from "./text";
 import { TcpContext } from "./tcp";
+import { GrpcCall, GrpcCallCallback, GrpcStream, GrpcStreamHandler, grpcCall, grpcStream } from "./grpc";
 
 /** Callback of dispatchHttpCall, run on the originating context (effective context already set). */
 export type HttpCallCallback = (origin: Context, response: HttpCallResponse) => void;
@@ -102,6 +103,16 @@ export function setStreamFinder(f: (id: u32) => Context | null): void {
   streamFinder = f;
 }
 
+/** @internal The live stream context (HTTP, or TCP when the filter has TCP contexts) with this id, or null. */
+export function findStreamContext(id: u32): Context | null {
+  let h: Context | null = findHttp(id);
+  if (h === null) {
+    let f = streamFinder;
+    if (f !== null) h = f(id);
+  }
+  return h;
+}
+
 /** Token of the last successful dispatchHttpCall. */
 export function lastHttpCallToken(): u32 {
   return lastToken;
@@ -143,6 +154,29 @@ export abstract class Context {
       httpCallDelivery = deliverPendingCall;
     }
     return s;
+  }
+
+  /**
+   * proxy_grpc_call: a unary gRPC call of `service`/`method` on `upstream` (a cluster name, or the bytes of a
+   * serialized envoy.config.core.v3.GrpcService). `metadata` = request initial metadata (or null),
+   * `timeoutMs` 0 = none. Check `.ok` on the result (Envoy: unknown cluster = ParseFailure). The outcome
+   * runs `callback(this, response)` with this context as the effective context. Needs the exports of
+   * "as-proxy-wasm/assembly/grpc-exports".
+   */
+  dispatchGrpcCall<U, M>(
+    upstream: U, service: string, method: string, metadata: Pairs | null, message: M, timeoutMs: u32,
+    callback: GrpcCallCallback,
+  ): GrpcCall {
+    return grpcCall<U, M>(this, upstream, service, method, metadata, message, timeoutMs, callback);
+  }
+
+  /**
+   * proxy_grpc_stream: opens a gRPC stream of `service`/`method` on `upstream` (as for dispatchGrpcCall);
+   * its events go to `handler` on this context. Check `.ok`, then `send()`, `close()` (half-close) or
+   * `cancel()` (reset). Needs the exports of "as-proxy-wasm/assembly/grpc-exports".
+   */
+  openGrpcStream<U>(upstream: U, service: string, method: string, metadata: Pairs | null, handler: GrpcStreamHandler): GrpcStream {
+    return grpcStream<U>(this, upstream, service, method, metadata, handler);
   }
 
   /** Called for an http call response when dispatchHttpCall got no callback. */

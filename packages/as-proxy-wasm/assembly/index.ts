@@ -21,6 +21,10 @@ export {
   registerRootContext, lastHttpCallToken, pendingHttpCalls,
 } from "./context";
 export { TcpContext, FilterStatus, PeerType, downstreamData, upstreamData, tcpConnectionCount } from "./tcp";
+export {
+  GrpcCall, GrpcCallCallback, GrpcResponse, GrpcStream, GrpcStreamHandler, grpcInitialMetadata, grpcTrailingMetadata,
+  grpcMessage, pendingGrpcCalls, openGrpcStreams, encodeGrpcService,
+} from "./grpc";
 export { Metric, Counter, Gauge, Histogram, CounterFamily, labeledName, sanitizeLabelValue } from "./metrics";
 export {
   getProperty, getPropertyString, getPropertyInt, getPropertyBool, getPropertyFloat, setProperty, properties,
