@@ -110,6 +110,18 @@ if (data) {
     const len = leb(); segments.push({ offset, size: len, bytes: buf.subarray(p, p + len) }); p += len;
   }
 }
+// a module packed by assembly/transform.mjs has one segment of runs, unpacked at _initialize
+function unpackRuns(runs) {
+  const out = [];
+  for (let q = 0; q < runs.length;) {
+    const c = runs[q++];
+    if (c < 0x80) { for (let k = 0; k <= c; k++) out.push(runs[q++]); }
+    else if (c < 0xc0) { for (let k = 0; k <= (c & 63); k++) out.push(0); }
+    else for (let k = 0; k <= (c & 63); k++) out.push(runs[q++], 0);
+  }
+  return Uint8Array.from(out);
+}
+const packed = segments.length === 1 && sections.some((s) => s.name === 'export') ? unpackRuns(segments[0].bytes) : null;
 function strings(bytes) {
   const out = [];
   // UTF-16LE printable runs of >= 3 chars
@@ -127,7 +139,8 @@ const report = {
   functions: fns.length,
   top: fns.slice(0, Number(opt('--top', 30))),
   data: { segments: segments.length, bytes: segments.reduce((a, s) => a + s.size, 0) },
-  strings: segments.flatMap((s) => strings(s.bytes)),
+  strings: packed ? strings(packed) : segments.flatMap((s) => strings(s.bytes)),
+  unpacked: packed ? packed.length : undefined,
 };
 
 if (flag('--json')) { console.log(JSON.stringify(report, null, 2)); process.exit(0); }
@@ -137,5 +150,7 @@ for (const s of report.sections) console.log(`${String(s.bytes).padStart(8)}  ${
 console.log(`\nlargest function bodies (top ${report.top.length})`);
 for (const f of report.top) console.log(`${String(f.size).padStart(8)}  ${f.name}`);
 const utf16 = report.strings.reduce((a, s) => a + s.bytes, 0);
-console.log(`\ndata: ${report.data.segments} segments, ${report.data.bytes} bytes (${utf16} bytes in ${report.strings.length} UTF-16 strings)`);
+console.log(`\ndata: ${report.data.segments} segments, ${report.data.bytes} bytes` + (packed
+  ? ` (packed; unpacked ${packed.length} bytes with ${utf16} bytes in ${report.strings.length} UTF-16 strings)`
+  : ` (${utf16} bytes in ${report.strings.length} UTF-16 strings)`));
 if (flag('--data')) for (const s of report.strings.sort((a, b) => b.bytes - a.bytes)) console.log(`${String(s.bytes).padStart(8)}  ${JSON.stringify(s.text)}`);

@@ -17,6 +17,11 @@ const MAX_OPS = 64;
 const MAX_NAME = 256;
 const MAX_VALUE = 8192;
 
+// The operations of a direction, in the order they apply.
+const REMOVE = 0;
+const SET = 1;
+const ADD = 2;
+
 /**
  * The header name at `at`, or null (the reason recorded at `at`). Pseudo-headers are refused,
  * except `:path` and `:authority` in `request.set` (a deliberate rewrite: Envoy re-evaluates the
@@ -65,8 +70,8 @@ function readEdits(cfg: JsonValue, direction: string): HeaderEdits {
   if (dir === null) return edits;
   let request = direction == "request";
 
-  for (let i = 0; i < 3; i++) {
-    let op = i == 0 ? "remove" : i == 1 ? "set" : "add";
+  for (let kind = REMOVE; kind <= ADD; kind++) {
+    let op = kind == REMOVE ? "remove" : kind == SET ? "set" : "add";
     let items = dir.optArrValue(op);
     if (items === null) continue; // absent, or an error recorded
     if (items.length > MAX_OPS) dir.fail(op + ": more than 64 entries");
@@ -74,7 +79,7 @@ function readEdits(cfg: JsonValue, direction: string): HeaderEdits {
     while (next !== null && !cfg.hasError()) {
       let item = next;
       next = item.next;
-      if (op == "remove") { // a list of names
+      if (kind == REMOVE) { // a list of names
         let name = headerName(item, false);
         if (name !== null) edits.remove(name);
         continue;
@@ -83,11 +88,11 @@ function readEdits(cfg: JsonValue, direction: string): HeaderEdits {
       item.str("name");
       item.str("value");
       if (item.hasError()) break;
-      let name = headerName(changetype<JsonValue>(item.get("name")), request && op == "set");
+      let name = headerName(changetype<JsonValue>(item.get("name")), request && kind == SET);
       if (name === null) break;
       let value = headerValue(changetype<JsonValue>(item.get("value")));
       if (value === null) break;
-      if (op == "set") edits.set(name, value);
+      if (kind == SET) edits.set(name, value);
       else edits.add(name, value);
     }
   }
