@@ -24,7 +24,8 @@
 //    the module decodes it into place: the first thing `_initialize` (the WASI reactor start that
 //    Envoy calls before any other export) does, once (a global guards it). Until then nothing
 //    runs; afterwards the heap reuses the space of the packed copy. Modules this does not fit
-//    (an imported memory, no `_initialize`, not enough initial memory) are left as they are.
+//    (an imported memory, no `_initialize`, not enough initial memory) or does not make smaller
+//    (little data) are left as they are.
 
 const TOTAL_OVERHEAD = 20;
 
@@ -281,7 +282,7 @@ export function packData(bin) {
   const [pages] = leb(mem.body, m1 + 1);
   const runs = packRuns(image.bytes);
   const src = (image.base + image.bytes.length + 15) & ~15;
-  if (src + runs.length > pages * 65536 || runs.length + 120 >= image.bytes.length) return bin;
+  if (src + runs.length > pages * 65536) return bin;
   // the start function: export "_initialize"
   let startFn = -1;
   {
@@ -356,6 +357,7 @@ export function packData(bin) {
     else parts.push(bin.subarray(s.start, s.end));
   }
   const total = parts.reduce((a, b) => a + b.length, 0);
+  if (total >= bin.length) return bin; // little data: the decoder would cost more than it saves
   const res = new Uint8Array(total);
   let o = 0;
   for (const x of parts) { res.set(x, o); o += x.length; }
