@@ -11,6 +11,7 @@ import { loadPlugin, type Plugin, type PendingHttpCall } from './plugin';
 import type { HttpStream, StreamOptions } from './stream';
 import { prometheusText, type StatsTag } from './metrics';
 import { valueToString, type HeaderList, type HeaderValue } from './headers';
+import { GrpcUpstream } from './grpc-client';
 
 export interface Endpoint { host: string; port: number }
 export interface ServeOptions {
@@ -183,6 +184,7 @@ export class EnvoyLikeProxy {
     });
     if (!plugin.configured) throw new Error(`Unable to create Wasm HTTP filter ${name}: ${plugin.logs.map((l) => l.message).join(' | ')}`);
     plugin.onHttpCall = (call) => { void this.dispatchCall(plugin, call); };
+    this.grpcUpstream.attach(plugin); // gRPC callouts go to the cluster over HTTP/2
     plugin.onTickPeriod = (ms) => this.armTick(plugin, ms);
     if (plugin.tickPeriod) this.armTick(plugin, plugin.tickPeriod);
     return { name, plugin };
@@ -199,6 +201,12 @@ export class EnvoyLikeProxy {
   }
 
   private inflight = new Map<Plugin, Set<Promise<void>>>();
+  private grpcUpstream = new GrpcUpstream((cluster) => this.pick(cluster), (plugin, p) => {
+    const set = this.inflight.get(plugin) ?? new Set();
+    this.inflight.set(plugin, set);
+    const q: Promise<void> = p.finally(() => set.delete(q));
+    set.add(q);
+  });
   private dispatchCall(plugin: Plugin, call: PendingHttpCall): Promise<void> {
     const set = this.inflight.get(plugin) ?? new Set();
     this.inflight.set(plugin, set);
@@ -459,6 +467,7 @@ export class EnvoyLikeProxy {
     const close = (s?: Server) => new Promise<void>((r) => { if (!s) return r(); s.closeAllConnections?.(); s.close(() => r()); });
     await Promise.all([...this.listeners.map((l) => close(l.server)), close(this.admin?.server)]);
     for (const l of this.listeners) for (const f of l.filters) f.plugin.close();
+    this.grpcUpstream.close();
   }
 }
 
