@@ -172,9 +172,11 @@ export class TcpConnection {
     return st;
   }
 
-  /** The connection closes: the client closed it ('remote', default) or the proxy did ('local'). */
+  /** The connection closes: the client closed it ('remote', default) or the proxy did ('local'). Closing a closed
+   *  connection does nothing (Envoy: no second event). */
   closeDownstream(peer: 'remote' | 'local' = 'remote'): void {
-    this.assertOpen('closeDownstream');
+    if (this.p.closed) throw new Error('plugin is closed');
+    if (this.closed) return;
     this.connectionClosed(peer, null);
   }
 
@@ -184,7 +186,8 @@ export class TcpConnection {
    * connection (a LOCAL close for this filter).
    */
   closeUpstream(): void {
-    this.assertOpen('closeUpstream');
+    if (this.p.closed) throw new Error('plugin is closed');
+    if (this.closed) return;
     if (!this.writeEos && this.upstreamConnected) this.upstreamData(EMPTY, true);
     if (!this.closed) this.connectionClosed('local', null);
   }
