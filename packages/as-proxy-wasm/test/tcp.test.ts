@@ -196,3 +196,24 @@ describe('a trap in a TCP callback: failure policy', () => {
     expect(msgs(p)).toEqual([]);
   });
 });
+
+describe('the README example', () => {
+  it('holds until 4 bytes, prefixes upstream data, logs at close; QUIT closes', async () => {
+    const p = await loadPlugin(fixtures('tcp_readme').tcp_readme);
+    const c = p.newConnection();
+    expect(c.downstreamData('he')).toBe('StopIteration');
+    expect(c.downstreamData('llo')).toBe('Continue');
+    expect(text(c.sentUpstream)).toBe('hello');
+    expect(c.upstreamData('hi')).toBe('Continue');
+    expect(text(c.sentDownstream)).toBe('> hi');
+    c.closeDownstream('remote');
+    expect(msgs(p)).toEqual(['closed by the client', 'in=5 out=2']);
+
+    p.clearLogs();
+    const q = p.newConnection();
+    expect(q.downstreamData('QUIT')).toBe('StopIteration');
+    expect(q.closed).toBe(true);
+    expect(q.closeDetails).toBe('wasm_downstream_close');
+    expect(msgs(p)).toEqual(['closed by the proxy', 'in=0 out=0']);
+  });
+});

@@ -100,6 +100,25 @@ describe('wasm_filter_test.cc (network)', () => {
     expect(text(skipped.sentUpstream)).toBe('Fake');
   });
 
+  test('FAIL_RELOAD: connections fail closed until the backoff elapsed, then a fresh VM serves new connections', async () => {
+    let now = 0;
+    const p = await load('panic_data', { failurePolicy: 'FAIL_RELOAD', reloadBackoffMs: 1000, clockMs: () => now });
+    const c = p.newConnection();
+    expect(c.downstreamData('boom')).toBe('StopIteration');
+    expect(p.failed).toBe(true);
+    now = 500;
+    const early = p.newConnection();
+    expect(early.newConnectionStatus).toBe('StopIteration');
+    expect(early.closed).toBe(true);
+    now = 1500;
+    const fresh = p.newConnection();
+    expect(p.reloads).toBe(1);
+    expect(p.failed).toBe(false);
+    expect(fresh.newConnectionStatus).toBe('Continue');
+    expect(fresh.id).toBe(2); // context ids restart on the new VM
+    expect(fresh.closed).toBe(false);
+  });
+
   test('StopAndResumeDownstreamViaAsyncCall: continue_stream(DOWNSTREAM) from the http call response releases the held bytes', async () => {
     const p = await load('resume_call');
     const c = p.newConnection();
