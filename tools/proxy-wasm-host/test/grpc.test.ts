@@ -139,6 +139,10 @@ describe('tokens and upstream resolution (Envoy context.cc grpcCall/grpcStream)'
     const h = await harness();
     expect(grpcCall(h, new Uint8Array([0x18, 0x01])).status).toBe(BAD_ARGUMENT); // field 3 varint only
     expect(grpcCall(h, new Uint8Array([0x0a, 0x05, 0x61])).status).toBe(PARSE_FAILURE); // truncated
+    // Envoy parses the proto first: a cluster name that is a well-formed message ('a' = field 12 fixed64 + 8 bytes)
+    const quirk = await harness({ clusters: ['authzsvc1'] });
+    expect(grpcCall(quirk, 'authzsvc1').status).toBe(BAD_ARGUMENT);
+    expect(grpcCall(quirk, encodeGrpcService('authzsvc1')).status).toBe(OK);
   });
 
   test('mismatched token kinds (Envoy GrpcCall/GrpcStream tests): http id BadArgument; call id send BadArgument, cancel/close NotFound; stream id NotFound', async () => {
