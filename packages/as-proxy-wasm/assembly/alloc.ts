@@ -43,15 +43,12 @@ function classify(size: usize): usize {
   return (5 + sub) << (k - 2);
 }
 
+/** "as-proxy-wasm: out of memory" (ASCII static data: nothing can be allocated when it is logged). */
+// @ts-ignore: decorator
+@lazy const OOM_TEXT: usize = memory.data<u8>([0x61, 0x73, 0x2d, 0x70, 0x72, 0x6f, 0x78, 0x79, 0x2d, 0x77, 0x61, 0x73, 0x6d, 0x3a, 0x20, 0x6f, 0x75, 0x74, 0x20, 0x6f, 0x66, 0x20, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79]);
+
 function outOfMemory(): void {
-  // "as-proxy-wasm: out of memory" (ASCII, written in place: nothing can be allocated)
-  let p = heads; // clobbers the free lists: nothing survives this trap anyway
-  store<u64>(p, 0x6f72702d7361); // "as-pro"
-  store<u64>(p + 6, 0x6d7361772d7978); // "xy-wasm"
-  store<u64>(p + 13, 0x2074756f203a); // ": out "
-  store<u64>(p + 19, 0x6f6d656d20666f); // "of memo"
-  store<u16>(p + 26, 0x7972); // "ry"
-  proxy_log(5, p, 28); // LogLevel.Critical
+  proxy_log(5, OOM_TEXT, 28); // LogLevel.Critical
   unreachable();
 }
 

@@ -28,13 +28,19 @@ function kindText(k: JsonKind): i32 {
   }
 }
 
+/** True when `s` is not null: a pointer test (`===` on strings compares values in AssemblyScript). */
+// @ts-ignore: decorator
+@inline function isSet(s: string | null): bool {
+  return changetype<usize>(s) != 0;
+}
+
 class JsonDoc {
   err: string | null = null;
   /** The input, kept alive for the lazily read numbers (null when the caller owns it). */
   src: ArrayBuffer | null = null;
   constructor(public rootName: string) {}
   fail(msg: string): void {
-    if (this.err === null) this.err = msg;
+    if (!isSet(this.err)) this.err = msg;
   }
 }
 
@@ -93,17 +99,17 @@ export class JsonValue {
     let p = this.parent;
     if (p === null) return this.doc.rootName;
     let k = this.key;
-    if (k !== null) return p.path + "." + k;
+    if (isSet(k)) return p.path + "." + changetype<string>(k);
     return p.path + "[" + formatInt(this.index) + "]";
   }
 
   /** True once any parse or read error was recorded (anywhere in the document). */
-  hasError(): bool { return this.doc.err !== null; }
+  hasError(): bool { return isSet(this.doc.err); }
   /** The first error message, or "". */
-  error(): string { let e = this.doc.err; return e === null ? "" : e; }
+  error(): string { let e = this.doc.err; return isSet(e) ? changetype<string>(e) : ""; }
   /** Records a custom validation error at this value's path (first error wins). */
   fail(message: string): void {
-    if (this.doc.err === null) this.doc.err = this.path + ": " + message;
+    if (!isSet(this.doc.err)) this.doc.err = this.path + ": " + message;
   }
 
   get isNull(): bool { return this.kind == JsonKind.Null; }
@@ -275,7 +281,7 @@ export class JsonValue {
    * Objects never read (free-form values) are not checked.
    */
   rejectUnknownKeys(): void {
-    if (this.doc.err !== null || this.kind < JsonKind.Array) return;
+    if (isSet(this.doc.err) || this.kind < JsonKind.Array) return;
     if (this.kind == JsonKind.Object) {
       if (!this.visited) return;
       let c = this.first;
@@ -346,7 +352,7 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
         if (isObject) {
           if (ws() != 0x22) { syntaxError(doc, text(T.KEY_QUOTE)); return v; }
           let ks = parseString(doc);
-          if (doc.err !== null) return v;
+          if (isSet(doc.err)) return v;
           let e = v.first;
           while (e !== null) {
             if (changetype<string>(e.key) == ks) { v.fail(text(T.DUPLICATE_KEY) + ks + "\""); return v; }
@@ -359,7 +365,7 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
         let item = parseValue(doc, v, v.count++, depth + 1, k);
         if (last === null) v.first = item; else last.next = item;
         last = item;
-        if (doc.err !== null) return v;
+        if (isSet(doc.err)) return v;
         let d = ws();
         if (d == close) break;
         if (d != 0x2C) { syntaxError(doc, text(isObject ? T.OBJECT_SEP : T.ARRAY_SEP)); return v; }
@@ -530,7 +536,7 @@ export function parseJsonAt(ptr: usize, len: usize, rootName: string, src: Array
     v.kind = JsonKind.Object;
   } else {
     v = parseValue(doc, null, 0, 0, null);
-    if (doc.err === null && ws() >= 0) syntaxError(doc, text(T.TRAILING));
+    if (!isSet(doc.err) && ws() >= 0) syntaxError(doc, text(T.TRAILING));
   }
   v.visited = true;
   return v;
