@@ -1,7 +1,8 @@
 // proxy-wasm-host CLI: run | serve | echo | metadata
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadPlugin, PluginLoadError } from './plugin';
+import { loadPlugin, PluginLoadError, type Plugin } from './plugin';
+import type { TcpConnection } from './connection';
 import type { ExchangeRequest, ExchangeResult, CallResponse } from './exchange';
 import type { HeaderList } from './headers';
 import { EnvoyLikeProxy } from './serve';
@@ -12,6 +13,8 @@ const USAGE = `usage:
         [--body TEXT|@file] [--status N] [--response-header 'k: v']... [--response-body TEXT|@file]
         [--chunk BYTES] [--call-response STATUS:BODY|reset|timeout] [--fail-open] [--json]
         [--root-id ID] [--plugin-name NAME] [--vm-config TEXT|@file] [--env K=V]... [--cluster NAME]...
+  proxy-wasm-host run FILE.wasm --tcp [--data TEXT|@file]... [--upstream-data TEXT|@file]... [--close client|upstream|none]
+        [--config JSON|@file] [--fail-open] [--json] [--root-id ID] [--plugin-name NAME] [--env K=V]... [--cluster NAME]...
   proxy-wasm-host serve --envoy-config FILE [--echo PORT] [--metadata PORT]
   proxy-wasm-host echo [--port 8080]
   proxy-wasm-host metadata [--port 8081]`;
@@ -55,6 +58,8 @@ async function run(argv: string[]): Promise<number> {
       'call-response': { type: 'string' }, 'fail-open': { type: 'boolean' }, json: { type: 'boolean' },
       'root-id': { type: 'string' }, 'plugin-name': { type: 'string' }, 'vm-config': { type: 'string' },
       env: { type: 'string', multiple: true }, cluster: { type: 'string', multiple: true },
+      tcp: { type: 'boolean' }, data: { type: 'string', multiple: true }, 'upstream-data': { type: 'string', multiple: true },
+      close: { type: 'string' },
     },
   });
   const file = positionals[0];
@@ -64,6 +69,7 @@ async function run(argv: string[]): Promise<number> {
     config: fileOr(values.config) ?? '', vmConfig: fileOr(values['vm-config']), rootId: values['root-id'], pluginName: values['plugin-name'],
     failurePolicy: values['fail-open'] ? 'FAIL_OPEN' : 'FAIL_CLOSED', env, clusters: values.cluster,
   });
+  if (values.tcp) return runTcp(plugin, file, values);
   let callResponse: CallResponse | undefined;
   const cr = values['call-response'];
   if (cr === 'reset' || cr === 'timeout') callResponse = cr;
@@ -83,6 +89,53 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ ...rest, logs: allLogs, details: r.details, reset: r.reset }, null, 2) + '\n');
   } else {
     process.stdout.write(formatTrace(file, r, allLogs, [values['plugin-name'], values['root-id']].filter(Boolean).join(' ')));
+  }
+  plugin.close();
+  return r.configured ? 0 : 1;
+}
+
+/** `run --tcp`: one connection through the plugin as a network filter: every --data chunk from the client, then
+ *  every --upstream-data chunk, then the close (default: the client closes). */
+function runTcp(plugin: Plugin, file: string, values: { data?: string[]; 'upstream-data'?: string[]; close?: string; json?: boolean; 'plugin-name'?: string; 'root-id'?: string }): number {
+  const close = values.close ?? 'client';
+  if (!['client', 'upstream', 'none'].includes(close)) throw new Error(`run --tcp: --close must be client, upstream or none (got "${close}")`);
+  const startLogs = plugin.logs.slice();
+  plugin.clearLogs();
+  const steps: Array<{ from: 'client' | 'upstream'; data: string; status: string }> = [];
+  let newConnection = 'n/a';
+  let conn: TcpConnection | null = null;
+  if (plugin.configured || plugin.failed) {
+    conn = plugin.newConnection();
+    newConnection = conn.newConnectionStatus;
+    const chunks = (values.data ?? []).map((d) => fileOr(d)!);
+    const up = (values['upstream-data'] ?? []).map((d) => fileOr(d)!);
+    for (const d of chunks) { if (conn.closed) break; steps.push({ from: 'client', data: d, status: conn.downstreamData(d) }); }
+    for (const d of up) { if (conn.closed || !conn.upstreamConnected) break; steps.push({ from: 'upstream', data: d, status: conn.upstreamData(d) }); }
+    if (close === 'client') conn.closeDownstream('remote');
+    else if (close === 'upstream') conn.closeUpstream();
+  }
+  const logs = [...startLogs, ...plugin.logs];
+  const text = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+  const r = {
+    configured: plugin.configured, failed: plugin.failed, newConnection, steps,
+    sentUpstream: conn ? text(conn.sentUpstream) : '', sentDownstream: conn ? text(conn.sentDownstream) : '',
+    heldDownstream: conn ? text(conn.heldDownstream) : '', heldUpstream: conn ? text(conn.heldUpstream) : '',
+    closed: conn?.closed ?? false, closedBy: conn?.closedBy ?? null, closeDetails: conn?.closeDetails ?? null, logs,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else {
+    const prefix = [values['plugin-name'], values['root-id']].filter(Boolean).join(' ');
+    const lines = [`plugin ${file}: ${r.configured ? 'configured' : 'configuration REJECTED'} (network filter)${r.failed ? ', VM FAILED' : ''}`, '', 'logs:'];
+    for (const l of logs) lines.push(`  [${l.level}] wasm log${prefix ? ' ' + prefix : ''}: ${l.message}`);
+    if (!logs.length) lines.push('  (none)');
+    if (conn) {
+      lines.push('', `connection #${conn.id}: on_new_connection ${newConnection}`);
+      for (const st of steps) lines.push(`  ${st.from === 'client' ? '>' : '<'} ${st.from} ${JSON.stringify(st.data)}: ${st.status}`);
+      lines.push(r.closed ? `  closed by ${r.closedBy === 'remote' ? 'the client' : 'the proxy'}${r.closeDetails ? ' (' + r.closeDetails + ')' : ''}` : '  open');
+      lines.push('', `upstream received: ${JSON.stringify(r.sentUpstream)}${r.heldDownstream ? ` (held by the filter: ${JSON.stringify(r.heldDownstream)})` : ''}`);
+      lines.push(`client received: ${JSON.stringify(r.sentDownstream)}${r.heldUpstream ? ` (held by the filter: ${JSON.stringify(r.heldUpstream)})` : ''}`);
+    }
+    process.stdout.write(lines.join('\n') + '\n');
   }
   plugin.close();
   return r.configured ? 0 : 1;

@@ -24,6 +24,21 @@ function cli(args: string[]): { code: number | null; out: string; err: string } 
 }
 
 describe('proxy-wasm-host run', () => {
+  test('--tcp drives one connection through a network filter (Envoy network wasm filter semantics)', () => {
+    const net = join(dir, 'envoy_network.wasm');
+    writeFileSync(net, compileFixture('envoy_network'));
+    const t = cli(['run', net, '--tcp', '--config', 'logging', '--data', 'Fake', '--upstream-data', 'Done', '--close', 'upstream']);
+    expect(t.code).toBe(0);
+    expect(t.out).toContain('connection #2: on_new_connection Continue\n  > client "Fake": Continue\n  < upstream "Done": Continue\n  closed by the proxy');
+    expect(t.out).toContain('upstream received: "write"');
+    expect(t.out).toContain('[trace] wasm log: onUpstreamConnectionClose 2 0');
+    const j = JSON.parse(cli(['run', net, '--tcp', '--config', 'close_stream', '--data', 'x', '--json']).out);
+    expect(j.closed).toBe(true);
+    expect(j.closeDetails).toBe('wasm_downstream_close');
+    expect(j.logs.map((l: { message: string }) => l.message)).toEqual(['onNewConnection 2', 'onDownstreamConnectionClose 2 1', 'onDone 2', 'onLog 2', 'onDelete 2']);
+    expect(cli(['run', net, '--tcp', '--close', 'sideways']).code).toBe(2);
+  });
+
   test('--json prints one ExchangeResult object', () => {
     const r = cli(['run', kitchen, '-H', 'x-op: add', '--path', '/p', '--body', 'hello', '--status', '201', '--response-body', 'ok', '--config', 'c1', '--json']);
     expect(r.code).toBe(0);
