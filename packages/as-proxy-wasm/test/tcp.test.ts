@@ -123,6 +123,26 @@ describe('downstream data: StopIteration accumulates, edits, continue', () => {
   });
 });
 
+describe('gRPC calls from a TCP context (grpc-exports next to tcp-exports)', () => {
+  it('the outcome runs on the connection: ok continues the held bytes, a failure closes', async () => {
+    const p = await load({}, { clusters: ['auth', 'authz'] });
+    const c = p.newConnection();
+    expect(c.downstreamData('GRPC ping')).toBe('StopIteration');
+    const [call] = p.pendingGrpcCalls();
+    expect(call.contextId).toBe(c.id);
+    p.respondGrpcCall(call.token, 'ok');
+    expect(msgs(p)).toContain('grpc answered 0 on #2 held 9');
+    expect(text(c.sentUpstream)).toBe('GRPC ping');
+
+    const d = p.newConnection();
+    d.downstreamData('GRPC again');
+    p.failGrpcCall(p.pendingGrpcCalls()[0].token, 7, 'denied');
+    expect(msgs(p)).toContain('grpc answered 7 on #3 held 10');
+    expect(d.closed).toBe(true);
+    expect(d.sentUpstream.length).toBe(0);
+  });
+});
+
 describe('upstream data edits at the allowed offsets (Envoy Buffer::copyFrom)', () => {
   const cases: Array<[string, string, string]> = [
     ['prepend', '<<world', 'prepend Ok'],
