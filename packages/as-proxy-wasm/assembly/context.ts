@@ -16,7 +16,7 @@ import {
 import { Buffer, requestBody, responseBody, httpCallResponseBody, pluginConfiguration, vmConfiguration } from "./body";
 import { logBytes, log } from "./log";
 import { JsonValue, parseJsonAt } from "./json";
-import { T, text, C, ctext, ctextPtr, ctextLen, H, htextPtr, htextLen } from "./text";
+import { T, text, C, ctext, ctextPtr, ctextLen, E, etext, H, htextPtr, htextLen } from "./text";
 import { TcpContext } from "./tcp";
 import { GrpcCall, GrpcCallCallback, GrpcStream, GrpcStreamHandler, grpcCall, grpcStream } from "./grpc";
 
@@ -257,7 +257,7 @@ export class RootContext extends Context {
     let n: usize = 0;
     if (buf !== null) n = <usize>buf.byteLength;
     if (n == 0 && !allowEmpty) {
-      log.error(text(T.CONFIG_EMPTY));
+      log.error(etext(E.CONFIG_EMPTY));
       return null;
     }
     let v = parseJsonAt(changetype<usize>(buf), n, text(T.CONFIG), buf);

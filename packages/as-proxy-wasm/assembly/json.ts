@@ -9,7 +9,7 @@
 // mantissa + decimal exponent with one scaling step.
 
 import { decodeUtf8, utf8Bytes, utf8Encode, formatInt } from "./mem";
-import { T, text } from "./text";
+import { N, T, ntext, text } from "./text";
 
 export enum JsonKind { Null = 0, Bool = 1, Number = 2, String = 3, Array = 4, Object = 5 }
 
@@ -131,12 +131,12 @@ export class JsonValue {
     if (!this.expect(JsonKind.Number, T.INTEGER)) return 0;
     let v = this.numValue;
     if (v != Math.floor(v) || Math.abs(v) > 9007199254740991) {
-      this.fail(text(T.EXPECTED) + text(T.INTEGER) + text(T.GOT) + text(v != v || Math.abs(v) > 9007199254740991 ? T.OUT_OF_RANGE : T.FRACTION));
+      this.fail(text(T.EXPECTED) + text(T.INTEGER) + text(T.GOT) + ntext(v != v || Math.abs(v) > 9007199254740991 ? N.OUT_OF_RANGE : N.FRACTION));
       return 0;
     }
     let i = <i64>v;
     if (i < min || i > max) {
-      this.fail(text(T.INTEGER_IN) + formatInt(min) + ", " + formatInt(max) + text(T.RANGE_GOT) + formatInt(i));
+      this.fail(ntext(N.INTEGER_IN) + formatInt(min) + ", " + formatInt(max) + ntext(N.RANGE_GOT) + formatInt(i));
       return 0;
     }
     return i;

@@ -21,8 +21,7 @@ export const GROUPS = {
     INTEGER: 'integer', TRUE: 'true', FALSE: 'false',
     // typed reads
     EXPECTED: 'expected ', GOT: ', got ', MISSING_KEY: 'missing required key "', UNKNOWN_KEY: 'unknown key "',
-    DUPLICATE_KEY: 'duplicate key "', FRACTION: 'a fraction', OUT_OF_RANGE: 'a number out of range',
-    INTEGER_IN: 'expected integer in [', RANGE_GOT: '], got ',
+    DUPLICATE_KEY: 'duplicate key "',
     // syntax
     INVALID_JSON: ': invalid JSON at line ', COLUMN: ', column ',
     KEY_QUOTE: 'expected \'"\' to start an object key', KEY_COLON: 'expected \':\' after object key',
@@ -31,7 +30,16 @@ export const GROUPS = {
     DEPTH: 'nesting deeper than 64', CONTROL: 'control character in string', ESCAPE: 'bad escape in string',
     U_ESCAPE: 'bad \\u escape', UNTERMINATED: 'unterminated string', BAD_NUMBER: 'invalid number',
     // configuration
-    CONFIG: 'config', CONFIG_EMPTY: 'config: plugin configuration is empty',
+    CONFIG: 'config',
+  },
+  // integer reads (asInt / int / optInt): namespace N, ntext() (apart: most filters never link them)
+  N: {
+    FRACTION: 'a fraction', OUT_OF_RANGE: 'a number out of range', INTEGER_IN: 'expected integer in [',
+    RANGE_GOT: '], got ',
+  },
+  // configJson(false) on an empty configuration: namespace E, etext()
+  E: {
+    CONFIG_EMPTY: 'config: plugin configuration is empty',
   },
   // http call delivery (filters that use dispatchHttpCall): namespace H, logged as bytes (logBytes)
   H: {
@@ -39,7 +47,7 @@ export const GROUPS = {
     EFFECTIVE_FAILED: 'as-proxy-wasm: set_effective_context failed: http call response dropped',
   },
 };
-const FN = { C: 'ctext', T: 'text', H: 'htext' };
+const FN = { C: 'ctext', T: 'text', N: 'ntext', E: 'etext', H: 'htext' };
 
 function group(ns, texts) {
   // longest first, so a text contained in an earlier one shares its bytes
