@@ -237,3 +237,14 @@ describe('the README example', () => {
     expect(msgs(p)).toEqual(['closed by the proxy', 'in=0 out=0']);
   });
 });
+
+describe('memory', () => {
+  it('a long-lived connection fed many small chunks stays within 128 KiB of linear memory (data callbacks count as collector debt)', async () => {
+    const p = await loadPlugin(fixtures('tcp_readme').tcp_readme);
+    const c = p.newConnection();
+    for (let i = 0; i < 50000; i++) c.downstreamData('abcdefgh');
+    expect(p.memoryBytes()).toBeLessThanOrEqual(128 * 1024);
+    for (let i = 0; i < 5000; i++) { const d = p.newConnection(); d.downstreamData('hello'); d.upstreamData('world'); d.closeDownstream(); }
+    expect(p.memoryBytes()).toBeLessThanOrEqual(128 * 1024);
+  });
+});
