@@ -84,10 +84,11 @@ function readEdits(cfg: JsonValue, direction: string): HeaderEdits {
         if (name !== null) edits.remove(name);
         continue;
       }
-      // set / add: a list of {"name", "value"}
+      // set / add: a list of {"name", "value"}; both are required strings
       item.str("name");
       item.str("value");
       if (item.hasError()) break;
+      // both members exist now: changetype is a non-null cast without the size of `!`
       let name = headerName(changetype<JsonValue>(item.get("name")), request && kind == SET);
       if (name === null) break;
       let value = headerValue(changetype<JsonValue>(item.get("value")));
