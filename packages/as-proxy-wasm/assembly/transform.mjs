@@ -16,9 +16,9 @@
 // 2. Packs all static data into one segment that the module unpacks itself (packData): string
 //    literals are UTF-16, so half of their bytes are zeros, and every data segment costs about 6
 //    bytes of header. The packed form is a list of runs (one control byte each):
-//      0x00..0x7F  n = c + 1 bytes copied as they are
-//      0x80..0xBF  n = (c & 63) + 1 zero bytes (the memory is still zero: skipped)
-//      0xC0..0xFF  n = (c & 63) + 1 bytes, each written as a 16-bit unit (Latin-1 UTF-16 text,
+//      0x00..0x3F  n = c + 1 bytes copied as they are
+//      0x40..0x7F  n = (c & 63) + 1 zero bytes (the memory is still zero: skipped)
+//      0x80..0xBF  n = (c & 63) + 1 bytes, each written as a 16-bit unit (Latin-1 UTF-16 text,
 //                  and the small numbers of object headers)
 //    It is placed right after the static data, and a small function (about 100 bytes) appended to
 //    the module decodes it into place: the first thing `_initialize` (the WASI reactor start that
@@ -178,7 +178,7 @@ export function packRuns(img) {
     const z = zeros(i);
     if (z >= 4 || i + z === n) {
       flush();
-      for (let k = z; k > 0; k -= 64) out.push(0x80 + Math.min(k, 64) - 1);
+      for (let k = z; k > 0; k -= 64) out.push(0x40 + Math.min(k, 64) - 1);
       i += z;
       continue;
     }
@@ -189,14 +189,14 @@ export function packRuns(img) {
       flush();
       for (let k = a; k > 0; k -= 64) {
         const m = Math.min(k, 64);
-        out.push(0xc0 + m - 1);
+        out.push(0x80 + m - 1);
         for (let j = 0; j < m; j++) out.push(img[i + 2 * (a - k + j)]);
       }
       i += 2 * a;
       continue;
     }
     lit.push(img[i++]);
-    if (lit.length === 128) flush();
+    if (lit.length === 64) flush();
   }
   flush();
   return Uint8Array.from(out);
@@ -208,9 +208,10 @@ export function unpackRuns(runs, size) {
   let o = 0;
   for (let p = 0; p < runs.length;) {
     const c = runs[p++];
-    if (c < 0x80) { img.set(runs.subarray(p, p + c + 1), o); o += c + 1; p += c + 1; }
-    else if (c < 0xc0) o += (c & 63) + 1;
-    else for (let k = (c & 63) + 1; k > 0; k--) { img[o] = runs[p++]; o += 2; }
+    const n = (c & 63) + 1;
+    if (c < 0x40) { img.set(runs.subarray(p, p + n), o); o += n; p += n; }
+    else if (c < 0x80) o += n;
+    else for (let k = n; k > 0; k--) { img[o] = runs[p++]; o += 2; }
   }
   return img;
 }
@@ -228,21 +229,18 @@ function unpackBody(g, src, end, dst) {
     0x20, 0x00, 0x2d, 0x00, 0x00, 0x21, 0x03, // c = load8_u(src)
     0x20, 0x00, 0x41, 0x01, 0x6a, 0x21, 0x00, // src++
     0x20, 0x03, 0x41, 0x3f, 0x71, 0x41, 0x01, 0x6a, 0x21, 0x04, // n = (c & 63) + 1
-    0x20, 0x03, 0x41, 0x80, 0x01, 0x49, 0x04, 0x40, // if c < 0x80: copy c + 1 bytes
-    0x20, 0x03, 0x41, 0x01, 0x6a, 0x21, 0x04,
+    0x20, 0x03, 0x41, 0xc0, 0x00, 0x49, 0x04, 0x40, // if c < 0x40: copy n bytes
     0x20, 0x02, 0x20, 0x00, 0x20, 0x04, 0xfc, 0x0a, 0x00, 0x00,
-    0x20, 0x00, 0x20, 0x04, 0x6a, 0x21, 0x00,
-    0x20, 0x02, 0x20, 0x04, 0x6a, 0x21, 0x02,
-    0x0c, 0x01, 0x0b,
-    0x20, 0x03, 0x41, 0xc0, 0x01, 0x49, 0x04, 0x40, // if c < 0xC0: n zero bytes (skipped)
-    0x20, 0x02, 0x20, 0x04, 0x6a, 0x21, 0x02,
-    0x0c, 0x01, 0x0b,
-    0x03, 0x40, // else n bytes as 16-bit units
+    0x20, 0x00, 0x20, 0x04, 0x6a, 0x21, 0x00, // src += n
+    0x05, // else
+    0x20, 0x03, 0x41, 0x80, 0x01, 0x4f, 0x04, 0x40, // if c >= 0x80: n bytes as 16-bit units
+    0x03, 0x40,
     0x20, 0x02, 0x20, 0x00, 0x2d, 0x00, 0x00, 0x3b, 0x01, 0x00,
     0x20, 0x02, 0x41, 0x02, 0x6a, 0x21, 0x02,
     0x20, 0x00, 0x41, 0x01, 0x6a, 0x21, 0x00,
-    0x20, 0x04, 0x41, 0x01, 0x6b, 0x22, 0x04, 0x0d, 0x00,
-    0x0b,
+    0x20, 0x04, 0x41, 0x01, 0x6b, 0x22, 0x04, 0x0d, 0x00, // until n == 0
+    0x0b, 0x0b, 0x0b, // end loop, if, if
+    0x20, 0x02, 0x20, 0x04, 0x6a, 0x21, 0x02, // dst += n (copied or zero run; 0 after text)
     0x0c, 0x00, // next run
     0x0b, 0x0b, // end loop, block
     0x0b, // end function

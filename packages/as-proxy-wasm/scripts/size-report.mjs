@@ -115,8 +115,8 @@ function unpackRuns(runs) {
   const out = [];
   for (let q = 0; q < runs.length;) {
     const c = runs[q++];
-    if (c < 0x80) { for (let k = 0; k <= c; k++) out.push(runs[q++]); }
-    else if (c < 0xc0) { for (let k = 0; k <= (c & 63); k++) out.push(0); }
+    if (c < 0x40) { for (let k = 0; k <= c; k++) out.push(runs[q++]); }
+    else if (c < 0x80) { for (let k = 0; k <= (c & 63); k++) out.push(0); }
     else for (let k = 0; k <= (c & 63); k++) out.push(runs[q++], 0);
   }
   return Uint8Array.from(out);

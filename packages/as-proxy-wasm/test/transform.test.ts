@@ -20,8 +20,8 @@ function unpackRuns(runs: Uint8Array): Uint8Array {
   const out: number[] = [];
   for (let p = 0; p < runs.length;) {
     const c = runs[p++];
-    if (c < 0x80) for (let k = 0; k <= c; k++) out.push(runs[p++]);
-    else if (c < 0xc0) for (let k = 0; k <= (c & 63); k++) out.push(0);
+    if (c < 0x40) for (let k = 0; k <= c; k++) out.push(runs[p++]);
+    else if (c < 0x80) for (let k = 0; k <= (c & 63); k++) out.push(0);
     else for (let k = 0; k <= (c & 63); k++) out.push(runs[p++], 0);
   }
   return Uint8Array.from(out);
@@ -81,7 +81,7 @@ describe('packed static data', () => {
     const parts: number[] = [];
     parts.push(...new Array(200).fill(0)); // a zero run longer than one control byte
     for (let i = 0; i < 150; i++) parts.push(0x41 + (i % 26), 0); // UTF-16 text longer than 64 units
-    for (let i = 0; i < 300; i++) parts.push(0x80 + (i % 120)); // literal bytes longer than 128
+    for (let i = 0; i < 300; i++) parts.push(0x80 + (i % 120)); // literal bytes longer than 64
     parts.push(2, 0, 0, 0, 28, 0, 0, 0, 0x68, 0, 0x69, 0, 0, 1, 0, 3); // a header, text, odd bytes
     parts.push(7); // a last byte
     const img = Uint8Array.from(parts);
