@@ -659,7 +659,7 @@ export class Plugin {
         if ((type === 2 || type === 3) && conn) return conn.setData(type, start >>> 0, len >>> 0, h.bytes(dp, dl));
         if (type !== 0 && type !== 1) return type > 8 ? S.BadArgument : (h.buffer(type) === S.NotFound ? S.NotFound : S.BadArgument);
         const s = h.target();
-        if (!s) return conn ? S.BadArgument : S.NotFound; // TCP context: no body buffer (Envoy BufferBase::copyFrom)
+        if (!s) return S.BadArgument; // root or TCP context: no body buffer (Envoy BufferBase::copyFrom on an empty buffer)
         return s.setBody(type, start >>> 0, len >>> 0, h.bytes(dp, dl));
       },
       proxy_get_header_map_size(type: number, sp: number): number {
@@ -720,7 +720,7 @@ export class Plugin {
         const conn = h.targetConn();
         if (conn) { if (type === 2) conn.continueReading(); return S.Ok; } // no decoder/encoder callbacks in TCP: Ok
         const s = h.target();
-        if (!s) return type === 2 ? S.Ok : S.BadArgument;
+        if (!s) return S.Ok; // root context: no decoder/encoder callbacks, nothing to resume (Envoy Context::continueStream)
         if (type === 2) return S.Ok;
         s.continueStream(type);
         return S.Ok;
@@ -731,7 +731,7 @@ export class Plugin {
         const conn = h.targetConn();
         if (conn) { if (type >= 2) conn.closeByFilter(type === 2 ? 'wasm_downstream_close' : 'wasm_upstream_close'); return S.Ok; }
         const s = h.target();
-        if (!s) return S.BadArgument;
+        if (!s) return S.Ok; // root context: no stream or connection to close (Envoy Context::closeStream)
         s.closeStream(type);
         return S.Ok;
       },

@@ -158,6 +158,12 @@ describe('TCP context answers of the other hostcalls (Envoy context.cc)', () => 
     expect(text(c.sentUpstream)).toBe('data');
   });
 
+  test('the same hostcalls from the root context: body Ok + empty, edits BadArgument, continue/close of every stream type Ok (no callbacks to act on), UPSTREAM continue 12', async () => {
+    const p = await load('root_calls');
+    expect(p.configured).toBe(true);
+    expect(infos(p)).toEqual(['root body=[]:0 set-body=2 continue(0)=0 continue(1)=0 close(0)=0 close(1)=0 close(2)=0 continue(3)=12 close(4)=2']);
+  });
+
   test('an HTTP stream context reads DOWNSTREAM_DATA as Ok + empty and cannot set it (Envoy: no network buffer); ids are shared', async () => {
     const p = await load('buffers');
     const c = p.newConnection();
