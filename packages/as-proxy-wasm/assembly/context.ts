@@ -7,7 +7,8 @@ import {
   proxy_call_foreign_function, proxy_get_property,
 } from "./imports";
 import {
-  RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus,
+  RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, encodeScratch,
+  msgStart, msgPut, msgByte, msgEnd,
 } from "./mem";
 import {
   HeaderMap, Pairs, requestHeaders, requestTrailers, responseHeaders, responseTrailers,
@@ -16,7 +17,7 @@ import {
 import { Buffer, requestBody, responseBody, httpCallResponseBody, pluginConfiguration, vmConfiguration } from "./body";
 import { logBytes, log } from "./log";
 import { JsonValue, parseJsonAt } from "./json";
-import { T, text, C, ctext, ctextPtr, ctextLen, E, etext, H, htextPtr, htextLen } from "./text";
+import { C, ctextPtr, ctextLen, E, etextPtr, etextLen, H, htextPtr, htextLen } from "./text";
 import { TcpContext } from "./tcp";
 import { GrpcCall, GrpcCallCallback, GrpcStream, GrpcStreamHandler, grpcCall, grpcStream } from "./grpc";
 
@@ -199,8 +200,13 @@ export abstract class Context {
  * per-stream contexts in `createHttpContext`.
  */
 export class RootContext extends Context {
-  /** The root_id this context was created for ("" when the host has none). */
-  rootId: string = "";
+  /** @internal the host's plugin_root_id bytes (null when the host has none). */
+  rootIdBytes: ArrayBuffer | null = null;
+  /** The root_id this context was created for ("" when the host has none), decoded on use. */
+  get rootId(): string {
+    let b = this.rootIdBytes;
+    return b === null ? "" : decodeUtf8(changetype<usize>(b), <usize>b.byteLength);
+  }
   /** @internal next root context of this VM (SDK bookkeeping). */
   nextRoot: RootContext | null = null;
 
@@ -257,16 +263,12 @@ export class RootContext extends Context {
     let n: usize = 0;
     if (buf !== null) n = <usize>buf.byteLength;
     if (n == 0 && !allowEmpty) {
-      log.error(etext(E.CONFIG_EMPTY));
+      logBytes(LogLevel.Error, etextPtr(E.CONFIG_EMPTY), etextLen(E.CONFIG_EMPTY));
       return null;
     }
-    let v = parseJsonAt(changetype<usize>(buf), n, text(T.CONFIG), buf);
+    let v = parseJsonAt(changetype<usize>(buf), n, null, buf);
     if (!v.hasError()) v.asObject(); // the document must be an object
-    if (v.hasError()) {
-      log.error(v.error());
-      return null;
-    }
-    return v;
+    return logJsonError(v) ? null : v;
   }
 
   /**
@@ -276,12 +278,16 @@ export class RootContext extends Context {
    */
   configOk(v: JsonValue, strict: bool = true): bool {
     if (strict) v.rejectUnknownKeys();
-    if (v.hasError()) {
-      log.error(v.error());
-      return false;
-    }
-    return true;
+    return !logJsonError(v);
   }
+}
+
+/** Logs the first error of `v`'s document at error level (its UTF-8, no string); true when there is one. */
+function logJsonError(v: JsonValue): bool {
+  let e = v.errorBytes();
+  if (e === null) return false;
+  logBytes(LogLevel.Error, changetype<usize>(e), <usize>e.byteLength);
+  return true;
 }
 
 /** The context of one HTTP stream. Override the hooks you need. */
@@ -367,7 +373,13 @@ export function registerRootContext(factory: (id: u32) => RootContext, rootId: s
 /** Stands in for an unregistered root_id: configuration fails with a clear log line. */
 class MissingRootContext extends RootContext {
   onConfigure(configSize: u32): bool {
-    log.error(ctext(C.NO_ROOT) + this.rootId + "\"");
+    msgStart();
+    msgPut(ctextPtr(C.NO_ROOT), ctextLen(C.NO_ROOT));
+    let b = this.rootIdBytes;
+    if (b !== null) msgPut(changetype<usize>(b), <usize>b.byteLength);
+    msgByte(0x22);
+    let m = msgEnd();
+    logBytes(LogLevel.Error, changetype<usize>(m), <usize>m.byteLength);
     return false;
   }
 }
@@ -376,17 +388,19 @@ class MissingRootContext extends RootContext {
 let roots: RootContext | null = null;
 
 export function createRoot(id: u32): void {
-  let rootId: string | null = null;
+  // The host's root_id is matched as UTF-8 bytes against the registered ids (no decoding).
+  let rootId: ArrayBuffer | null = null;
   if (proxy_get_property(ctextPtr(C.PLUGIN_ROOT_ID), ctextLen(C.PLUGIN_ROOT_ID), RET_A, RET_B) == Status.Ok) {
-    let b = adoptReturned();
-    if (b !== null) rootId = decodeUtf8(changetype<usize>(b), <usize>b.byteLength);
+    rootId = adoptReturned();
   }
-  let name = rootId === null ? "" : rootId;
+  let ip = changetype<usize>(rootId);
+  let il: usize = rootId === null ? 0 : <usize>rootId.byteLength;
   let chosen: RootFactory | null = null;
   let fallback: RootFactory | null = null;
   let f = factories;
   while (f !== null) {
-    if (f.rootId == name) { chosen = f; break; }
+    let p = encodeScratch(f.rootId, 3);
+    if (argLen == il && memory.compare(p, ip, il) == 0) { chosen = f; break; }
     if (fallback === null && f.rootId.length == 0) fallback = f;
     f = f.next;
   }
@@ -396,7 +410,7 @@ export function createRoot(id: u32): void {
   let ctx: RootContext;
   if (chosen === null) ctx = new MissingRootContext(id);
   else ctx = chosen.factory(id);
-  ctx.rootId = name;
+  ctx.rootIdBytes = rootId;
   ctx.nextRoot = roots;
   roots = ctx;
 }

@@ -255,25 +255,69 @@ export class Pairs {
 /**
  * True when `name` can be a header name: a non-empty RFC 9110 token (letters, digits and
  * ``!#$%&'*+-.^_`|~``), or `:` followed by one (a pseudo-header such as `:path`). Case is not
- * checked: Envoy lower-cases names.
+ * checked: Envoy lower-cases names. `name`: a string, or UTF-8 bytes (`ArrayBuffer`, `Uint8Array`,
+ * `Bytes`), checked without decoding.
  */
-export function isHeaderName(name: string): bool {
-  let n = name.length;
-  let i = n > 1 && name.charCodeAt(0) == 0x3a ? 1 : 0;
+export function isHeaderName<T>(name: T): bool {
+  let p: usize, n: usize;
+  if (isString<T>()) {
+    p = changetype<usize>(name);
+    n = <usize>changetype<string>(name).length;
+  } else {
+    p = argPtr<T>(name, 0);
+    n = argLen;
+  }
+  let i: usize = n > 1 && unit<T>(p, 0) == 0x3a ? 1 : 0;
   if (n == 0) return false;
   for (; i < n; i++) {
-    let c = <u64>name.charCodeAt(i);
+    let c = <u64>unit<T>(p, i);
     let bits = c < 64 ? TOKEN_LO >> c : TOKEN_HI >> (c - 64);
     if (c >= 128 || (bits & 1) == 0) return false;
   }
   return true;
 }
 
-/** True when `value` can be a header value: no CR, LF or NUL (Envoy refuses them). */
-export function isHeaderValue(value: string): bool {
-  for (let i = 0, n = value.length; i < n; i++) {
-    let c = value.charCodeAt(i);
+/** True when `value` (a string, or UTF-8 bytes as for isHeaderName) can be a header value: no CR, LF or NUL (Envoy refuses them). */
+export function isHeaderValue<T>(value: T): bool {
+  let p: usize, n: usize;
+  if (isString<T>()) {
+    p = changetype<usize>(value);
+    n = <usize>changetype<string>(value).length;
+  } else {
+    p = argPtr<T>(value, 0);
+    n = argLen;
+  }
+  for (let i: usize = 0; i < n; i++) {
+    let c = unit<T>(p, i);
     if (c == 0x0d || c == 0x0a || c == 0) return false;
+  }
+  return true;
+}
+
+/** Code unit `i` of a string (UTF-16) or byte `i` of bytes at `p`. */
+// @ts-ignore: decorator
+@inline function unit<T>(p: usize, i: usize): u32 {
+  return isString<T>() ? <u32>load<u16>(p + (i << 1)) : <u32>load<u8>(p + i);
+}
+
+/**
+ * True when the UTF-8 bytes `b` equal the ASCII text `ascii` (code unit by byte, nothing is
+ * decoded). With `ignoreCase`, the letters A-Z of `b` read as lower case, so write `ascii` in
+ * lower case: `bytesEqual(name, ":path", true)`. A non-ASCII character in `ascii` never matches.
+ */
+export function bytesEqual(b: ArrayBuffer, ascii: string, ignoreCase: bool = false): bool {
+  return b.byteLength == ascii.length && bytesStartWith(b, ascii, ignoreCase);
+}
+
+/** True when the UTF-8 bytes `b` start with the ASCII text `prefix` (as for bytesEqual). */
+export function bytesStartWith(b: ArrayBuffer, prefix: string, ignoreCase: bool = false): bool {
+  let n = <usize>prefix.length;
+  if (<usize>b.byteLength < n) return false;
+  let p = changetype<usize>(b), s = changetype<usize>(prefix);
+  for (let i: usize = 0; i < n; i++) {
+    let c = <u32>load<u8>(p + i), u = <u32>load<u16>(s + (i << 1));
+    if (ignoreCase && c - 0x41 < 26) c |= 0x20;
+    if (c != u || u >= 0x80) return false;
   }
   return true;
 }

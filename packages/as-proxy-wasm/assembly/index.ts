@@ -9,7 +9,7 @@ export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy,
 export { log, logLevel, logAt } from "./log";
 export {
   HeaderMap, HeaderPair, Pairs, deserializePairs, requestHeaders, requestTrailers, responseHeaders,
-  responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers, isHeaderName, isHeaderValue,
+  responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers, isHeaderName, isHeaderValue, bytesEqual, bytesStartWith,
 } from "./headers";
 export { HeaderEdits } from "./edits";
 export {

@@ -3,13 +3,19 @@
 //   config.request.set[0].name: expected string, got number
 // Nothing throws or traps; after an error every read returns its fallback.
 //
+// Byte path: strings and keys stay UTF-8 (a range of the input, or an
+// unescaped copy when they hold escapes) and are decoded to AssemblyScript
+// strings only when asked for (asString, strValue, keyList); keys are matched
+// as bytes; the first error is rendered once, straight to UTF-8 (errorBytes),
+// so a filter that reads with asBytes and logs through configJson/configOk
+// links neither the UTF-8 decoder nor String concatenation.
+//
 // Size notes: values keep a parent link and their index instead of a path
-// string (paths are only built for an error message), strings without
-// escapes are decoded straight from the input, and numbers are read as
+// (paths are only rendered for an error message), and numbers are read as
 // mantissa + decimal exponent with one scaling step.
 
-import { decodeUtf8, utf8Bytes, utf8Encode, formatInt } from "./mem";
-import { N, T, ntext, text } from "./text";
+import { decodeUtf8, utf8Bytes, utf8Encode, encodeScratch, argLen, msgStart, msgPut, msgByte, msgStr, msgInt, msgEnd } from "./mem";
+import { N, T, ntextPtr, ntextLen, text, textPtr, textLen } from "./text";
 
 export enum JsonKind { Null = 0, Bool = 1, Number = 2, String = 3, Array = 4, Object = 5 }
 
@@ -28,20 +34,65 @@ function kindText(k: JsonKind): i32 {
   }
 }
 
-/** True when `s` is not null: a pointer test (`===` on strings compares values in AssemblyScript). */
-// @ts-ignore: decorator
-@inline function isSet(s: string | null): bool {
-  return changetype<usize>(s) != 0;
+class JsonDoc {
+  /** The first error, rendered as UTF-8 (null while there is none). */
+  err: ArrayBuffer | null = null;
+  /** The input, kept alive for the lazily read numbers and strings (null when the caller owns it). */
+  src: ArrayBuffer | null = null;
+  /** The UTF-8 of the root name (null: the static "config"). */
+  rootName: ArrayBuffer | null = null;
 }
 
-class JsonDoc {
-  err: string | null = null;
-  /** The input, kept alive for the lazily read numbers (null when the caller owns it). */
-  src: ArrayBuffer | null = null;
-  constructor(public rootName: string) {}
-  fail(msg: string): void {
-    if (!isSet(this.err)) this.err = msg;
+// ---- error rendering: parts appended to the mem.ts message builder ----
+
+/** Appends text `id` of group T. */
+function putText(id: i32): void {
+  msgPut(textPtr(id), textLen(id));
+}
+
+function putRoot(doc: JsonDoc): void {
+  let r = doc.rootName;
+  if (r === null) putText(T.CONFIG);
+  else msgPut(changetype<usize>(r), <usize>r.byteLength);
+}
+
+/** Appends the path of `v`: `config.request.set[0].name`. */
+function putPath(v: JsonValue): void {
+  let p = v.parent;
+  if (p === null) { putRoot(v.doc); return; }
+  putPath(p);
+  if (v.keyAt != 0) {
+    msgByte(0x2E); // .
+    msgPut(v.keyAt, v.keyLen);
+  } else {
+    msgByte(0x5B); // [
+    msgInt(v.index);
+    msgByte(0x5D); // ]
   }
+}
+
+/** Starts the message of the first error at `v` (`<path>: `); false when one is recorded already. */
+function begin(v: JsonValue): bool {
+  if (v.doc.err !== null) return false;
+  msgStart();
+  putPath(v);
+  msgByte(0x3A);
+  msgByte(0x20);
+  return true;
+}
+
+/** Records the message built since `begin` as the document's error. */
+function finish(v: JsonValue): void {
+  v.doc.err = msgEnd();
+}
+
+/** `<path>: <text a><bytes p, n>"` (missing / unknown / duplicate key). */
+function failKey(v: JsonValue, a: i32, p: usize, n: usize): void {
+  if (!begin(v)) return;
+  putText(a);
+  msgPut(p, n);
+  msgByte(0x22);
+  finish(v);
 }
 
 /** A parsed JSON value with its path (for messages). */
@@ -52,15 +103,24 @@ export class JsonValue {
   numAt: usize = 0;
   /** @internal */
   numEnd: usize = 0;
-  strValue: string = "";
+  /** @internal a string's UTF-8 (unescaped): address and byte length. */
+  strAt: usize = 0;
+  /** @internal */
+  strLen: usize = 0;
+  /** @internal the buffer holding the string's bytes when they are not a range of the input. */
+  sbuf: ArrayBuffer | null = null;
   /** The first element / member of an array / object (null when empty or another kind). */
   first: JsonValue | null = null;
   /** The next element / member of the containing array / object (null at the end). */
   next: JsonValue | null = null;
   /** @internal the number of elements / members (see `length`). */
   count: i32 = 0;
-  /** @internal this value's key in its object (null in an array / at the root). */
-  key: string | null = null;
+  /** @internal this value's key in its object as UTF-8 (keyAt 0 in an array / at the root). */
+  keyAt: usize = 0;
+  /** @internal */
+  keyLen: usize = 0;
+  /** @internal the buffer of an unescaped key. */
+  kbuf: ArrayBuffer | null = null;
   /** @internal set when a read asked for this member (unknown-key checks). */
   used: bool = false;
   /** @internal set when an object was reached through the typed API (unknown-key checks). */
@@ -70,22 +130,26 @@ export class JsonValue {
   /** @internal */
   index: i32 = 0;
 
-  constructor(private doc: JsonDoc) {}
+  /** @internal */
+  constructor(public doc: JsonDoc) {}
 
   /**
    * @internal A value as the parser makes it: one fill with zeros sets every default (Null,
    * false, 0, null; the minimal runtime's `__new` does not clear), then only the links are
    * stored (smaller than the constructor's field-by-field initialisation).
    */
-  static make(doc: JsonDoc, parent: JsonValue | null, index: i32, key: string | null): JsonValue {
+  static make(doc: JsonDoc, parent: JsonValue | null, index: i32, isMember: bool): JsonValue {
     let p = __new(offsetof<JsonValue>(), idof<JsonValue>());
     memory.fill(p, 0, offsetof<JsonValue>());
     let v = changetype<JsonValue>(p);
     v.doc = doc;
-    v.strValue = "";
     v.parent = parent;
     v.index = index;
-    v.key = key;
+    if (isMember) { // its key: the string the parser read last
+      v.keyAt = sAt;
+      v.keyLen = sLen;
+      v.kbuf = sBuf;
+    }
     return v;
   }
 
@@ -94,22 +158,59 @@ export class JsonValue {
     return this.kind == JsonKind.Number ? numberValue(this.numAt, this.numEnd) : 0;
   }
 
+  /** The value of a string ("" for other kinds), decoded from UTF-8 on use (see `asBytes`). */
+  get strValue(): string {
+    return decodeUtf8(this.strAt, this.strLen);
+  }
+
+  /** The length of a string value in UTF-16 code units (as `strValue.length`), counted without decoding. */
+  get strLength(): i32 {
+    let n = 0;
+    for (let p = this.strAt, e = p + this.strLen; p < e; p++) {
+      let c = <u32>load<u8>(p);
+      if (c - 0x80 >= 0x40) n += c >= 0xF0 ? 2 : 1; // not a continuation byte; 4-byte sequences are pairs
+    }
+    return n;
+  }
+
   /** The path of this value for messages: `config.request.set[0].name`. */
   get path(): string {
-    let p = this.parent;
-    if (p === null) return this.doc.rootName;
-    let k = this.key;
-    if (isSet(k)) return p.path + "." + changetype<string>(k);
-    return p.path + "[" + formatInt(this.index) + "]";
+    msgStart();
+    putPath(this);
+    let b = msgEnd();
+    return decodeUtf8(changetype<usize>(b), <usize>b.byteLength);
   }
 
   /** True once any parse or read error was recorded (anywhere in the document). */
-  hasError(): bool { return isSet(this.doc.err); }
+  hasError(): bool { return this.doc.err !== null; }
   /** The first error message, or "". */
-  error(): string { let e = this.doc.err; return isSet(e) ? changetype<string>(e) : ""; }
-  /** Records a custom validation error at this value's path (first error wins). */
-  fail(message: string): void {
-    if (!isSet(this.doc.err)) this.doc.err = this.path + ": " + message;
+  error(): string {
+    let e = this.doc.err;
+    return e === null ? "" : decodeUtf8(changetype<usize>(e), <usize>e.byteLength);
+  }
+  /** The first error message as UTF-8 bytes (what `error()` decodes), or null; e.g. for `logBytes`. */
+  errorBytes(): ArrayBuffer | null { return this.doc.err; }
+  /**
+   * Records a custom validation error at this value's path (first error wins):
+   * `<path>: <message><more>` (`more` spares a concatenation, e.g. `fail(op, ": too long")`).
+   */
+  fail(message: string, more: string = ""): void {
+    if (!begin(this)) return;
+    msgStr(message);
+    msgStr(more);
+    finish(this);
+  }
+  /**
+   * Records `<path>: <before><this string value><after>` (first error wins): a message that
+   * quotes the offending value without decoding it, e.g.
+   * `at.failWith("invalid header name ")`.
+   */
+  failWith(before: string, after: string = ""): void {
+    if (!begin(this)) return;
+    msgStr(before);
+    msgPut(this.strAt, this.strLen);
+    msgStr(after);
+    finish(this);
   }
 
   get isNull(): bool { return this.kind == JsonKind.Null; }
@@ -118,12 +219,34 @@ export class JsonValue {
   /** True when this value is of `kind`; otherwise records `expected <what>, got <kind>`. */
   private expect(kind: JsonKind, what: i32): bool { // what: a text id, or -1 for the kind name
     if (this.kind == kind) return true;
-    this.fail(text(T.EXPECTED) + text(what < 0 ? kindText(kind) : what) + text(T.GOT) + jsonKindName(this.kind));
+    if (begin(this)) {
+      putText(T.EXPECTED);
+      putText(what < 0 ? kindText(kind) : what);
+      putText(T.GOT);
+      putText(kindText(this.kind));
+      finish(this);
+    }
     return false;
   }
 
   /** This value as a string (error + "" otherwise). */
   asString(): string { return this.expect(JsonKind.String, -1) ? this.strValue : ""; }
+  /**
+   * This string value as its unescaped UTF-8 bytes, without decoding (error + an empty buffer
+   * otherwise). The buffer is shared with the tree (made once, on the first call): copy it
+   * before modifying it.
+   */
+  asBytes(): ArrayBuffer {
+    if (!this.expect(JsonKind.String, -1)) return new ArrayBuffer(0);
+    let b = this.sbuf;
+    if (b === null) {
+      b = new ArrayBuffer(<i32>this.strLen);
+      memory.copy(changetype<usize>(b), this.strAt, this.strLen);
+      this.sbuf = b;
+      this.strAt = changetype<usize>(b);
+    }
+    return b;
+  }
   asBool(): bool { return this.expect(JsonKind.Bool, -1) ? this.boolValue : false; }
   asNumber(): f64 { return this.expect(JsonKind.Number, -1) ? this.numValue : 0; }
   /** An integer within [min, max] (error otherwise). */
@@ -131,12 +254,28 @@ export class JsonValue {
     if (!this.expect(JsonKind.Number, T.INTEGER)) return 0;
     let v = this.numValue;
     if (v != Math.floor(v) || Math.abs(v) > 9007199254740991) {
-      this.fail(text(T.EXPECTED) + text(T.INTEGER) + text(T.GOT) + ntext(v != v || Math.abs(v) > 9007199254740991 ? N.OUT_OF_RANGE : N.FRACTION));
+      if (begin(this)) {
+        putText(T.EXPECTED);
+        putText(T.INTEGER);
+        putText(T.GOT);
+        let n = v != v || Math.abs(v) > 9007199254740991 ? N.OUT_OF_RANGE : N.FRACTION;
+        msgPut(ntextPtr(n), ntextLen(n));
+        finish(this);
+      }
       return 0;
     }
     let i = <i64>v;
     if (i < min || i > max) {
-      this.fail(ntext(N.INTEGER_IN) + formatInt(min) + ", " + formatInt(max) + ntext(N.RANGE_GOT) + formatInt(i));
+      if (begin(this)) {
+        msgPut(ntextPtr(N.INTEGER_IN), ntextLen(N.INTEGER_IN));
+        msgInt(min);
+        msgByte(0x2C);
+        msgByte(0x20);
+        msgInt(max);
+        msgPut(ntextPtr(N.RANGE_GOT), ntextLen(N.RANGE_GOT));
+        msgInt(i);
+        finish(this);
+      }
       return 0;
     }
     return i;
@@ -167,13 +306,18 @@ export class JsonValue {
     return c;
   }
 
-  /** Member `key` of an object (marks it as known), or null when absent / not an object. */
+  /**
+   * Member `key` of an object (marks it as known), or null when absent / not an object. The key
+   * is matched as UTF-8 bytes against the members' keys (nothing is decoded).
+   */
   get(key: string): JsonValue | null {
     if (this.kind != JsonKind.Object) return null;
     this.visited = true;
+    let k = encodeScratch(key, 3);
+    let kl = argLen;
     let c = this.first;
     while (c !== null) {
-      if (changetype<string>(c.key) == key) { // members have keys
+      if (sameBytes(c.keyAt, c.keyLen, k, kl)) {
         c.used = true;
         return c;
       }
@@ -192,7 +336,7 @@ export class JsonValue {
     let c = this.first;
     while (c !== null) {
       c.used = true;
-      unchecked(out[c.index] = changetype<string>(c.key));
+      unchecked(out[c.index] = decodeUtf8(c.keyAt, c.keyLen));
       c = c.next;
     }
     return out;
@@ -201,7 +345,10 @@ export class JsonValue {
   private need(key: string): JsonValue | null {
     if (!this.expect(JsonKind.Object, -1)) return null;
     let v = this.get(key);
-    if (v === null) this.fail(text(T.MISSING_KEY) + key + "\"");
+    if (v === null) {
+      let k = encodeScratch(key, 3);
+      failKey(this, T.MISSING_KEY, k, argLen);
+    }
     return v;
   }
 
@@ -214,6 +361,16 @@ export class JsonValue {
   optStr(key: string, fallback: string = ""): string {
     let v = this.get(key);
     return v === null ? fallback : v.asString();
+  }
+  /** Required string member as UTF-8 bytes (see `asBytes`; error + an empty buffer otherwise). */
+  bytes(key: string): ArrayBuffer {
+    let v = this.need(key);
+    return v === null ? new ArrayBuffer(0) : v.asBytes();
+  }
+  /** Optional string member as UTF-8 bytes (see `asBytes`): null when absent, error + empty buffer for another type. */
+  optBytes(key: string): ArrayBuffer | null {
+    let v = this.get(key);
+    return v === null ? null : v.asBytes();
   }
   bool(key: string): bool {
     let v = this.need(key);
@@ -281,13 +438,13 @@ export class JsonValue {
    * Objects never read (free-form values) are not checked.
    */
   rejectUnknownKeys(): void {
-    if (isSet(this.doc.err) || this.kind < JsonKind.Array) return;
+    if (this.doc.err !== null || this.kind < JsonKind.Array) return;
     if (this.kind == JsonKind.Object) {
       if (!this.visited) return;
       let c = this.first;
       while (c !== null) {
         if (!c.used) {
-          this.fail(text(T.UNKNOWN_KEY) + changetype<string>(c.key) + "\"");
+          failKey(this, T.UNKNOWN_KEY, c.keyAt, c.keyLen);
           return;
         }
         c = c.next;
@@ -301,6 +458,11 @@ export class JsonValue {
   }
 }
 
+/** True when the bytes [p, p + n) equal [q, q + m). */
+function sameBytes(p: usize, n: usize, q: usize, m: usize): bool {
+  return n == m && memory.compare(p, q, n) == 0;
+}
+
 // ---- the parser: module state (parsing never re-enters) ----
 // @ts-ignore: decorator
 @inline const MAX_DEPTH = 64;
@@ -312,13 +474,31 @@ let pEnd: usize = 0;
 // @ts-ignore: decorator
 @lazy const UNITS: usize = memory.data(4);
 
-/** Records `<root>: invalid JSON at line L, column C: <what>` for the current position. */
-function syntaxError(doc: JsonDoc, what: string): void {
+/** Records `<root>: invalid JSON at line L, column C: <what>` for the current position; `c` >= 0 adds `'<c>'`. */
+function syntaxError(doc: JsonDoc, what: i32, c: i32): void {
+  if (doc.err !== null) return;
   let line = 1, col = 1;
   for (let p = pStart; p < pos; p++) {
     if (load<u8>(p) == 0x0A) { line++; col = 1; } else col++;
   }
-  doc.fail(doc.rootName + text(T.INVALID_JSON) + formatInt(line) + text(T.COLUMN) + formatInt(col) + ": " + what);
+  msgStart();
+  putRoot(doc);
+  putText(T.INVALID_JSON);
+  msgInt(line);
+  putText(T.COLUMN);
+  msgInt(col);
+  msgByte(0x3A);
+  msgByte(0x20);
+  putText(what);
+  if (c >= 0) { // the byte as the character U+00XX, then the closing quote
+    if (c >= 0x80) {
+      msgByte(0xC0 | (c >> 6));
+      c = 0x80 | (c & 0x3F);
+    }
+    msgByte(c);
+    msgByte(0x27);
+  }
+  doc.err = msgEnd();
 }
 
 /** The byte at the current position, or -1 at the end. */
@@ -336,9 +516,9 @@ function ws(): i32 {
   return -1;
 }
 
-function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32, key: string | null): JsonValue {
-  let v = JsonValue.make(doc, parent, index, key);
-  if (depth > MAX_DEPTH) { syntaxError(doc, text(T.DEPTH)); return v; }
+function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32, isMember: bool): JsonValue {
+  let v = JsonValue.make(doc, parent, index, isMember);
+  if (depth > MAX_DEPTH) { syntaxError(doc, T.DEPTH, -1); return v; }
   let c = ws();
   if (c == 0x7B || c == 0x5B) { // { or [
     let isObject = c == 0x7B;
@@ -348,27 +528,24 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
     let last: JsonValue | null = null;
     if (ws() != close) {
       while (true) {
-        let k: string | null = null;
-        if (isObject) {
-          if (ws() != 0x22) { syntaxError(doc, text(T.KEY_QUOTE)); return v; }
-          let ks = parseString(doc);
-          if (isSet(doc.err)) return v;
+        if (isObject) { // the key stays in sAt / sLen / sBuf for the member's JsonValue.make
+          if (ws() != 0x22) { syntaxError(doc, T.KEY_QUOTE, -1); return v; }
+          if (!parseString(doc)) return v;
           let e = v.first;
           while (e !== null) {
-            if (changetype<string>(e.key) == ks) { v.fail(text(T.DUPLICATE_KEY) + ks + "\""); return v; }
+            if (sameBytes(e.keyAt, e.keyLen, sAt, sLen)) { failKey(v, T.DUPLICATE_KEY, sAt, sLen); return v; }
             e = e.next;
           }
-          if (ws() != 0x3A) { syntaxError(doc, text(T.KEY_COLON)); return v; }
+          if (ws() != 0x3A) { syntaxError(doc, T.KEY_COLON, -1); return v; }
           pos++;
-          k = ks;
         }
-        let item = parseValue(doc, v, v.count++, depth + 1, k);
+        let item = parseValue(doc, v, v.count++, depth + 1, isObject);
         if (last === null) v.first = item; else last.next = item;
         last = item;
-        if (isSet(doc.err)) return v;
+        if (doc.err !== null) return v;
         let d = ws();
         if (d == close) break;
-        if (d != 0x2C) { syntaxError(doc, text(isObject ? T.OBJECT_SEP : T.ARRAY_SEP)); return v; }
+        if (d != 0x2C) { syntaxError(doc, isObject ? T.OBJECT_SEP : T.ARRAY_SEP, -1); return v; }
         pos++;
       }
     }
@@ -377,7 +554,10 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
   }
   if (c == 0x22) {
     v.kind = JsonKind.String;
-    v.strValue = parseString(doc);
+    parseString(doc);
+    v.strAt = sAt;
+    v.strLen = sLen;
+    v.sbuf = sBuf;
     return v;
   }
   if (c == 0x2D || <u32>(c - 0x30) < 10) {
@@ -392,7 +572,8 @@ function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i
   if (w == 0x65757274) { pos += 4; v.kind = JsonKind.Bool; v.boolValue = true; return v; }
   if (w == 0x736C6166 && pos + 5 <= pEnd && load<u8>(pos, 4) == 0x65) { pos += 5; v.kind = JsonKind.Bool; return v; }
   if (w == 0x6C6C756E) pos += 4;
-  else syntaxError(doc, c < 0 ? text(T.END) : text(T.CHARACTER) + String.fromCharCode(c) + "'");
+  else if (c < 0) syntaxError(doc, T.END, -1);
+  else syntaxError(doc, T.CHARACTER, c);
   return v;
 }
 
@@ -404,7 +585,7 @@ function hex4(doc: JsonDoc): i32 {
     let d = c - 0x30;
     if (<u32>d > 9) {
       d = (c | 0x20) - 0x57; // a-f / A-F
-      if (<u32>(d - 10) > 5) { syntaxError(doc, text(T.U_ESCAPE)); return -1; }
+      if (<u32>(d - 10) > 5) { syntaxError(doc, T.U_ESCAPE, -1); return -1; }
     }
     r = (r << 4) | d;
     pos++;
@@ -412,15 +593,29 @@ function hex4(doc: JsonDoc): i32 {
   return r;
 }
 
-/** Reads a string at its opening quote. Invalid UTF-8 and lone surrogates read as U+FFFD. */
-function parseString(doc: JsonDoc): string {
+/** The last string read by parseString: its unescaped UTF-8, and the buffer holding it (null: a range of the input). */
+let sAt: usize = 0;
+let sLen: usize = 0;
+let sBuf: ArrayBuffer | null = null;
+
+/**
+ * Reads a string at its opening quote into sAt / sLen / sBuf (false on a syntax error, recorded).
+ * Escapes are decoded straight to UTF-8; a lone surrogate escape reads as U+FFFD.
+ */
+function parseString(doc: JsonDoc): bool {
   let s = ++pos;
+  sAt = s;
+  sLen = 0;
+  sBuf = null;
   // fast path: no escapes, decode straight from the input
   while (pos < pEnd) {
     let c = load<u8>(pos);
-    if (c == 0x22) return decodeUtf8(s, pos++ - s);
+    if (c == 0x22) {
+      sLen = pos++ - s;
+      return true;
+    }
     if (c == 0x5C) break;
-    if (c < 0x20) { syntaxError(doc, text(T.CONTROL)); return ""; }
+    if (c < 0x20) { syntaxError(doc, T.CONTROL, -1); return false; }
     pos++;
   }
   // escapes: unescape into a buffer (never longer than the string), then decode once
@@ -431,20 +626,26 @@ function parseString(doc: JsonDoc): string {
   memory.copy(buf, s, pos - s);
   while (pos < pEnd) {
     let c = <u32>load<u8>(pos++);
-    if (c == 0x22) return decodeUtf8(buf, o - buf);
-    if (c < 0x20) { pos--; syntaxError(doc, text(T.CONTROL)); return ""; }
+    if (c == 0x22) { // the exact size: the buffer is the string's bytes
+      let b = __renew(buf, o - buf);
+      sAt = b;
+      sLen = o - buf;
+      sBuf = changetype<ArrayBuffer>(b);
+      return true;
+    }
+    if (c < 0x20) { pos--; syntaxError(doc, T.CONTROL, -1); return false; }
     if (c == 0x5C) {
       let e = peek();
       pos++;
       if (e == 0x75) { // \uXXXX; a pair is joined, a lone surrogate reads as U+FFFD
         let u = hex4(doc);
-        if (u < 0) return "";
+        if (u < 0) return false;
         let n: usize = 1;
         store<u16>(UNITS, <u16>u);
         if (<u32>(u - 0xD800) < 0x400 && pos + 1 < pEnd && load<u16>(pos) == 0x755C) { // "\u"
           pos += 2;
           let lo = hex4(doc);
-          if (lo < 0) return "";
+          if (lo < 0) return false;
           if (<u32>(lo - 0xDC00) < 0x400) {
             store<u16>(UNITS + 2, <u16>lo);
             n = 2;
@@ -460,12 +661,12 @@ function parseString(doc: JsonDoc): string {
       else if (e == 0x72) c = 0x0D;
       else if (e == 0x74) c = 0x09;
       else if (e == 0x22 || e == 0x5C || e == 0x2F) c = <u32>e;
-      else { pos--; syntaxError(doc, text(T.ESCAPE)); return ""; }
+      else { pos--; syntaxError(doc, T.ESCAPE, -1); return false; }
     }
     store<u8>(o++, <u8>c);
   }
-  syntaxError(doc, text(T.UNTERMINATED));
-  return "";
+  syntaxError(doc, T.UNTERMINATED, -1);
+  return false;
 }
 
 /** Skips the digits at the position; returns how many. */
@@ -491,7 +692,7 @@ function skipNumber(doc: JsonDoc): void {
     if (s == 0x2B || s == 0x2D) pos++;
     bad = digits() == 0;
   }
-  if (bad) syntaxError(doc, text(T.BAD_NUMBER));
+  if (bad) syntaxError(doc, T.BAD_NUMBER, -1);
 }
 
 /** The value of the number text [p, end) that skipNumber accepted (so one loop reads it). */
@@ -524,19 +725,20 @@ function numberValue(p: usize, end: usize): f64 {
   return neg ? -v : v;
 }
 
-/** @internal parseJson over raw bytes. */
-export function parseJsonAt(ptr: usize, len: usize, rootName: string, src: ArrayBuffer | null): JsonValue {
-  let doc = new JsonDoc(rootName);
+/** @internal parseJson over raw bytes; `rootName` is UTF-8 (null: "config"). */
+export function parseJsonAt(ptr: usize, len: usize, rootName: ArrayBuffer | null, src: ArrayBuffer | null): JsonValue {
+  let doc = new JsonDoc();
+  doc.rootName = rootName;
   doc.src = src;
   pStart = pos = ptr;
   pEnd = ptr + len;
   let v: JsonValue;
   if (ws() < 0) {
-    v = JsonValue.make(doc, null, 0, null);
+    v = JsonValue.make(doc, null, 0, false);
     v.kind = JsonKind.Object;
   } else {
-    v = parseValue(doc, null, 0, 0, null);
-    if (!isSet(doc.err) && ws() >= 0) syntaxError(doc, text(T.TRAILING));
+    v = parseValue(doc, null, 0, 0, false);
+    if (doc.err === null && ws() >= 0) syntaxError(doc, T.TRAILING, -1);
   }
   v.visited = true;
   return v;
@@ -549,11 +751,11 @@ export function parseJsonAt(ptr: usize, len: usize, rootName: string, src: Array
  * An empty input reads as `{}`. `rootName` prefixes every path.
  */
 export function parseJson(src: Uint8Array, rootName: string = "config"): JsonValue {
-  return parseJsonAt(src.dataStart, <usize>src.length, rootName, src.buffer);
+  return parseJsonAt(src.dataStart, <usize>src.length, utf8Bytes(rootName), src.buffer);
 }
 
 /** parseJson of a string. */
 export function parseJsonString(s: string, rootName: string = "config"): JsonValue {
   let b = utf8Bytes(s);
-  return parseJsonAt(changetype<usize>(b), <usize>b.byteLength, rootName, b);
+  return parseJsonAt(changetype<usize>(b), <usize>b.byteLength, utf8Bytes(rootName), b);
 }

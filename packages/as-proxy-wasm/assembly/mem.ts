@@ -362,3 +362,54 @@ export function asciiLower(s: string): string {
   }
   return out;
 }
+
+// ---- UTF-8 message builder (error and log lines as bytes: no string, no decoding) ----
+// One message at a time (built, then taken with msgEnd); its buffer grows with each part.
+let msgBuf: ArrayBuffer | null = null;
+// @ts-ignore: decorator
+@lazy const DIGITS: usize = memory.data(20);
+
+/** @internal Starts a new message. */
+export function msgStart(): void {
+  msgBuf = new ArrayBuffer(0);
+}
+
+/** @internal Appends `n` bytes at `p`. */
+export function msgPut(p: usize, n: usize): void {
+  let b = changetype<usize>(msgBuf);
+  let at = <usize>changetype<ArrayBuffer>(b).byteLength;
+  b = __renew(b, at + n);
+  memory.copy(b + at, p, n);
+  msgBuf = changetype<ArrayBuffer>(b);
+}
+
+/** @internal Appends one byte. */
+export function msgByte(c: u32): void {
+  store<u8>(DIGITS, <u8>c);
+  msgPut(DIGITS, 1);
+}
+
+/** @internal Appends the UTF-8 of `s`. */
+export function msgStr(s: string): void {
+  let p = encodeScratch(s, 3);
+  msgPut(p, argLen);
+}
+
+/** @internal Appends the decimal text of `v` (as formatInt). */
+export function msgInt(v: i64): void {
+  let u: u64 = v < 0 ? <u64>(-v) : <u64>v;
+  let p = DIGITS + 20;
+  do {
+    store<u8>(--p, <u8>(0x30 + u % 10));
+    u /= 10;
+  } while (u);
+  if (v < 0) store<u8>(--p, 0x2D);
+  msgPut(p, DIGITS + 20 - p);
+}
+
+/** @internal The message built since msgStart (an exact-size buffer). */
+export function msgEnd(): ArrayBuffer {
+  let b = changetype<ArrayBuffer>(msgBuf);
+  msgBuf = null;
+  return b;
+}

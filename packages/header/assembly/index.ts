@@ -9,8 +9,8 @@
 export * from "as-proxy-wasm/assembly/core";
 export { proxy_on_request_headers, proxy_on_response_headers } from "as-proxy-wasm/assembly/exports";
 import {
-  FilterHeadersStatus, HeaderEdits, HttpContext, JsonValue, MapType, RootContext, asciiLower,
-  isHeaderName, isHeaderValue, registerRootContext,
+  FilterHeadersStatus, HeaderEdits, HttpContext, JsonValue, MapType, RootContext, bytesEqual,
+  bytesStartWith, isHeaderName, isHeaderValue, registerRootContext,
 } from "as-proxy-wasm";
 
 const MAX_OPS = 64;
@@ -23,36 +23,35 @@ const SET = 1;
 const ADD = 2;
 
 /**
- * The header name at `at`, or null (the reason recorded at `at`). Pseudo-headers are refused,
- * except `:path` and `:authority` in `request.set` (a deliberate rewrite: Envoy re-evaluates the
- * route when request headers change).
+ * The header name at `at` (its UTF-8 bytes), or null (the reason recorded at `at`).
+ * Pseudo-headers are refused, except `:path` and `:authority` in `request.set` (a deliberate
+ * rewrite: Envoy re-evaluates the route when request headers change).
  */
-function headerName(at: JsonValue, pseudoAllowed: bool): string | null {
-  let name = at.asString();
+function headerName(at: JsonValue, pseudoAllowed: bool): ArrayBuffer | null {
+  let name = at.asBytes();
   if (at.hasError()) return null;
-  if (name.length == 0 || name.length > MAX_NAME) {
+  if (name.byteLength == 0 || at.strLength > MAX_NAME) {
     at.fail("header name must have 1..256 characters");
     return null;
   }
-  if (name.startsWith(":")) {
-    let lower = asciiLower(name);
-    if (!pseudoAllowed || (lower != ":path" && lower != ":authority")) {
-      at.fail("pseudo-header " + name + " refused (only :path and :authority, in request.set)");
+  if (bytesStartWith(name, ":")) {
+    if (!pseudoAllowed || !(bytesEqual(name, ":path", true) || bytesEqual(name, ":authority", true))) {
+      at.failWith("pseudo-header ", " refused (only :path and :authority, in request.set)");
       return null;
     }
   }
   if (!isHeaderName(name)) {
-    at.fail("invalid header name " + name);
+    at.failWith("invalid header name ");
     return null;
   }
   return name;
 }
 
-/** The header value at `at`, or null (the reason recorded at `at`). */
-function headerValue(at: JsonValue): string | null {
-  let value = at.asString();
+/** The header value at `at` (its UTF-8 bytes), or null (the reason recorded at `at`). */
+function headerValue(at: JsonValue): ArrayBuffer | null {
+  let value = at.asBytes();
   if (at.hasError()) return null;
-  if (value.length > MAX_VALUE) {
+  if (at.strLength > MAX_VALUE) {
     at.fail("header value longer than 8192 characters");
     return null;
   }
@@ -64,17 +63,16 @@ function headerValue(at: JsonValue): string | null {
 }
 
 /** The edits of one direction (`"request"` / `"response"`); stops at the first error. */
-function readEdits(cfg: JsonValue, direction: string): HeaderEdits {
+function readEdits(cfg: JsonValue, direction: string, request: bool): HeaderEdits {
   let edits = new HeaderEdits();
   let dir = cfg.optObj(direction);
   if (dir === null) return edits;
-  let request = direction == "request";
 
   for (let kind = REMOVE; kind <= ADD; kind++) {
     let op = kind == REMOVE ? "remove" : kind == SET ? "set" : "add";
     let items = dir.optArrValue(op);
     if (items === null) continue; // absent, or an error recorded
-    if (items.length > MAX_OPS) dir.fail(op + ": more than 64 entries");
+    if (items.length > MAX_OPS) dir.fail(op, ": more than 64 entries");
     let next = items.first;
     while (next !== null && !cfg.hasError()) {
       let item = next;
@@ -85,8 +83,8 @@ function readEdits(cfg: JsonValue, direction: string): HeaderEdits {
         continue;
       }
       // set / add: a list of {"name", "value"}; both are required strings
-      item.str("name");
-      item.str("value");
+      item.bytes("name");
+      item.bytes("value");
       if (item.hasError()) break;
       // both members exist now: changetype is a non-null cast without the size of `!`
       let name = headerName(changetype<JsonValue>(item.get("name")), request && kind == SET);
@@ -107,8 +105,8 @@ class HeaderRoot extends RootContext {
   onConfigure(configSize: u32): bool {
     let cfg = this.configJson();
     if (cfg === null) return false;
-    let request = readEdits(cfg, "request");
-    let response = readEdits(cfg, "response");
+    let request = readEdits(cfg, "request", true);
+    let response = readEdits(cfg, "response", false);
     if (!this.configOk(cfg)) return false;
     this.request = request;
     this.response = response;
