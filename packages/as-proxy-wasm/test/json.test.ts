@@ -150,3 +150,62 @@ describe('typed reads', () => {
     expect(errors(p)).toEqual([message]);
   });
 });
+
+describe('the byte path: strings and keys stay UTF-8, errors are rendered to UTF-8', () => {
+  const info = (p: Plugin) => msgs(p, 'info');
+  const hex = (s: string) => { const b = Buffer.from(s, 'utf8'); return `${b.length}:${b.toString('hex')}`; };
+
+  it('bytes / optBytes / asBytes give the unescaped UTF-8, strLength counts UTF-16 units', async () => {
+    const p = await run('{"b": "a\\u00e9\\ud83d\\ude00\\n\\"z", "o": "raw é"}', 'bytes');
+    expect(p.configured).toBe(true);
+    expect(info(p)).toEqual(expect.arrayContaining([
+      `b:${hex('aé😀\n"z')}`, `o:${hex('raw é')}`, `len:${'aé😀\n"z'.length}/${'aé😀\n"z'.length}`,
+    ]));
+    const absent = await run('{"b": ""}', 'bytes');
+    expect(info(absent)).toEqual(expect.arrayContaining(['b:0:', 'o:null', 'len:0/0', 'é:none', 'name:none']));
+  });
+
+  it('matches keys as bytes: non-ASCII keys, and keys written with escapes', async () => {
+    const p = await run('{"b": "x", "\\u00e9": "acute", "n\\u0061me": "escaped"}', 'bytes');
+    expect(p.configured).toBe(true);
+    expect(info(p)).toEqual(expect.arrayContaining(['é:acute', 'name:escaped']));
+    expect(errors(await run('{"b": "x", "\\u00e9x": 1}', 'bytes'))).toEqual(['config: unknown key "éx"']);
+    expect(errors(await run('{"a": 1, "\\u0061": 2}', 'dump'))).toEqual(['config: duplicate key "a"']);
+    expect(errors(await run('{"b": "x", "é": {"z": 1}}', 'bytes'))).toEqual(['config.é: expected string, got object']);
+  });
+
+  it('error() decodes what configOk logs; failWith quotes the value, fail(message, more) joins two parts', async () => {
+    const p = await run('{"b": "x", "failWith": "v\\u00e9"}', 'bytes');
+    expect(p.configured).toBe(false);
+    expect(errors(p)).toEqual(['config.failWith: bad vé here']);
+    expect(info(p)).toContain('error():config.failWith: bad vé here');
+    const q = await run('{"b": "x", "fail2": [1]}', 'bytes');
+    expect(errors(q)).toEqual(['config.fail2: one two']);
+    expect(errors(await run('{}', 'bytes'))).toEqual(['config: missing required key "b"']);
+  });
+
+  it('an unexpected non-ASCII byte is quoted as the character U+00XX, as before', async () => {
+    const p = await loadPlugin(mod, { config: Uint8Array.from([0x20, 0xc3, 0xa9]), rootId: 'dump' });
+    expect(errors(p)).toEqual(['config: invalid JSON at line 1, column 2: unexpected character \'Ã\'']);
+  });
+
+  it('isHeaderName / isHeaderValue / bytesStartWith / bytesEqual work on bytes', async () => {
+    const flags = async (h: string) => info(await run(JSON.stringify({ b: 'x', h }), 'bytes')).find((m) => m.startsWith('h:'));
+    expect(await flags(':path')).toBe('h:NVSPE');
+    expect(await flags(':PATH')).toBe('h:NVSPe');
+    expect(await flags('x-a')).toBe('h:NVspe');
+    expect(await flags('bad name')).toBe('h:nVspe');
+    expect(await flags('é')).toBe('h:nVspe');
+    expect(await flags('a\r\nb')).toBe('h:nvspe');
+    expect(await flags('')).toBe('h:nVspe');
+  });
+
+  it('root_id: matched as bytes (non-ASCII too); an unknown one is named in the error line', async () => {
+    const p = await run('{"b": "x"}', 'bÿtes');
+    expect(p.configured).toBe(true);
+    expect(info(p)).toContain('root:bÿtes');
+    const q = await run('{}', 'nöpe');
+    expect(q.configured).toBe(false);
+    expect(msgs(q, 'error')).toContain('as-proxy-wasm: no root context registered for root_id "nöpe"');
+  });
+});
