@@ -7,7 +7,7 @@ import {
   proxy_call_foreign_function, proxy_get_property,
 } from "./imports";
 import {
-  RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, encodeScratch,
+  RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, encodeScratch, sameBytes,
   msgStart, msgPut, msgByte, msgEnd,
 } from "./mem";
 import {
@@ -399,8 +399,7 @@ export function createRoot(id: u32): void {
   let fallback: RootFactory | null = null;
   let f = factories;
   while (f !== null) {
-    let p = encodeScratch(f.rootId, 3);
-    if (argLen == il && memory.compare(p, ip, il) == 0) { chosen = f; break; }
+    if (sameBytes(ip, il, encodeScratch(f.rootId, 3), argLen)) { chosen = f; break; }
     if (fallback === null && f.rootId.length == 0) fallback = f;
     f = f.next;
   }

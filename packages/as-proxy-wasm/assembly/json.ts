@@ -14,7 +14,7 @@
 // (paths are only rendered for an error message), and numbers are read as
 // mantissa + decimal exponent with one scaling step.
 
-import { decodeUtf8, utf8Bytes, utf8Encode, encodeScratch, argLen, msgStart, msgPut, msgByte, msgStr, msgInt, msgEnd } from "./mem";
+import { decodeUtf8, utf8Bytes, utf8Encode, encodeScratch, argLen, sameBytes, msgStart, msgPut, msgByte, msgStr, msgInt, msgEnd } from "./mem";
 import { N, T, ntextPtr, ntextLen, text, textPtr, textLen } from "./text";
 
 export enum JsonKind { Null = 0, Bool = 1, Number = 2, String = 3, Array = 4, Object = 5 }
@@ -456,11 +456,6 @@ export class JsonValue {
       c = c.next;
     }
   }
-}
-
-/** True when the bytes [p, p + n) equal [q, q + m). */
-function sameBytes(p: usize, n: usize, q: usize, m: usize): bool {
-  return n == m && memory.compare(p, q, n) == 0;
 }
 
 // ---- the parser: module state (parsing never re-enters) ----

@@ -24,9 +24,9 @@ export function logLevel(): LogLevel {
 
 /** Logs `msg` at `level` if the host would keep it. Returns the host status. */
 export function logAt(level: LogLevel, msg: string): Status {
-  if (<i32>level < <i32>logLevel()) return Status.Ok;
+  if (<i32>level < <i32>logLevel()) return Status.Ok; // nothing encoded
   let p = encodeScratch(msg, 3);
-  return <Status>proxy_log(level, p, argLen);
+  return logBytes(level, p, argLen);
 }
 
 /** Logs `len` UTF-8 bytes at `ptr` (no string, no copy) at `level` if the host would keep it. */

@@ -323,17 +323,10 @@ export function decodeUtf8(ptr: usize, len: usize): string {
 
 /** Decimal text of `v` (a small replacement for i64#toString). */
 export function formatInt(v: i64): string {
-  let u: u64 = v < 0 ? <u64>(-v) : <u64>v; // i64.MIN_VALUE negates to itself: 2^63 as u64
-  let n: usize = v < 0 ? 2 : 1;
-  for (let t = u; t >= 10; t /= 10) n++;
+  let p = intDigits(v);
+  let n = DIGITS + 20 - p;
   let out = __new(n << 1, idof<String>());
-  let p = out + (n << 1);
-  do {
-    p -= 2;
-    store<u16>(p, <u16>(0x30 + u % 10));
-    u /= 10;
-  } while (u);
-  if (v < 0) store<u16>(out, 0x2D);
+  for (let i: usize = 0; i < n; i++) store<u16>(out + (i << 1), load<u8>(p + i));
   return changetype<string>(out);
 }
 
@@ -364,23 +357,35 @@ export function asciiLower(s: string): string {
 }
 
 // ---- UTF-8 message builder (error and log lines as bytes: no string, no decoding) ----
-// One message at a time (built, then taken with msgEnd); its buffer grows with each part.
-let msgBuf: ArrayBuffer | null = null;
+// One message at a time (built, then taken with msgEnd); its managed buffer grows with each part.
+// Held as a plain address, not a reference: a managed global would make the collector visit the
+// globals (about 190 bytes of code in every filter), and nothing collects while a message is
+// built (collections run only when an SDK callback returns).
+let msgBuf: usize = 0;
 // @ts-ignore: decorator
 @lazy const DIGITS: usize = memory.data(20);
 
+/** @internal True when the bytes [p, p + n) equal [q, q + m) (a plain loop: smaller than memory.compare). */
+export function sameBytes(p: usize, n: usize, q: usize, m: usize): bool {
+  if (n != m) return false;
+  for (let i: usize = 0; i < n; i++) {
+    if (load<u8>(p + i) != load<u8>(q + i)) return false;
+  }
+  return true;
+}
+
 /** @internal Starts a new message. */
 export function msgStart(): void {
-  msgBuf = new ArrayBuffer(0);
+  msgBuf = __new(0, idof<ArrayBuffer>());
 }
 
 /** @internal Appends `n` bytes at `p`. */
 export function msgPut(p: usize, n: usize): void {
-  let b = changetype<usize>(msgBuf);
+  let b = msgBuf;
   let at = <usize>changetype<ArrayBuffer>(b).byteLength;
   b = __renew(b, at + n);
   memory.copy(b + at, p, n);
-  msgBuf = changetype<ArrayBuffer>(b);
+  msgBuf = b;
 }
 
 /** @internal Appends one byte. */
@@ -395,21 +400,25 @@ export function msgStr(s: string): void {
   msgPut(p, argLen);
 }
 
-/** @internal Appends the decimal text of `v` (as formatInt). */
-export function msgInt(v: i64): void {
-  let u: u64 = v < 0 ? <u64>(-v) : <u64>v;
+/** Writes the decimal text of `v` as ASCII ending at DIGITS + 20; returns its start. */
+function intDigits(v: i64): usize {
+  let u: u64 = v < 0 ? <u64>(-v) : <u64>v; // i64.MIN_VALUE negates to itself: 2^63 as u64
   let p = DIGITS + 20;
   do {
     store<u8>(--p, <u8>(0x30 + u % 10));
     u /= 10;
   } while (u);
   if (v < 0) store<u8>(--p, 0x2D);
+  return p;
+}
+
+/** @internal Appends the decimal text of `v` (as formatInt). */
+export function msgInt(v: i64): void {
+  let p = intDigits(v);
   msgPut(p, DIGITS + 20 - p);
 }
 
 /** @internal The message built since msgStart (an exact-size buffer). */
 export function msgEnd(): ArrayBuffer {
-  let b = changetype<ArrayBuffer>(msgBuf);
-  msgBuf = null;
-  return b;
+  return changetype<ArrayBuffer>(msgBuf);
 }
