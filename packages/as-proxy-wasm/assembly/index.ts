@@ -6,7 +6,7 @@ export {
   StreamType, MetricType, GrpcStatus, statusName,
 } from "./enums";
 export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy, collectNow, formatInt, utf8Bytes } from "./mem";
-export { log, logLevel, logAt } from "./log";
+export { log, logLevel, logAt, logBytes } from "./log";
 export {
   HeaderMap, HeaderPair, Pairs, deserializePairs, requestHeaders, requestTrailers, responseHeaders,
   responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers, isHeaderName, isHeaderValue, bytesEqual, bytesStartWith,
