@@ -9,13 +9,14 @@
 // and runs its callback/handler there. A unary call ends with exactly one of: a message (success) or a close
 // with a non-zero gRPC status (failure). A stream gets initial metadata, messages, trailing metadata, then a
 // close (remote side); `close()` only half-closes our side, `cancel()` resets it (no callback follows).
-import { Status, MapType, BufferType } from "./enums";
+import { Status, MapType, BufferType, LogLevel } from "./enums";
 import { proxy_set_effective_context, proxy_get_status } from "./imports";
 import { RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, utf8Bytes } from "./mem";
 import { HeaderMap, Pairs } from "./headers";
 import { Buffer } from "./body";
 import { Context, findStreamContext } from "./context";
-import { log } from "./log";
+import { logBytes } from "./log";
+import { G, gtextPtr, gtextLen } from "./text";
 
 // @ts-ignore: decorator
 @external("env", "proxy_grpc_call")
@@ -266,20 +267,20 @@ function closeMessage(): string {
 
 /** A stream whose originating HTTP context is gone: reset it (nobody can handle its events). */
 function orphan(gs: GrpcStream): void {
-  log.debug("gRPC stream event after its stream context ended: stream cancelled");
+  logBytes(LogLevel.Debug, gtextPtr(G.STREAM_LATE), gtextLen(G.STREAM_LATE));
   gs.cancel();
 }
 
 function finishCall(rootId: u32, token: u32, status: u32, size: u32, message: string): void {
   let i = callIndex(token);
   if (i < 0) {
-    log.debug("gRPC call outcome for an unknown or cancelled token: ignored");
+    logBytes(LogLevel.Debug, gtextPtr(G.UNKNOWN_TOKEN), gtextLen(G.UNKNOWN_TOKEN));
     return;
   }
   let c = unchecked(calls[i]);
   calls.splice(i, 1);
   if (!enter(c.origin, rootId)) {
-    log.debug("gRPC call outcome after its stream context ended: ignored");
+    logBytes(LogLevel.Debug, gtextPtr(G.CALL_LATE), gtextLen(G.CALL_LATE));
     return;
   }
   let cb = c.callback;

@@ -46,8 +46,14 @@ export const GROUPS = {
     CALL_LATE: 'as-proxy-wasm: http call answered after its stream ended: dropped',
     EFFECTIVE_FAILED: 'as-proxy-wasm: set_effective_context failed: http call response dropped',
   },
+  // gRPC delivery (filters that make gRPC calls): namespace G, logged as bytes (logBytes)
+  G: {
+    STREAM_LATE: 'gRPC stream event after its stream context ended: stream cancelled',
+    UNKNOWN_TOKEN: 'gRPC call outcome for an unknown or cancelled token: ignored',
+    CALL_LATE: 'gRPC call outcome after its stream context ended: ignored',
+  },
 };
-const FN = { C: 'ctext', T: 'text', N: 'ntext', E: 'etext', H: 'htext' };
+const FN = { C: 'ctext', T: 'text', N: 'ntext', E: 'etext', H: 'htext', G: 'gtext' };
 
 function group(ns, texts) {
   // longest first, so a text contained in an earlier one shares its bytes
