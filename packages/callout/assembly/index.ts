@@ -437,12 +437,9 @@ class CalloutRoot extends RootContext {
   onConfigure(size: u32): bool {
     let json = this.configJson(false);
     if (json === null) return false;
+    // parseConfig records its first error in `json` (null then); configOk logs it, or an unknown key
     let cfg = parseConfig(json);
-    if (cfg === null) {
-      log.error(json.error());
-      return false;
-    }
-    if (!this.configOk(json)) return false;
+    if (!this.configOk(json) || cfg === null) return false;
     this.cfg = cfg;
     if (this.counters.length == 0) {
       for (let i = 0; i < OUTCOMES.length; i++) {

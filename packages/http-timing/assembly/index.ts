@@ -106,12 +106,9 @@ class TimingRoot extends RootContext {
   onConfigure(size: u32): bool {
     let json = this.configJson(true);
     if (json === null) return false;
+    // parseConfig records its first error in `json` (null then); configOk logs it, or an unknown key
     let cfg = parseConfig(json);
-    if (cfg === null) {
-      log.error(json.error());
-      return false;
-    }
-    if (!this.configOk(json)) return false;
+    if (!this.configOk(json) || cfg === null) return false;
     this.cfg = cfg;
     // Defined once; a reconfiguration with other names defines the new ones (Envoy keeps stats).
     this.histograms = [];
