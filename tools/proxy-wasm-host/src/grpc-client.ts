@@ -191,13 +191,21 @@ export class GrpcUpstream {
     req.on('response', (h, flags) => {
       gotHeaders = true;
       const status = Number(h[':status']);
-      if (flags & constants.NGHTTP2_FLAG_END_STREAM) { // trailers-only
+      // Envoy Grpc::AsyncStreamImpl::onHeaders: a trailers-only answer (200, or non-200 with grpc-status) = empty
+      // initial metadata, the headers as trailing metadata, then the close; a non-200 without grpc-status = empty
+      // initial metadata, then streamError(httpToGrpcStatus): empty trailing metadata and the close
+      const g = h['grpc-status'];
+      if (flags & constants.NGHTTP2_FLAG_END_STREAM && (status === 200 || g !== undefined)) {
         step(() => { if (a.kind === 'stream') plugin.deliverGrpcInitialMetadata(a.token, []); });
-        const g = h['grpc-status'];
-        close(g === undefined ? (status === 200 ? UNKNOWN : httpToGrpcStatus(status)) : Number(g), decodeGrpcMessage(h['grpc-message']), headerList(h));
+        close(g === undefined ? UNKNOWN : Number(g), decodeGrpcMessage(h['grpc-message']), headerList(h));
         return;
       }
-      if (status !== 200) { close(httpToGrpcStatus(status), '', []); req.close(constants.NGHTTP2_CANCEL); return; }
+      if (status !== 200) {
+        step(() => { if (a.kind === 'stream') plugin.deliverGrpcInitialMetadata(a.token, []); });
+        close(httpToGrpcStatus(status), '', []);
+        req.close(constants.NGHTTP2_CANCEL);
+        return;
+      }
       step(() => { if (a.kind === 'stream') plugin.deliverGrpcInitialMetadata(a.token, headerList(h)); });
     });
     req.on('data', (chunk: Buffer) => {
@@ -211,9 +219,17 @@ export class GrpcUpstream {
       if (trailers) {
         const g = trailers['grpc-status'];
         close(g === undefined ? UNKNOWN : Number(g), decodeGrpcMessage(trailers['grpc-message']), headerList(trailers));
-      } else close(INTERNAL, '', []);
+      } else close(UNKNOWN, '', []); // Envoy onData(end_stream) without trailers: streamError(Unknown)
     });
-    req.on('error', () => { if (gotHeaders) close(INTERNAL, '', null); else close(UNAVAILABLE, CONNECT_FAILURE, a.kind === 'stream' ? [] : null); });
-    req.on('close', () => { if (!closed && !a.done && this.live(a)) { if (gotHeaders) close(INTERNAL, '', null); else close(UNAVAILABLE, CONNECT_FAILURE, null); } });
+    // A reset after the response headers: Envoy onReset -> streamError(Internal) (empty trailing metadata, then the
+    // close). Before them the router answers a 503 local reply, which reaches the gRPC client as a trailers-only
+    // 14 with the router's body as grpc-message (empty initial metadata, those headers as trailing metadata).
+    const broken = () => {
+      if (gotHeaders) { close(INTERNAL, '', []); return; }
+      step(() => { if (a.kind === 'stream') plugin.deliverGrpcInitialMetadata(a.token, []); });
+      close(UNAVAILABLE, CONNECT_FAILURE, [[':status', '200'], ['content-type', 'application/grpc'], ['grpc-status', String(UNAVAILABLE)], ['grpc-message', CONNECT_FAILURE]]);
+    };
+    req.on('error', broken);
+    req.on('close', () => { if (!closed && !a.done && this.live(a)) broken(); });
   }
 }

@@ -231,7 +231,11 @@ export class GrpcCallouts {
     if (proto) {
       if (proto.envoy) return { cluster: proto.envoy.cluster, authority: proto.envoy.authority, fromProto: true, protoMetadata: proto.metadata };
       if (proto.google) return { cluster: '', authority: '', googleTargetUri: proto.google.targetUri, fromProto: true, protoMetadata: proto.metadata };
-      return S.BadArgument; // no target specifier: Envoy's async client manager rejects the config
+      // No target specifier (also an empty `upstream`, which parses as an empty message): Envoy's
+      // AsyncClientManagerImpl::factoryForGrpcService hits PANIC_DUE_TO_PROTO_UNSET and the whole proxy aborts.
+      // A host cannot abort, so it answers BadArgument (what Envoy returns when the client cannot be created) and says so.
+      this.host.warn('proxy_grpc_call/stream: the GrpcService names no target (envoy_grpc / google_grpc); Envoy would abort here (PANIC_DUE_TO_PROTO_UNSET), the host answers BadArgument');
+      return S.BadArgument;
     }
     const name = Buffer.from(upstream.buffer, upstream.byteOffset, upstream.length).toString('utf8');
     const known = this.host.knownClusters();
@@ -368,6 +372,24 @@ export class GrpcCallouts {
     if (!s) throw new Error(`no open gRPC stream with token ${token}`);
     if (s.info.remoteClosed) throw new Error(`gRPC stream ${token} was already closed by the remote side`);
     return s;
+  }
+
+  /**
+   * proxy_set_buffer_bytes(GRPC_CALL_MESSAGE): during proxy_on_grpc_receive Envoy hands out the received message as a
+   * mutable Buffer::Instance (context.cc getBuffer GrpcReceiveBuffer), so Envoy's Buffer::copyFrom applies: start 0
+   * drains `len` bytes then prepends, start >= size appends, anything else is BadArgument. The edit is only seen by
+   * reads in the same callback (the buffer is dropped after it). Outside the callback: BufferBase::copyFrom, BadArgument.
+   */
+  setMessage(start: number, len: number, data: Uint8Array): number {
+    const b = this.message;
+    if (b === null) return S.BadArgument;
+    const d = Uint8Array.from(data);
+    let out: Uint8Array;
+    if (start === 0) { const rest = b.subarray(Math.min(len, b.length)); out = new Uint8Array(d.length + rest.length); out.set(d, 0); out.set(rest, d.length); }
+    else if (start >= b.length) { out = new Uint8Array(b.length + d.length); out.set(b, 0); out.set(d, b.length); }
+    else return S.BadArgument;
+    this.message = out;
+    return S.Ok;
   }
 
   /** Unary success (Envoy onSuccessRaw): proxy_on_grpc_receive(token, size); the call is then forgotten. */

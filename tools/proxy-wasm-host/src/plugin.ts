@@ -657,6 +657,9 @@ export class Plugin {
         if (!h.ok(dp, dl)) return S.InvalidMemoryAccess;
         const conn = h.targetConn();
         if ((type === 2 || type === 3) && conn) return conn.setData(type, start >>> 0, len >>> 0, h.bytes(dp, dl));
+        // GRPC_CALL_MESSAGE: the root's receive buffer is a mutable Buffer::Instance during proxy_on_grpc_receive
+        // (Envoy getBuffer -> buffer_.set(grpc_receive_buffer_.get()), copyFrom rules); outside it BufferBase::copyFrom
+        if (type === 5) return h.grpc.setMessage(start >>> 0, len >>> 0, h.bytes(dp, dl));
         if (type !== 0 && type !== 1) return type > 8 ? S.BadArgument : (h.buffer(type) === S.NotFound ? S.NotFound : S.BadArgument);
         const s = h.target();
         if (!s) return S.BadArgument; // root or TCP context: no body buffer (Envoy BufferBase::copyFrom on an empty buffer)

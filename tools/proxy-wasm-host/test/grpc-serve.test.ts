@@ -25,6 +25,7 @@ function grpcServer(): Promise<Http2Server> {
       stream.on('end', () => {
         const msg = rec.messages[0] ?? '';
         if (msg === 'slow') return; // never answers: the client's timeout fires
+        if (msg === 'notrailers') { stream.respond({ ':status': 200, 'content-type': 'application/grpc' }); reply('half'); stream.end(); return; }
         if (msg === 'deny') { stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'no%20way' }, { endStream: true }); return; }
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
         stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
@@ -32,10 +33,20 @@ function grpcServer(): Promise<Http2Server> {
         stream.end();
       });
     } else if (path === '/pkg.Svc/Chat') {
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-server': 'h2' }, { waitForTrailers: true });
-      stream.on('data', (c: Buffer) => { for (const m of reader.push(c)) { rec.messages.push(m.toString()); reply(`echo:${m}`); } });
+      // answers once the first message says how: 'http503' = a non-gRPC 503 (no grpc-status), else an echo chat
+      let mode: 'wait' | 'chat' | 'failed' = 'wait';
+      stream.on('data', (c: Buffer) => {
+        for (const m of reader.push(c)) {
+          rec.messages.push(m.toString());
+          if (mode === 'wait') {
+            if (m.toString() === 'http503') { mode = 'failed'; stream.respond({ ':status': 503 }); stream.end('busy'); }
+            else { mode = 'chat'; stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-server': 'h2' }, { waitForTrailers: true }); }
+          }
+          if (mode === 'chat') reply(`echo:${m}`);
+        }
+      });
       stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'bye', 'x-count': String(rec.messages.length) }));
-      stream.on('end', () => stream.end());
+      stream.on('end', () => { if (mode !== 'failed') stream.end(); });
     } else {
       stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12' }, { endStream: true });
     }
@@ -112,10 +123,18 @@ static_resources:
     expect(await get(port, { 'x-op': 'call', 'x-msg': 'slow', 'x-timeout': '100' })).toEqual({ status: 200, body: 'fail:14:upstream request timeout' });
   });
 
+  test('unary answer ending without trailers: Envoy onData(end_stream) -> streamError(Unknown) -> failure 2', async () => {
+    expect(await get(port, { 'x-op': 'call', 'x-msg': 'notrailers' })).toEqual({ status: 200, body: 'fail:2:' });
+  });
+
+  test('stream answered by a non-gRPC 503: empty initial metadata, empty trailing metadata, close(httpToGrpcStatus = 14) (Envoy onHeaders + streamError)', async () => {
+    expect(await get(port, { 'x-op': 'stream', 'x-msg': 'http503' })).toEqual({ status: 200, body: 'initial:-;trailing:-;close:14:' });
+  });
+
   test('stream: messages both ways, initial metadata, trailers and the remote close after our half-close', async () => {
     const r = await get(port, { 'x-op': 'stream', 'x-msg': 'hi' });
     expect(r).toEqual({ status: 200, body: 'initial:h2;msg:echo:hi;msg:echo:hi2;trailing:2;close:0:bye' });
-    expect(seen.find((x) => x.path === '/pkg.Svc/Chat')!.messages).toEqual(['hi', 'hi2']);
+    expect(seen.filter((x) => x.path === '/pkg.Svc/Chat').pop()!.messages).toEqual(['hi', 'hi2']);
   });
 });
 

@@ -138,6 +138,9 @@ describe('tokens and upstream resolution (Envoy context.cc grpcCall/grpcStream)'
   test('a well-formed GrpcService without a target is BadArgument; malformed bytes are a (unknown) cluster name', async () => {
     const h = await harness();
     expect(grpcCall(h, new Uint8Array([0x18, 0x01])).status).toBe(BAD_ARGUMENT); // field 3 varint only
+    // Envoy itself aborts here (AsyncClientManagerImpl::factoryForGrpcService PANIC_DUE_TO_PROTO_UNSET): the host says so
+    expect(h.p.logs.some((l) => /PANIC_DUE_TO_PROTO_UNSET/.test(l.message))).toBe(true);
+    expect(grpcStream(h, new Uint8Array(0)).status).toBe(BAD_ARGUMENT); // empty bytes parse as an empty GrpcService
     expect(grpcCall(h, new Uint8Array([0x0a, 0x05, 0x61])).status).toBe(PARSE_FAILURE); // truncated
     // Envoy parses the proto first: a cluster name that is a well-formed message ('a' = field 12 fixed64 + 8 bytes)
     const quirk = await harness({ clusters: ['authzsvc1'] });
@@ -167,6 +170,24 @@ describe('unary calls', () => {
     expect(h.p.grpcCallLog()[0].state).toBe('responded');
     expect(h.x.call_grpc_cancel(token)).toBe(NOT_FOUND);
     expect(() => h.p.respondGrpcCall(token, 'again')).toThrow('no pending gRPC call');
+  });
+
+  test('GRPC_CALL_MESSAGE is writable during proxy_on_grpc_receive by Envoy copyFrom rules, BadArgument outside', async () => {
+    const h = await harness();
+    const set = (start: number, len: number, data: string) => { const [p, n] = put(h, data); return h.x.call_set_buffer_bytes(5, start, len, p, n); };
+    const seen: unknown[] = [];
+    on(h, 'grpcReceive', () => {
+      seen.push(set(0, 3, 'RES'), buffer(h, 5)[1]);     // start 0: drain 3, prepend
+      seen.push(set(2, 0, 'x'));                        // middle: BadArgument
+      seen.push(set(100, 0, '!'), buffer(h, 5)[1]);     // start >= size: append
+      seen.push(set(0, 0, '>'), buffer(h, 5)[1]);       // start 0, length 0: prepend
+    });
+    const { token } = grpcCall(h, 'cluster');
+    expect(set(0, 0, 'x')).toBe(BAD_ARGUMENT); // no receive buffer: BufferBase::copyFrom
+    h.p.respondGrpcCall(token, 'response');
+    expect(seen).toEqual([OK, 'RESponse', BAD_ARGUMENT, OK, 'RESponse!', OK, '>RESponse!']);
+    expect(set(0, 0, 'x')).toBe(BAD_ARGUMENT);
+    expect(buffer(h, 5)).toEqual([OK, '']);
   });
 
   test('failure: proxy_on_grpc_close(root, token, status); get_status = (status, message), message cleared after the callback', async () => {
