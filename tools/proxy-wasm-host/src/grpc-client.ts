@@ -46,6 +46,19 @@ function decodeGrpcMessage(v: unknown): string {
   try { return decodeURIComponent(s); } catch { return s; }
 }
 
+/** Envoy Grpc::Common::toGrpcTimeout: milliseconds up to 8 digits, else seconds, minutes, hours (clipped to 99999999H). */
+export function grpcTimeoutHeader(ms: number): string {
+  const MAX = 99999999;
+  let time = Math.floor(ms), u = 0;
+  const units = 'mSMH';
+  if (time > MAX) { time = Math.floor(time / 1000); u++; }
+  while (time > MAX) {
+    if (units[u] === 'H') time = MAX;
+    else { time = Math.floor(time / 60); u++; }
+  }
+  return `${time}${units[u]}`;
+}
+
 function headerList(h: IncomingHttpHeaders): HeaderList {
   const out: HeaderList = [];
   for (const [k, v] of Object.entries(h)) {
@@ -148,7 +161,10 @@ export class GrpcUpstream {
       ':method': 'POST', ':path': info.path, ':authority': info.target.authority || info.cluster, ':scheme': 'http',
       'content-type': 'application/grpc', te: 'trailers',
     };
-    if (info.kind === 'call' && info.timeoutMs > 0) headers['grpc-timeout'] = `${info.timeoutMs}m`;
+    // Envoy: proxy_grpc_call always passes std::chrono::milliseconds(timeout) to RequestOptions::setTimeout, so the
+    // optional is set even for 0 and Grpc::Common::prepareHeaders writes grpc-timeout (a 0 sends "0m"; only the
+    // router's own timer treats 0 as none). Streams have no timeout.
+    if (info.kind === 'call') headers['grpc-timeout'] = grpcTimeoutHeader(info.timeoutMs);
     for (const [k, v] of info.initialMetadata) {
       if (k.startsWith(':') || RESERVED.has(k)) continue;
       const prev = headers[k];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvoyLikeProxy } from '../src/serve';
-import { FrameReader, grpcFrame } from '../src/grpc-client';
+import { FrameReader, grpcFrame, grpcTimeoutHeader } from '../src/grpc-client';
 import { compileSdkFixture } from './helpers';
 
 const seen: Array<{ path: string; headers: IncomingHttpHeaders; messages: string[] }> = [];
@@ -67,6 +67,11 @@ function get(port: number, headers: Record<string, string>): Promise<{ status: n
   });
 }
 
+test('grpc-timeout like Envoy Grpc::Common::toGrpcTimeout: 0 is sent as 0m, 8 digits of ms, then S/M/H', () => {
+  expect([0, 1500, 99999999, 100000000, 4294967295].map(grpcTimeoutHeader)).toEqual(['0m', '1500m', '99999999m', '100000S', '4294967S']);
+  expect(grpcTimeoutHeader(1e18)).toBe('99999999H');
+});
+
 describe('serve: gRPC callouts over HTTP/2 to the cluster', () => {
   let server: Http2Server, proxy: EnvoyLikeProxy, port = 0;
   beforeAll(async () => {
@@ -113,6 +118,10 @@ static_resources:
     const s = seen.find((x) => x.path === '/pkg.Svc/Get')!;
     expect(s.headers[':method']).toBe('POST');
     expect(s.headers[':authority']).toBe('grpc');
+  });
+
+  test('unary timeout 0: Envoy still sets the call\'s timeout option, so grpc-timeout: 0m goes out (and no local timer)', async () => {
+    expect(await get(port, { 'x-op': 'call', 'x-msg': 'zero', 'x-timeout': '0' })).toEqual({ status: 200, body: 'ok:pong:zero:wasm:0m:trailers:application/grpc' });
   });
 
   test('unary failure: trailers-only grpc-status/grpc-message (percent-decoded)', async () => {
