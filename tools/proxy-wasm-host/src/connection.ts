@@ -181,14 +181,17 @@ export class TcpConnection {
   }
 
   /**
-   * The upstream went away: its end of stream reaches the filter (proxy_on_upstream_data(held, eos) and
-   * proxy_on_upstream_connection_close(UNKNOWN)) unless already sent, then tcp_proxy closes the client
-   * connection (a LOCAL close for this filter).
+   * The upstream went away. Default: it finished sending first (FIN), so its end of stream reaches the filter
+   * (proxy_on_upstream_data(held, eos) and proxy_on_upstream_connection_close(UNKNOWN)) unless already sent; then
+   * tcp_proxy sees the upstream RemoteClose and closes the client connection (FlushWrite: a LOCAL close for this
+   * filter). `{ reset: true }`: the upstream connection was reset / closed without an end of stream: Envoy's wasm
+   * filter has no upstream connection events (context.cc onWrite is its only source), so the filter only sees the
+   * LOCAL downstream close (tcp_proxy Filter::onUpstreamEvent -> connection().close(FlushWrite)), then done/log/delete.
    */
-  closeUpstream(): void {
+  closeUpstream(opts: { reset?: boolean } = {}): void {
     if (this.p.closed) throw new Error('plugin is closed');
     if (this.closed) return;
-    if (!this.writeEos && this.upstreamConnected) this.upstreamData(EMPTY, true);
+    if (!opts.reset && !this.writeEos && this.upstreamConnected) this.upstreamData(EMPTY, true);
     if (!this.closed) this.connectionClosed('local', null);
   }
 

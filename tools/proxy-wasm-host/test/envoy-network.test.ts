@@ -42,6 +42,14 @@ describe('wasm_filter_test.cc (network)', () => {
     expect(p.connections.size).toBe(0);
   });
 
+  test('an upstream reset (no end of stream): only the LOCAL downstream close, no on_upstream_data / on_upstream_connection_close', async () => {
+    const p = await load('logging');
+    const c = p.newConnection();
+    c.closeUpstream({ reset: true });
+    expect(traces(p)).toEqual(['onNewConnection 2', 'onDownstreamConnectionClose 2 1', 'onDone 2', 'onLog 2', 'onDelete 2']);
+    expect([c.closedBy, c.clientEnded, c.completed]).toEqual(['local', false, true]);
+  });
+
   test('CloseDownstream / CloseUpstream: close_stream closes the connection after the callback (FlushWrite), which still answers Continue', async () => {
     for (const [dir, details] of [['down', 'wasm_downstream_close'], ['up', 'wasm_upstream_close']] as const) {
       const p = await load('close_stream');
