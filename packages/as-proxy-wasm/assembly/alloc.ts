@@ -15,6 +15,7 @@
 // peak per size class, which the SDK's flat-memory tests check.
 
 import { proxy_log } from "./imports";
+import { addGcDebt } from "./mem";
 
 // @ts-ignore: decorator
 @inline const SMALL_MAX: usize = 1024;
@@ -63,6 +64,9 @@ function reserve(start: usize, size: usize): void {
 
 export function heapAlloc(size: usize): usize {
   if (size > MAX_BLOCK - 32) outOfMemory();
+  // every allocation (the filter's, the SDK's, the host's) is collector debt: a long callback
+  // sequence that only makes garbage still reaches a collection (mem.ts)
+  addGcDebt(size);
   let t = classify(size);
   // the exact class, else one of the next 4 (at most +64 bytes, or 2x for large blocks)
   let last = heads + (min(cls + 4, CLASSES - 1) << 2);

@@ -19,7 +19,7 @@ import { Status } from "./enums";
 @lazy export const RET_C: usize = memory.data(8);
 
 // ---- GC policy ----
-/** Bytes allocated by the host (malloc) and by SDK helpers since the last collection. */
+/** Bytes allocated (by the host through malloc, the SDK and the filter) since the last collection (alloc.ts). */
 let gcDebt: usize = 0;
 /** Streams finished since the last collection. */
 let gcStreams: u32 = 0;
@@ -53,8 +53,8 @@ export function leaveCallbackAndCollectAll(): void {
 }
 
 /**
- * Tunes when the SDK runs the collector: after `debtBytes` of host/SDK
- * allocations or after `streams` finished streams, whichever comes first.
+ * Tunes when the SDK runs the collector: after `debtBytes` of allocations
+ * (host, SDK and filter) or after `streams` finished streams, whichever comes first.
  */
 export function setGcPolicy(debtBytes: usize, streams: u32): void {
   gcDebtLimit = debtBytes;
@@ -75,7 +75,6 @@ export function collectNow(): void {
 // ---- host allocator ----
 /** Host -> VM allocation: a managed ArrayBuffer the SDK can adopt without copying. */
 export function hostAlloc(size: usize): usize {
-  gcDebt += size;
   return __new(size, idof<ArrayBuffer>());
 }
 
