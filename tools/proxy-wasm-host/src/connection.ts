@@ -15,7 +15,7 @@
 // - a failed VM (CHECK_FAIL_NET): fail open -> Continue; fail closed -> the connection is closed (FlushWrite) and the
 //   callback answers StopIteration; later connections: fail open skips the filter, fail closed closes them at once.
 import type { Plugin } from './plugin';
-import { lookupProperty, type PropertyValue } from './properties';
+import { lookupContextProperty, type PropertyValue } from './properties';
 
 export type NetworkFilterStatus = 'Continue' | 'StopIteration';
 export type PeerTypeName = 'unknown' | 'local' | 'remote';
@@ -227,14 +227,10 @@ export class TcpConnection {
   }
 
   property(segs: string[], pluginProps: Record<string, PropertyValue> | undefined): PropertyValue | undefined {
-    const key = segs.join('.');
-    if (Object.prototype.hasOwnProperty.call(this.filterState, key)) return this.filterState[key];
-    let v = lookupProperty(this.opts.properties, segs);
-    if (v !== undefined) return v;
-    v = lookupProperty(pluginProps, segs);
-    if (v !== undefined) return v;
-    if (segs.length === 1 && segs[0] === 'connection_id') return BigInt(this.opts.connectionId ?? this.id);
-    return lookupProperty(this.derived(segs[0]), segs);
+    return lookupContextProperty(segs, this.filterState, this.opts.properties, pluginProps, (first) => {
+      if (segs.length === 1 && first === 'connection_id') return { connection_id: BigInt(this.opts.connectionId ?? this.id) };
+      return this.derived(first);
+    });
   }
 
   /** Plugin.close(): the connection is dropped without callbacks. */

@@ -37,6 +37,27 @@ export function indexProperty(v: PropertyValue, segs: string[], from: number): P
 }
 
 /** Look a path up in a flat map whose keys are dotted paths ('xds.listener_direction'); longest prefix wins. */
+/**
+ * A property of a stream or connection context, first found wins: the filter state the module set
+ * (`set_property`), the values the test/user passed for this context, the plugin-wide values, then
+ * `derived` (what the host computes from the context: request headers, addresses...).
+ */
+export function lookupContextProperty(
+  segs: string[],
+  filterState: Record<string, PropertyValue>,
+  own: Record<string, PropertyValue> | undefined,
+  pluginProps: Record<string, PropertyValue> | undefined,
+  derived: (first: string) => Record<string, PropertyValue> | undefined,
+): PropertyValue | undefined {
+  const key = segs.join('.');
+  if (Object.prototype.hasOwnProperty.call(filterState, key)) return filterState[key];
+  let v = lookupProperty(own, segs);
+  if (v !== undefined) return v;
+  v = lookupProperty(pluginProps, segs);
+  if (v !== undefined) return v;
+  return lookupProperty(derived(segs[0]), segs);
+}
+
 export function lookupProperty(map: Record<string, PropertyValue> | undefined, segs: string[]): PropertyValue | undefined {
   if (!map) return undefined;
   for (let i = segs.length; i >= 1; i--) {

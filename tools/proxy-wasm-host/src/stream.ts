@@ -2,7 +2,7 @@
 import type { Plugin } from './plugin';
 import type { FilterStatus } from './abi';
 import { HeaderMap, valueToString, bytesToText, type HeaderList, type HeaderValue } from './headers';
-import { lookupProperty, type PropertyValue } from './properties';
+import { lookupContextProperty, type PropertyValue } from './properties';
 
 export interface StreamOptions { properties?: Record<string, PropertyValue> }
 export interface LocalReply { status: number; body: string; bodyBytes: Uint8Array; headers: HeaderList; details: string; grpcStatus: number | null }
@@ -522,13 +522,7 @@ export class HttpStream {
 
   // ---------------------------------------------------------------- properties
   property(segs: string[], pluginProps: Record<string, PropertyValue> | undefined): PropertyValue | undefined {
-    const key = segs.join('.');
-    if (Object.prototype.hasOwnProperty.call(this.filterState, key)) return this.filterState[key];
-    let v = lookupProperty(this.opts.properties, segs);
-    if (v !== undefined) return v;
-    v = lookupProperty(pluginProps, segs);
-    if (v !== undefined) return v;
-    return lookupProperty(this.derived(segs[0]), segs);
+    return lookupContextProperty(segs, this.filterState, this.opts.properties, pluginProps, (first) => this.derived(first));
   }
 
   private derived(first: string): Record<string, PropertyValue> | undefined {
