@@ -186,7 +186,7 @@ describe('TCP context answers of the other hostcalls (Envoy context.cc)', () => 
     const p = await load('props', { pluginName: 'tcp-plugin' });
     p.newConnection({ source: '10.1.2.3:40000', destination: '10.0.0.1:9000', connectionId: 77, properties: { 'connection.requested_server_name': 'db.local' } });
     expect(infos(p)).toEqual([
-      'props src=10.1.2.3:40000 dst=10.0.0.1:9000 conn=77 up=null sni=db.local plugin=tcp-plugin',
+      'props src=10.1.2.3:40000 dst=10.0.0.1:9000 conn=77 cid=77 up=null sni=db.local plugin=tcp-plugin',
       'set_property 0 -> v1',
     ]);
   });
