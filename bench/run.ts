@@ -17,7 +17,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { buildTargets, type BenchTarget } from './targets';
+import { spawnSync } from 'node:child_process';
+import { buildAll, listTargets, type BenchTarget } from './targets';
 import { GOALS, checkGoals } from './goals';
 import { measureTarget, type TargetResult } from './measure';
 import { renderMarkdown } from './report';
@@ -27,32 +28,68 @@ export interface BenchOptions {
   smoke: boolean;
   json: boolean;
   only: string[] | null;
+  /** internal: measure this one target in this process and print its result as JSON */
+  child: string | null;
 }
 
 function parseArgs(argv: string[]): BenchOptions {
   const only = argv.find((a) => a.startsWith('--only='));
+  const child = argv.find((a) => a.startsWith('--child='));
   return {
+    child: child ? child.slice('--child='.length) : null,
     smoke: argv.includes('--smoke'),
     json: argv.includes('--json'),
     only: only ? only.slice('--only='.length).split(',').filter(Boolean) : null,
   };
 }
 
+const RESULT_MARK = '@@bench-result ';
+
+/**
+ * Each target is measured in a process of its own: V8's inline caches and tier-up state for the
+ * host code (ours and the minimal one) would otherwise carry over from one module to the next, so
+ * a target measured after others looked up to 2.7x slower than alone, and the order of the
+ * targets (ours before the peers) would bias the SDK-vs-SDK ratios.
+ */
+function measureInChild(t: BenchTarget, smoke: boolean): TargetResult {
+  const args = [...process.execArgv, __filename, `--child=${t.id}`, ...(smoke ? ['--smoke'] : [])];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(RESULT_MARK));
+  if (r.status !== 0 || !line) {
+    const error = `the measuring process exited with ${r.status ?? r.signal}${r.error ? ` (${r.error.message})` : ''}`;
+    return { id: t.id, label: t.label, sdk: t.sdk, wasmBytes: 0, coldStartMs: 0, scenarios: [], memory: { afterWarmup: 0, afterN: 0, n: 0, flat: false }, error };
+  }
+  return JSON.parse(line.slice(RESULT_MARK.length)) as TargetResult;
+}
+
+async function childMain(opts: BenchOptions, root: string): Promise<void> {
+  const t = listTargets(root, (s) => console.error(s)).find((x) => x.id === opts.child);
+  if (!t) throw new Error(`unknown benchmark target ${opts.child}`);
+  const r = await measureTarget(t, opts.smoke);
+  process.stdout.write(RESULT_MARK + JSON.stringify(r) + '\n');
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const root = join(__dirname, '..');
+  if (opts.child) return childMain(opts, root);
   const log = (s: string) => {
     if (!opts.json) console.error(s);
   };
   log(`▶ building benchmark targets${opts.smoke ? ' (smoke pass)' : ''}`);
-  let targets: BenchTarget[] = buildTargets(root, log);
+  buildAll(root, log);
+  let targets: BenchTarget[] = listTargets(root, log);
   if (opts.only) targets = targets.filter((t) => opts.only!.includes(t.id));
 
   const results: TargetResult[] = [];
   for (const t of targets) {
     log(`▶ ${t.id}: ${t.label}`);
-    const r = await measureTarget(t, opts.smoke);
+    const r = measureInChild(t, opts.smoke);
     results.push(r);
+    if (r.error) {
+      log(`  failed: ${r.error}`);
+      continue;
+    }
     log(
       `  ${r.wasmBytes} B, cold start ${r.coldStartMs.toFixed(2)} ms, ` +
         r.scenarios.map((s) => `${s.name}: ${s.nsPerExchange.toFixed(0)} ns${s.mbPerSec ? ` (${s.mbPerSec.toFixed(0)} MB/s)` : ''}`).join(', ') +

@@ -21,7 +21,8 @@ export interface BenchTarget {
   minimalBodySizes?: number[];
 }
 
-export function buildTargets(root: string, log: (s: string) => void): BenchTarget[] {
+/** Builds what the targets measure: every filter (Nx release build, cached), the no-op floor and the peers. */
+export function buildAll(root: string, log: (s: string) => void): void {
   // Filters: the normal Nx release build (cached).
   const build = spawnSync(join(root, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '--outputStyle=static'], {
     cwd: root,
@@ -40,6 +41,11 @@ export function buildTargets(root: string, log: (s: string) => void): BenchTarge
     log(fx.stdout + fx.stderr);
     throw new Error('building the SDK fixtures and the peers failed');
   }
+}
+
+/** The targets, from what is already built (no building). */
+export function listTargets(root: string, log: (s: string) => void): BenchTarget[] {
+  const sdk = join(root, 'packages', 'as-proxy-wasm');
   const built = (n: string) => join(sdk, 'build', `${n}.wasm`);
   const headerConfig = JSON.parse(readFileSync(join(root, 'packages', 'header', 'examples', 'lab.json'), 'utf8'));
   const targets: BenchTarget[] = [
