@@ -30,6 +30,10 @@ export interface TargetResult {
   minimalBody?: Array<{ bytes: number; nsPerExchange: number; mbPerSec: number }>;
   memory: { afterWarmup: number; afterN: number; n: number; flat: boolean };
   error?: string;
+  /** fresh processes measured (full runs: the median one is reported) */
+  processes?: number;
+  /** the headline ns of each process, sorted */
+  headlineByProcess?: number[];
 }
 
 function median(xs: number[]): number {
