@@ -49,6 +49,15 @@ function hostPort(a: string): [string, bigint] {
   return [a, BigInt(i < 0 ? 0 : parseInt(a.slice(i + 1), 10) || 0)];
 }
 
+/** One direction of a connection: the bytes the filter holds, and whether its buffer is attached. */
+class NetDir {
+  buf: Uint8Array = EMPTY;
+  /** the buffer is readable/editable by the module (during the data callback, and while held) */
+  attached = false;
+  eos = false;
+  constructor(readonly callback: 'proxy_on_downstream_data' | 'proxy_on_upstream_data', readonly exportKey: 'downstreamData' | 'upstreamData') {}
+}
+
 export class TcpConnection {
   /** Result of proxy_on_new_connection (after Envoy's failure handling). */
   newConnectionStatus: NetworkFilterStatus = 'Continue';
@@ -74,12 +83,10 @@ export class TcpConnection {
   /** The VM generation this connection was created on. */
   readonly gen: number;
 
-  private readBuf: Uint8Array = EMPTY;   // client bytes held by the filter (Envoy: the connection read buffer)
-  private writeBuf: Uint8Array = EMPTY;  // upstream bytes held by the filter
-  private readAttached = false;          // network_downstream_data_buffer_ set
-  private writeAttached = false;         // network_upstream_data_buffer_ set
-  private readEos = false;
-  private writeEos = false;
+  /** Client bytes (Envoy: the connection read buffer, network_downstream_data_buffer_). */
+  private readonly read = new NetDir('proxy_on_downstream_data', 'downstreamData');
+  /** Upstream bytes for the client (network_upstream_data_buffer_). */
+  private readonly write = new NetDir('proxy_on_upstream_data', 'upstreamData');
   private downstreamClosed = false;
   private upstreamClosed = false;
   private streamFailed = false;
@@ -100,9 +107,9 @@ export class TcpConnection {
   /** Bytes the client received. */
   get sentDownstream(): Uint8Array { return this.toClient.length === 1 ? this.toClient[0] : Buffer.concat(this.toClient); }
   /** Client bytes the filter is holding (StopIteration). */
-  get heldDownstream(): Uint8Array { return this.readBuf; }
+  get heldDownstream(): Uint8Array { return this.read.buf; }
   /** Upstream bytes the filter is holding. */
-  get heldUpstream(): Uint8Array { return this.writeBuf; }
+  get heldUpstream(): Uint8Array { return this.write.buf; }
 
   // ---------------------------------------------------------------- driving
   /** Envoy onNewConnection: context create + proxy_on_new_connection. Called by Plugin.newConnection. */
@@ -128,47 +135,38 @@ export class TcpConnection {
   /** Client bytes arrive (`endOfStream`: the client half-closed). Returns the filter's status. */
   downstreamData(chunk: string | Uint8Array, endOfStream = false): NetworkFilterStatus {
     this.assertOpen('downstreamData');
-    if (this.readEos) throw new Error('the client already sent end of stream on this connection');
-    const p = this.p;
-    this.readBuf = concat(this.readBuf, toBytes(chunk));
-    if (endOfStream) this.readEos = true;
-    if (this.skip) { this.passDownstream(); return 'Continue'; }
-    let st = this.checkFail();
-    if (!st) {
-      this.readAttached = true;
-      const fn = p.ex.downstreamData;
-      let r = 0;
-      if (fn) r = p.invoke('proxy_on_downstream_data', fn, this.id, this.id, this.readBuf.length, endOfStream ? 1 : 0);
-      st = this.checkFail() ?? (r === 0 ? 'Continue' : 'StopIteration');
-      p.drainAfter(); // DeferAfterCallActions: continue/close run before the filter manager goes on
-      if (st === 'Continue') this.readAttached = false;
-    }
-    if (st === 'Continue' && !this.closed) this.passDownstream();
-    return st;
+    if (this.read.eos) throw new Error('the client already sent end of stream on this connection');
+    return this.onData(this.read, chunk, endOfStream, () => this.passDownstream());
   }
 
   /** Upstream bytes for the client (`endOfStream`: the upstream finished sending). Returns the filter's status. */
   upstreamData(chunk: string | Uint8Array, endOfStream = false): NetworkFilterStatus {
     this.assertOpen('upstreamData');
     if (!this.upstreamConnected) throw new Error('upstreamData: no upstream yet (the filter stopped iteration at on_new_connection and nothing continued it, so tcp_proxy has not connected)');
-    if (this.writeEos) throw new Error('the upstream already sent end of stream on this connection');
+    if (this.write.eos) throw new Error('the upstream already sent end of stream on this connection');
+    // Envoy Context::onWrite: end_stream -> onUpstreamConnectionClose(Unknown) (there is no upstream event here),
+    // before the bytes go on
+    return this.onData(this.write, chunk, endOfStream, () => this.passUpstream(), () => { if (endOfStream) this.upstreamCloseEvent(); });
+  }
+
+  /** Envoy Context::onData / onWrite: the held bytes plus the new chunk go to the filter; Continue passes them on. */
+  private onData(d: NetDir, chunk: string | Uint8Array, endOfStream: boolean, pass: () => void, afterCallback?: () => void): NetworkFilterStatus {
     const p = this.p;
-    this.writeBuf = concat(this.writeBuf, toBytes(chunk));
-    if (endOfStream) this.writeEos = true;
-    if (this.skip) { this.passUpstream(); return 'Continue'; }
+    d.buf = concat(d.buf, toBytes(chunk));
+    if (endOfStream) d.eos = true;
+    if (this.skip) { pass(); return 'Continue'; }
     let st = this.checkFail();
     if (!st) {
-      this.writeAttached = true;
-      const fn = p.ex.upstreamData;
+      d.attached = true;
+      const fn = p.ex[d.exportKey];
       let r = 0;
-      if (fn) r = p.invoke('proxy_on_upstream_data', fn, this.id, this.id, this.writeBuf.length, endOfStream ? 1 : 0);
+      if (fn) r = p.invoke(d.callback, fn, this.id, this.id, d.buf.length, endOfStream ? 1 : 0);
       st = this.checkFail() ?? (r === 0 ? 'Continue' : 'StopIteration');
-      p.drainAfter();
-      if (st === 'Continue') this.writeAttached = false;
+      p.drainAfter(); // DeferAfterCallActions: continue/close run before the filter manager goes on
+      if (st === 'Continue') d.attached = false;
     }
-    // Envoy Context::onWrite: end_stream -> onUpstreamConnectionClose(Unknown) (there is no upstream event here)
-    if (endOfStream) this.upstreamCloseEvent();
-    if (st === 'Continue' && !this.closed) this.passUpstream();
+    afterCallback?.();
+    if (st === 'Continue' && !this.closed) pass();
     return st;
   }
 
@@ -191,28 +189,28 @@ export class TcpConnection {
   closeUpstream(opts: { reset?: boolean } = {}): void {
     if (this.p.closed) throw new Error('plugin is closed');
     if (this.closed) return;
-    if (!opts.reset && !this.writeEos && this.upstreamConnected) this.upstreamData(EMPTY, true);
+    if (!opts.reset && !this.write.eos && this.upstreamConnected) this.upstreamData(EMPTY, true);
     if (!this.closed) this.connectionClosed('local', null);
   }
 
   // ---------------------------------------------------------------- hostcalls (used by Plugin)
   /** DOWNSTREAM_DATA (2) / UPSTREAM_DATA (3): the held buffer while attached, else empty (Envoy: Ok, size 0). */
   dataFor(type: number): Uint8Array {
-    if (type === 2) return this.readAttached ? this.readBuf : EMPTY;
-    return this.writeAttached ? this.writeBuf : EMPTY;
+    const d = type === 2 ? this.read : this.write;
+    return d.attached ? d.buf : EMPTY;
   }
 
   /** Envoy Buffer::copyFrom: start 0 drains `len` then prepends, start >= size appends, else BadArgument. */
   setData(type: number, start: number, len: number, data: Uint8Array): number {
-    const attached = type === 2 ? this.readAttached : this.writeAttached;
-    if (!attached) return S_BAD_ARGUMENT; // no buffer: BufferBase::copyFrom
-    const b = type === 2 ? this.readBuf : this.writeBuf;
+    const d = type === 2 ? this.read : this.write;
+    if (!d.attached) return S_BAD_ARGUMENT; // no buffer: BufferBase::copyFrom
+    const b = d.buf;
     let out: Uint8Array;
     if (start === 0) out = concat(Uint8Array.from(data), b.subarray(Math.min(len, b.length)));
     else if (start >= b.length) out = concat(b, Uint8Array.from(data));
     else return S_BAD_ARGUMENT;
     if (out === b) out = Uint8Array.from(b);
-    if (type === 2) this.readBuf = out; else this.writeBuf = out;
+    d.buf = out;
     return S_OK;
   }
 
@@ -264,15 +262,15 @@ export class TcpConnection {
 
   private passDownstream(): void {
     this.upstreamConnected = true;
-    if (this.readBuf.length > 0) this.toUpstream.push(this.readBuf);
-    this.readBuf = EMPTY;
-    if (this.readEos) this.upstreamEnded = true;
+    if (this.read.buf.length > 0) this.toUpstream.push(this.read.buf);
+    this.read.buf = EMPTY;
+    if (this.read.eos) this.upstreamEnded = true;
   }
 
   private passUpstream(): void {
-    if (this.writeBuf.length > 0) this.toClient.push(this.writeBuf);
-    this.writeBuf = EMPTY;
-    if (this.writeEos) this.clientEnded = true;
+    if (this.write.buf.length > 0) this.toClient.push(this.write.buf);
+    this.write.buf = EMPTY;
+    if (this.write.eos) this.clientEnded = true;
   }
 
   private upstreamCloseEvent(): void {
