@@ -271,6 +271,19 @@ function orphan(gs: GrpcStream): void {
   gs.cancel();
 }
 
+/** The stream of `token` (null for a unary call or an unknown token). */
+function streamOf(token: u32): GrpcStream | null {
+  let i = streamIndex(token);
+  return i < 0 ? null : unchecked(streams[i]);
+}
+
+/** Enters the stream's origin for an event; a stream whose origin is gone is cancelled (false). */
+function enterStream(gs: GrpcStream, rootId: u32): bool {
+  if (enter(gs.origin, rootId)) return true;
+  orphan(gs);
+  return false;
+}
+
 function finishCall(rootId: u32, token: u32, status: u32, size: u32, message: string): void {
   let i = callIndex(token);
   if (i < 0) {
@@ -291,38 +304,26 @@ function finishCall(rootId: u32, token: u32, status: u32, size: u32, message: st
 // Callbacks (called by ./grpc-exports)
 
 export function onGrpcInitialMetadata(rootId: u32, token: u32, numEntries: u32): void {
-  let i = streamIndex(token);
-  if (i < 0) return;
-  let gs = unchecked(streams[i]);
-  if (!enter(gs.origin, rootId)) { orphan(gs); return; }
-  gs.handler.onInitialMetadata(gs, grpcInitialMetadata, numEntries);
+  let gs = streamOf(token);
+  if (gs !== null && enterStream(gs, rootId)) gs.handler.onInitialMetadata(gs, grpcInitialMetadata, numEntries);
 }
 
 export function onGrpcReceive(rootId: u32, token: u32, size: u32): void {
-  let i = streamIndex(token);
-  if (i >= 0) {
-    let gs = unchecked(streams[i]);
-    if (!enter(gs.origin, rootId)) { orphan(gs); return; }
-    gs.handler.onMessage(gs, size);
-    return;
-  }
-  finishCall(rootId, token, 0, size, "");
+  let gs = streamOf(token);
+  if (gs === null) finishCall(rootId, token, 0, size, "");
+  else if (enterStream(gs, rootId)) gs.handler.onMessage(gs, size);
 }
 
 export function onGrpcTrailingMetadata(rootId: u32, token: u32, numEntries: u32): void {
-  let i = streamIndex(token);
-  if (i < 0) return;
-  let gs = unchecked(streams[i]);
-  if (!enter(gs.origin, rootId)) { orphan(gs); return; }
-  gs.handler.onTrailingMetadata(gs, grpcTrailingMetadata, numEntries);
+  let gs = streamOf(token);
+  if (gs !== null && enterStream(gs, rootId)) gs.handler.onTrailingMetadata(gs, grpcTrailingMetadata, numEntries);
 }
 
 export function onGrpcClose(rootId: u32, token: u32, status: u32): void {
-  let i = streamIndex(token);
-  if (i >= 0) {
-    let gs = unchecked(streams[i]);
+  let gs = streamOf(token);
+  if (gs !== null) {
     gs.remoteClosed = true;
-    if (!enter(gs.origin, rootId)) { orphan(gs); return; }
+    if (!enterStream(gs, rootId)) return;
     let message = closeMessage();
     gs.handler.onClose(gs, status, message);
     // finished: release the host's entry (Envoy keeps a remotely closed stream until our side closes)

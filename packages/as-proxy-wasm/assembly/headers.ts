@@ -4,7 +4,7 @@ import {
   proxy_add_header_map_value, proxy_replace_header_map_value, proxy_remove_header_map_value,
   proxy_get_header_map_size,
 } from "./imports";
-import { RET_A, RET_B, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus } from "./mem";
+import { RET_A, RET_B, argPtr, argLen, unitsOf, adoptReturned, decodeUtf8, setLastStatus } from "./mem";
 
 /** One header (or trailer / metadata) entry, kept as bytes; decoded on access. */
 export class HeaderPair {
@@ -259,14 +259,8 @@ export class Pairs {
  * `Bytes`), checked without decoding.
  */
 export function isHeaderName<T>(name: T): bool {
-  let p: usize, n: usize;
-  if (isString<T>()) {
-    p = changetype<usize>(name);
-    n = <usize>changetype<string>(name).length;
-  } else {
-    p = argPtr<T>(name, 0);
-    n = argLen;
-  }
+  let p = unitsOf<T>(name);
+  let n = argLen;
   let i: usize = n > 1 && unit<T>(p, 0) == 0x3a ? 1 : 0;
   if (n == 0) return false;
   for (; i < n; i++) {
@@ -279,14 +273,8 @@ export function isHeaderName<T>(name: T): bool {
 
 /** True when `value` (a string, or UTF-8 bytes as for isHeaderName) can be a header value: no CR, LF or NUL (Envoy refuses them). */
 export function isHeaderValue<T>(value: T): bool {
-  let p: usize, n: usize;
-  if (isString<T>()) {
-    p = changetype<usize>(value);
-    n = <usize>changetype<string>(value).length;
-  } else {
-    p = argPtr<T>(value, 0);
-    n = argLen;
-  }
+  let p = unitsOf<T>(value);
+  let n = argLen;
   for (let i: usize = 0; i < n; i++) {
     let c = unit<T>(p, i);
     if (c == 0x0d || c == 0x0a || c == 0) return false;

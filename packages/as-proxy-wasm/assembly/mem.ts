@@ -189,6 +189,16 @@ export function utf8Bytes(s: string): ArrayBuffer {
   return b;
 }
 
+/** Where the code units of a string (UTF-16, not encoded) or byte-like value start; their count in `argLen`. */
+// @ts-ignore: decorator
+@inline export function unitsOf<T>(v: T): usize {
+  if (isString<T>()) {
+    argLen = <usize>changetype<string>(v).length;
+    return changetype<usize>(v);
+  }
+  return argPtr<T>(v, 0);
+}
+
 /**
  * Returns a pointer to the bytes of `v` (string | Bytes | ArrayBuffer |
  * Uint8Array | null) and sets `argLen`. Strings are encoded into scratch slot

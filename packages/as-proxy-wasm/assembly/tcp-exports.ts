@@ -21,11 +21,8 @@ import {
 import { proxy_on_log as httpLog } from "./exports";
 import { findRoot } from "./context";
 import { findTcp, addTcp, removeTcp, PeerType } from "./tcp";
-import { enterCallback, leaveCallback, leaveCallbackAndCollect, countStream, addGcDebt } from "./mem";
+import { enterCallback, leaveCallback, leaveCallbackAndCollect, countStream } from "./mem";
 import { invalidateLogLevel } from "./log";
-
-/** Collector debt charged per data callback (besides the chunk's own bytes). */
-const DATA_CALLBACK_DEBT: usize = 64;
 
 export function proxy_on_context_create(contextId: u32, parentId: u32): void {
   if (parentId != 0) {
@@ -54,9 +51,6 @@ export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStr
   enterCallback();
   let c = findTcp(contextId);
   let r: u32 = c === null ? 0 : <u32>c.onDownstreamData(dataSize, endOfStream != 0);
-  // a long-lived connection ends no stream for the collector to count: the garbage of a data callback
-  // (strings decoded from the chunk...) counts as debt, so small chunks do not pile up between collections
-  addGcDebt(DATA_CALLBACK_DEBT + <usize>dataSize);
   leaveCallbackAndCollect();
   return r;
 }
@@ -65,9 +59,6 @@ export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStrea
   enterCallback();
   let c = findTcp(contextId);
   let r: u32 = c === null ? 0 : <u32>c.onUpstreamData(dataSize, endOfStream != 0);
-  // a long-lived connection ends no stream for the collector to count: the garbage of a data callback
-  // (strings decoded from the chunk...) counts as debt, so small chunks do not pile up between collections
-  addGcDebt(DATA_CALLBACK_DEBT + <usize>dataSize);
   leaveCallbackAndCollect();
   return r;
 }
