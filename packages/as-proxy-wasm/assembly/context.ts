@@ -292,6 +292,9 @@ function logJsonError(v: JsonValue): bool {
 
 /** The context of one HTTP stream. Override the hooks you need. */
 export class HttpContext extends Context {
+  /** @internal next live stream context (SDK bookkeeping). */
+  nextStream: HttpContext | null = null;
+
   constructor(id: u32, public readonly root: RootContext) {
     super(id);
   }
@@ -434,95 +437,51 @@ export function removeRoot(id: u32): void {
   }
 }
 
-// Stream contexts: open addressing keyed by context id (ids are sequential,
-// so `id & mask` spreads them), with a one-entry cache for the common case of
-// consecutive callbacks on the same stream.
-let tKeys = new StaticArray<u32>(16);
-let tVals = new StaticArray<HttpContext | null>(16);
-let tMask: u32 = 15;
-let tCount: u32 = 0;
+// Stream contexts: a list linked through HttpContext.nextStream, newest first, with a one-entry
+// cache for the common case of consecutive callbacks on the same stream. Envoy never reuses a
+// context id and only a few streams of a VM are live at once. A stream whose root made no context
+// (createHttpContext returned null) is not recorded: its callbacks find nothing and continue.
+let streams: HttpContext | null = null;
 let lastId: u32 = 0;
 let lastCtx: HttpContext | null = null;
 
-/** The table slot of stream `id`, or -1. */
-function slotOf(id: u32): i32 {
-  let i = id & tMask;
-  while (true) {
-    let k = unchecked(tKeys[i]);
-    if (k == 0) return -1; // 0 marks an empty slot (Envoy never uses context id 0)
-    if (k == id) return <i32>i;
-    i = (i + 1) & tMask;
-  }
-  return -1;
-}
-
 export function findHttp(id: u32): HttpContext | null {
   if (id == lastId) return lastCtx;
-  let i = slotOf(id);
-  if (i < 0) return null;
-  let c = unchecked(tVals[i]);
-  lastId = id;
-  lastCtx = c;
+  let c = streams;
+  while (c !== null && c.id != id) c = c.nextStream;
+  if (c !== null) {
+    lastId = id;
+    lastCtx = c;
+  }
   return c;
 }
 
-function tInsert(id: u32, ctx: HttpContext | null): void {
-  let i = id & tMask;
-  while (unchecked(tKeys[i]) != 0) i = (i + 1) & tMask;
-  unchecked(tKeys[i] = id);
-  unchecked(tVals[i] = ctx);
-}
-
-/** Registers a stream context. `ctx` null = the root wants no per-stream work. */
+/** Registers a stream context. `ctx` null = the root wants no per-stream work (nothing recorded). */
 export function addHttp(id: u32, ctx: HttpContext | null): void {
-  if ((tCount + 1) * 4 > (tMask + 1) * 3) {
-    let oldK = tKeys, oldV = tVals;
-    let cap = (tMask + 1) << 1;
-    tKeys = new StaticArray<u32>(cap);
-    tVals = new StaticArray<HttpContext | null>(cap);
-    tMask = cap - 1;
-    for (let j = 0, n = oldK.length; j < n; j++) {
-      let k = unchecked(oldK[j]);
-      if (k != 0) tInsert(k, unchecked(oldV[j]));
-    }
-  }
-  tInsert(id, ctx);
-  tCount++;
+  if (ctx === null) return;
+  ctx.nextStream = streams;
+  streams = ctx;
   lastId = id;
   lastCtx = ctx;
 }
 
-/** True when `id` is a known stream context (with or without a filter object). */
+/** True when `id` is a recorded stream context. */
 export function hasHttp(id: u32): bool {
-  return (id == lastId && id != 0) || slotOf(id) >= 0;
+  return findHttp(id) !== null;
 }
 
 export function removeHttp(id: u32): void {
-  let s = slotOf(id);
-  if (s < 0) return;
-  let i = <u32>s;
-  // backward-shift deletion keeps probe chains intact without tombstones
-  let j = i;
-  while (true) {
-    unchecked(tKeys[i] = 0);
-    unchecked(tVals[i] = null);
-    while (true) {
-      j = (j + 1) & tMask;
-      let k = unchecked(tKeys[j]);
-      if (k == 0) {
-        tCount--;
-        if (lastId == id) { lastId = 0; lastCtx = null; }
-        return;
-      }
-      let home = k & tMask;
-      // move k back to i if its home is not in the cyclic range (i, j]
-      if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-        unchecked(tKeys[i] = k);
-        unchecked(tVals[i] = unchecked(tVals[j]));
-        i = j;
-        break;
-      }
+  if (lastId == id) { lastId = 0; lastCtx = null; }
+  let prev: HttpContext | null = null;
+  let c = streams;
+  while (c !== null) {
+    if (c.id == id) {
+      if (prev === null) streams = c.nextStream;
+      else prev.nextStream = c.nextStream;
+      return;
     }
+    prev = c;
+    c = c.nextStream;
   }
 }
 
