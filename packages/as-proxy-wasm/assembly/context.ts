@@ -126,6 +126,9 @@ export function pendingHttpCalls(): i32 {
 
 /** Common base of RootContext and HttpContext. */
 export abstract class Context {
+  /** @internal the next context of the SDK's list of roots / of live streams. */
+  nextContext: Context | null = null;
+
   constructor(public readonly id: u32) {}
 
   /** The root context this context belongs to (itself for a root). */
@@ -207,8 +210,6 @@ export class RootContext extends Context {
     let b = this.rootIdBytes;
     return b === null ? "" : decodeUtf8(changetype<usize>(b), <usize>b.byteLength);
   }
-  /** @internal next root context of this VM (SDK bookkeeping). */
-  nextRoot: RootContext | null = null;
 
   get rootContext(): RootContext { return this; }
 
@@ -292,9 +293,6 @@ function logJsonError(v: JsonValue): bool {
 
 /** The context of one HTTP stream. Override the hooks you need. */
 export class HttpContext extends Context {
-  /** @internal next live stream context (SDK bookkeeping). */
-  nextStream: HttpContext | null = null;
-
   constructor(id: u32, public readonly root: RootContext) {
     super(id);
   }
@@ -387,8 +385,34 @@ class MissingRootContext extends RootContext {
   }
 }
 
-// Root contexts: a list linked through RootContext.nextRoot (a VM rarely has more than one).
-let roots: RootContext | null = null;
+// Root contexts and live stream contexts: two lists linked through Context.nextContext, newest
+// first. A VM rarely has more than one root; Envoy never reuses a context id and only a few streams
+// of a VM are live at once. A stream whose root made no context (createHttpContext returned null)
+// is not recorded: its callbacks find nothing and continue.
+let roots: Context | null = null;
+let streams: Context | null = null;
+
+/** The context `id` of the list starting at `c`, or null. */
+function findIn(c: Context | null, id: u32): Context | null {
+  while (c !== null && c.id != id) c = c.nextContext;
+  return c;
+}
+
+/** Removes context `id` from the list starting at `head`; returns the list's new head. */
+function unlink(head: Context | null, id: u32): Context | null {
+  let prev: Context | null = null;
+  let c = head;
+  while (c !== null) {
+    if (c.id == id) {
+      if (prev === null) return c.nextContext;
+      prev.nextContext = c.nextContext;
+      break;
+    }
+    prev = c;
+    c = c.nextContext;
+  }
+  return head;
+}
 
 export function createRoot(id: u32): void {
   // The host's root_id is matched as UTF-8 bytes against the registered ids (no decoding).
@@ -413,56 +437,27 @@ export function createRoot(id: u32): void {
   if (chosen === null) ctx = new MissingRootContext(id);
   else ctx = chosen.factory(id);
   ctx.rootIdBytes = rootId;
-  ctx.nextRoot = roots;
+  ctx.nextContext = roots;
   roots = ctx;
 }
 
 export function findRoot(id: u32): RootContext | null {
-  let r = roots;
-  while (r !== null && r.id != id) r = r.nextRoot;
-  return r;
+  return changetype<RootContext | null>(findIn(roots, id));
 }
 
 export function removeRoot(id: u32): void {
-  let prev: RootContext | null = null;
-  let r = roots;
-  while (r !== null) {
-    if (r.id == id) {
-      if (prev === null) roots = r.nextRoot;
-      else prev.nextRoot = r.nextRoot;
-      return;
-    }
-    prev = r;
-    r = r.nextRoot;
-  }
+  roots = unlink(roots, id);
 }
 
-// Stream contexts: a list linked through HttpContext.nextStream, newest first, with a one-entry
-// cache for the common case of consecutive callbacks on the same stream. Envoy never reuses a
-// context id and only a few streams of a VM are live at once. A stream whose root made no context
-// (createHttpContext returned null) is not recorded: its callbacks find nothing and continue.
-let streams: HttpContext | null = null;
-let lastId: u32 = 0;
-let lastCtx: HttpContext | null = null;
-
 export function findHttp(id: u32): HttpContext | null {
-  if (id == lastId) return lastCtx;
-  let c = streams;
-  while (c !== null && c.id != id) c = c.nextStream;
-  if (c !== null) {
-    lastId = id;
-    lastCtx = c;
-  }
-  return c;
+  return changetype<HttpContext | null>(findIn(streams, id));
 }
 
 /** Registers a stream context. `ctx` null = the root wants no per-stream work (nothing recorded). */
 export function addHttp(id: u32, ctx: HttpContext | null): void {
   if (ctx === null) return;
-  ctx.nextStream = streams;
+  ctx.nextContext = streams;
   streams = ctx;
-  lastId = id;
-  lastCtx = ctx;
 }
 
 /** True when `id` is a recorded stream context. */
@@ -471,18 +466,7 @@ export function hasHttp(id: u32): bool {
 }
 
 export function removeHttp(id: u32): void {
-  if (lastId == id) { lastId = 0; lastCtx = null; }
-  let prev: HttpContext | null = null;
-  let c = streams;
-  while (c !== null) {
-    if (c.id == id) {
-      if (prev === null) streams = c.nextStream;
-      else prev.nextStream = c.nextStream;
-      return;
-    }
-    prev = c;
-    c = c.nextStream;
-  }
+  streams = unlink(streams, id);
 }
 
 /** Delivers an http call response to its originating context. */
