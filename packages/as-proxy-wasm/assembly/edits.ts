@@ -32,10 +32,8 @@ import { argLen, argPtr, asciiLowerInPlace } from "./mem";
  * `isHeaderValue`): the host refuses what Envoy refuses, and `applyTo` goes on with the next edit.
  */
 export class HeaderEdits {
-  /** The records (a managed buffer grown by doubling; `used` bytes are valid). */
+  /** The records, back to back (a managed buffer of exactly their size, grown by each record). */
   private buf: ArrayBuffer = new ArrayBuffer(0);
-  private used: i32 = 0;
-  private n: i32 = 0;
 
   /** Removes every value of `name`. */
   remove<K>(name: K): HeaderEdits {
@@ -64,7 +62,11 @@ export class HeaderEdits {
 
   /** The number of edits recorded. */
   get length(): i32 {
-    return this.n;
+    let n = 0;
+    let p = changetype<usize>(this.buf);
+    let end = p + <usize>this.buf.byteLength;
+    for (; p < end; n++) p += 12 + <usize>load<u32>(p, 4) + <usize>load<u32>(p, 8);
+    return n;
   }
 
   /**
@@ -76,7 +78,7 @@ export class HeaderEdits {
   applyTo(map: MapType): Status {
     let first = Status.Ok;
     let p = changetype<usize>(this.buf);
-    let end = p + <usize>this.used;
+    let end = p + <usize>this.buf.byteLength;
     while (p < end) {
       let op = load<u32>(p);
       let nl = <usize>load<u32>(p, 4), vl = <usize>load<u32>(p, 8);
@@ -92,10 +94,9 @@ export class HeaderEdits {
   }
 
   private record(op: u32, name: usize, nl: usize, value: usize, vl: usize): void {
-    let at = <usize>this.used;
-    let need = at + 12 + nl + vl;
-    let cap = <usize>this.buf.byteLength;
-    if (need > cap) this.buf = changetype<ArrayBuffer>(__renew(changetype<usize>(this.buf), max(cap << 1, need)));
+    // recorded once (at configure time): growing by exactly one record keeps it simple
+    let at = <usize>this.buf.byteLength;
+    this.buf = changetype<ArrayBuffer>(__renew(changetype<usize>(this.buf), at + 12 + nl + vl));
     let p = changetype<usize>(this.buf) + at;
     store<u32>(p, op);
     store<u32>(p, <u32>nl, 4);
@@ -103,7 +104,5 @@ export class HeaderEdits {
     memory.copy(p + 12, name, nl);
     asciiLowerInPlace(p + 12, nl);
     memory.copy(p + 12 + nl, value, vl);
-    this.used = <i32>need;
-    this.n++;
   }
 }
