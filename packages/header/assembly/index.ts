@@ -23,46 +23,40 @@ const SET = 1;
 const ADD = 2;
 
 /**
- * The header name at `at` (its UTF-8 bytes), or null (the reason recorded at `at`).
+ * The header name at `at` (its UTF-8 bytes). A bad name records the reason at `at` (the first
+ * error of the document wins: a check finds nothing more to say after an earlier one).
  * Pseudo-headers are refused, except `:path` and `:authority` in `request.set` (a deliberate
  * rewrite: Envoy re-evaluates the route when request headers change).
  */
-function headerName(at: JsonValue, pseudoAllowed: bool): ArrayBuffer | null {
-  let name = at.asBytes();
-  if (at.hasError()) return null;
+function headerName(at: JsonValue, pseudoAllowed: bool): ArrayBuffer {
+  let name = at.asBytes(); // not a string: an error, and empty bytes
   if (name.byteLength == 0 || at.strLength > MAX_NAME) {
     at.fail("header name must have 1..256 characters");
-    return null;
-  }
-  if (bytesStartWith(name, ":")) {
+  } else if (bytesStartWith(name, ":")) {
     if (!pseudoAllowed || !(bytesEqual(name, ":path", true) || bytesEqual(name, ":authority", true))) {
       at.failWith("pseudo-header ", " refused (only :path and :authority, in request.set)");
-      return null;
     }
-  }
-  if (!isHeaderName(name)) {
+  } else if (!isHeaderName(name)) {
     at.failWith("invalid header name ");
-    return null;
   }
   return name;
 }
 
-/** The header value at `at` (its UTF-8 bytes), or null (the reason recorded at `at`). */
-function headerValue(at: JsonValue): ArrayBuffer | null {
+/** The header value at `at` (its UTF-8 bytes); a bad value records the reason at `at`. */
+function headerValue(at: JsonValue): ArrayBuffer {
   let value = at.asBytes();
-  if (at.hasError()) return null;
   if (at.strLength > MAX_VALUE) {
     at.fail("header value longer than 8192 characters");
-    return null;
-  }
-  if (!isHeaderValue(value)) {
+  } else if (!isHeaderValue(value)) {
     at.fail("header value contains CR, LF or NUL");
-    return null;
   }
   return value;
 }
 
-/** The edits of one direction (`"request"` / `"response"`); stops at the first error. */
+/**
+ * The edits of one direction (`"request"` / `"response"`); stops at the first error (the edits
+ * read until then do not matter: the configuration is refused).
+ */
 function readEdits(cfg: JsonValue, direction: string, request: bool): HeaderEdits {
   let edits = new HeaderEdits();
   let dir = cfg.optObj(direction);
@@ -73,26 +67,22 @@ function readEdits(cfg: JsonValue, direction: string, request: bool): HeaderEdit
     let items = dir.optArrValue(op);
     if (items === null) continue; // absent, or an error recorded
     if (items.length > MAX_OPS) dir.fail(op, ": more than 64 entries");
-    let next = items.first;
-    while (next !== null && !cfg.hasError()) {
-      let item = next;
-      next = item.next;
+    let item = items.first;
+    while (item !== null && !cfg.hasError()) {
       if (kind == REMOVE) { // a list of names
-        let name = headerName(item, false);
-        if (name !== null) edits.remove(name);
-        continue;
+        edits.remove(headerName(item, false));
+      } else {
+        // set / add: a list of {"name", "value"}; both are required strings
+        item.bytes("name");
+        item.bytes("value");
+        if (item.hasError()) break;
+        // both members exist now: changetype is a non-null cast without the size of `!`
+        let name = headerName(changetype<JsonValue>(item.get("name")), request && kind == SET);
+        let value = headerValue(changetype<JsonValue>(item.get("value")));
+        if (kind == SET) edits.set(name, value);
+        else edits.add(name, value);
       }
-      // set / add: a list of {"name", "value"}; both are required strings
-      item.bytes("name");
-      item.bytes("value");
-      if (item.hasError()) break;
-      // both members exist now: changetype is a non-null cast without the size of `!`
-      let name = headerName(changetype<JsonValue>(item.get("name")), request && kind == SET);
-      if (name === null) break;
-      let value = headerValue(changetype<JsonValue>(item.get("value")));
-      if (value === null) break;
-      if (kind == SET) edits.set(name, value);
-      else edits.add(name, value);
+      item = item.next;
     }
   }
   return edits;
