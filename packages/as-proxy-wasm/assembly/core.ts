@@ -1,16 +1,23 @@
 // The always-needed part of the Proxy-Wasm ABI 0.2.1 exports: the ABI marker, the allocator,
-// context creation, VM start, configuration, done and delete. A filter that wants only some
-// stream callbacks exports this module and picks the callbacks of the hooks it overrides:
+// context creation, configuration and delete. A filter that wants only some callbacks exports
+// this module and picks the callbacks of the hooks it overrides:
 //
 //   export * from "as-proxy-wasm/assembly/core";
 //   export { proxy_on_request_headers, proxy_on_response_headers } from "as-proxy-wasm/assembly/exports";
 //
-// Envoy treats every other proxy_on_* callback as absent = Continue / nothing to do, which is
-// what the SDK's default hooks do. A hook whose callback is not exported is never called.
+// Envoy treats every other proxy_on_* callback as absent = Continue / nothing to do / true
+// (proxy_on_vm_start and proxy_on_done included: a root overriding onVmStart or onDone picks
+// them from ./exports), which is what the SDK's default hooks do. A hook whose callback is not
+// exported is never called.
+//
+// In the owned memory mode (ASC_RUNTIME == 0, rt/owned.ts) a root context's creation and
+// configuration allocate in its arena, freed when the host deletes it, and a deleted stream
+// context object is freed; with the collector (the default) these branches compile to nothing.
 
 import { createRoot, findRoot, removeRoot, findHttp, addHttp, hasHttp, removeHttp } from "./context";
 import { hostAlloc, enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll, countStream } from "./mem";
 import { invalidateLogLevel } from "./log";
+import { arenaOpen, arenaClose, arenaFree, ownedFree } from "./rt/owned";
 import "./alloc"; // the heap behind the runtime (asconfig.base.json `use` aliases)
 
 /** ABI marker (never called). */
@@ -29,7 +36,9 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
   enterCallback();
   invalidateLogLevel();
   if (parentId == 0) {
+    if (ASC_RUNTIME == 0) arenaOpen(contextId);
     createRoot(contextId);
+    if (ASC_RUNTIME == 0) arenaClose();
   } else {
     let root = findRoot(parentId);
     addHttp(contextId, root === null ? null : root.createHttpContext(contextId));
@@ -37,34 +46,14 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
   leaveCallback();
 }
 
-export function proxy_on_vm_start(rootId: u32, vmConfigSize: u32): bool {
-  enterCallback();
-  let r = findRoot(rootId);
-  let ok = r === null ? false : r.onVmStart(vmConfigSize);
-  leaveCallbackAndCollectAll();
-  return ok;
-}
-
 export function proxy_on_configure(rootId: u32, configSize: u32): bool {
   enterCallback();
   invalidateLogLevel();
   let r = findRoot(rootId);
+  if (ASC_RUNTIME == 0) arenaOpen(rootId);
   let ok = r === null ? false : r.onConfigure(configSize);
+  if (ASC_RUNTIME == 0) arenaClose();
   leaveCallbackAndCollectAll();
-  return ok;
-}
-
-export function proxy_on_done(contextId: u32): bool {
-  enterCallback();
-  let ok = true;
-  let c = findHttp(contextId);
-  if (c !== null) {
-    c.onDone();
-  } else if (!hasHttp(contextId)) {
-    let r = findRoot(contextId);
-    if (r !== null) ok = r.onDone();
-  }
-  leaveCallback();
   return ok;
 }
 
@@ -73,7 +62,10 @@ export function proxy_on_delete(contextId: u32): void {
   if (hasHttp(contextId)) {
     let c = findHttp(contextId);
     removeHttp(contextId);
-    if (c !== null) c.onDelete();
+    if (c !== null) {
+      c.onDelete();
+      if (ASC_RUNTIME == 0) ownedFree(changetype<usize>(c));
+    }
     countStream();
   } else {
     let r = findRoot(contextId);
@@ -81,6 +73,7 @@ export function proxy_on_delete(contextId: u32): void {
       removeRoot(contextId);
       r.onDelete();
     }
+    if (ASC_RUNTIME == 0) arenaFree(contextId);
   }
   leaveCallbackAndCollect();
 }

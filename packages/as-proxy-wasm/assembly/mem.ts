@@ -19,6 +19,8 @@ import { Status } from "./enums";
 @lazy export const RET_C: usize = memory.data(8);
 
 // ---- GC policy ----
+// In the owned mode (asconfig.owned.json: runtime "stub", ASC_RUNTIME == 0) there is no collector:
+// every function below compiles to nothing (rt/owned.ts says who frees what).
 /** Bytes allocated (by the host through malloc, the SDK and the filter) since the last collection (alloc.ts). */
 let gcDebt: usize = 0;
 /** Streams finished since the last collection. */
@@ -30,26 +32,30 @@ let callDepth: i32 = 0;
 
 // @ts-ignore: decorator
 @inline export function enterCallback(): void {
-  callDepth++;
+  if (ASC_RUNTIME != 0) callDepth++;
 }
 // @ts-ignore: decorator
 @inline export function leaveCallback(): void {
-  callDepth--;
+  if (ASC_RUNTIME != 0) callDepth--;
 }
 /** Leaves a callback and collects if it was the outermost one and the policy says so. */
 // @ts-ignore: decorator
 @inline export function leaveCallbackAndCollect(): void {
-  if (--callDepth == 0) {
-    if (gcDebt >= gcDebtLimit || gcStreams >= gcStreamLimit) collectNow();
+  if (ASC_RUNTIME != 0) {
+    if (--callDepth == 0) {
+      if (gcDebt >= gcDebtLimit || gcStreams >= gcStreamLimit) collectNow();
+    }
   }
 }
 /** Leaves a configuration callback: always collects (parsing garbage). */
 export function leaveCallbackAndCollectAll(): void {
-  if (--callDepth == 0) collectNow();
+  if (ASC_RUNTIME != 0) {
+    if (--callDepth == 0) collectNow();
+  }
 }
 // @ts-ignore: decorator
 @inline export function countStream(): void {
-  gcStreams++;
+  if (ASC_RUNTIME != 0) gcStreams++;
 }
 
 /**
@@ -63,13 +69,15 @@ export function setGcPolicy(debtBytes: usize, streams: u32): void {
 
 // @ts-ignore: decorator
 @inline export function addGcDebt(n: usize): void {
-  gcDebt += n;
+  if (ASC_RUNTIME != 0) gcDebt += n;
 }
 
 export function collectNow(): void {
-  gcDebt = 0;
-  gcStreams = 0;
-  __collect();
+  if (ASC_RUNTIME != 0) {
+    gcDebt = 0;
+    gcStreams = 0;
+    __collect();
+  }
 }
 
 // ---- host allocator ----

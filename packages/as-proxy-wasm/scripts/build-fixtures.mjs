@@ -4,7 +4,7 @@
 // outputs are skipped unless --force.
 //   node scripts/build-fixtures.mjs [--peer] [--force] [--only a,b]
 import asc from 'assemblyscript/asc';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +21,9 @@ const jobs = [];
 const fixtures = join(PKG, 'test', 'fixtures');
 for (const f of readdirSync(fixtures).filter((x) => x.endsWith('.ts'))) {
   const name = f.replace(/\.ts$/, '');
-  if (!only || only.includes(name)) jobs.push([name, join(fixtures, f), join(ROOT, 'asconfig.base.json')]);
+  // a fixture with its own <name>.asconfig.json (e.g. the owned memory mode) compiles with it
+  const own = join(fixtures, `${name}.asconfig.json`);
+  if (!only || only.includes(name)) jobs.push([name, join(fixtures, f), existsSync(own) ? own : join(ROOT, 'asconfig.base.json')]);
 }
 if (argv.includes('--peer')) {
   for (const f of ['noop', 'header']) {
@@ -29,7 +31,7 @@ if (argv.includes('--peer')) {
   }
 }
 const mtime = (p) => statSync(p).mtimeMs;
-const sdkTime = Math.max(mtime(join(ROOT, 'asconfig.base.json')), ...readdirSync(join(PKG, 'assembly')).map((f) => mtime(join(PKG, 'assembly', f))));
+const sdkTime = Math.max(mtime(join(ROOT, 'asconfig.base.json')), ...readdirSync(join(PKG, 'assembly'), { recursive: true }).map((f) => mtime(join(PKG, 'assembly', f))));
 let failed = false;
 for (const [name, entry, config] of jobs) {
   const outFile = join(OUT, `${name}.wasm`);
