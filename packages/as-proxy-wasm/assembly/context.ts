@@ -263,9 +263,11 @@ export class RootContext extends Context {
     let buf = pluginConfiguration.get();
     let n: usize = 0;
     if (buf !== null) n = <usize>buf.byteLength;
-    if (n == 0 && !allowEmpty) {
-      logBytes(LogLevel.Error, etextPtr(E.CONFIG_EMPTY), etextLen(E.CONFIG_EMPTY));
-      return null;
+    if (!allowEmpty) {
+      // (a block of its own, so that the optimizer drops it when allowEmpty is the constant true)
+      let empty = n == 0;
+      if (empty) logBytes(LogLevel.Error, etextPtr(E.CONFIG_EMPTY), etextLen(E.CONFIG_EMPTY));
+      if (empty) return null;
     }
     let v = parseJsonAt(changetype<usize>(buf), n, null, buf);
     if (!v.hasError()) v.asObject(); // the document must be an object
@@ -350,8 +352,8 @@ export class HttpContext extends Context {
 class RootFactory {
   constructor(public rootId: string, public factory: (id: u32) => RootContext, public next: RootFactory | null) {}
 }
+/** The registrations, newest first (so the LAST match in the list is the first registration). */
 let factories: RootFactory | null = null;
-let factoryCount: i32 = 0;
 
 /**
  * Registers the root context factory for `rootId` (Envoy `root_id`, Istio
@@ -360,15 +362,7 @@ let factoryCount: i32 = 0;
  * logs an error and fails configuration (no trap).
  */
 export function registerRootContext(factory: (id: u32) => RootContext, rootId: string = ""): void {
-  // appended, so the first registration of a root_id wins
-  let f = new RootFactory(rootId, factory, null);
-  let t = factories;
-  if (t === null) factories = f;
-  else {
-    while (t.next !== null) t = changetype<RootFactory>(t.next); // no `!`: its message would stay in the data
-    t.next = f;
-  }
-  factoryCount++;
+  factories = new RootFactory(rootId, factory, factories);
 }
 
 /** Stands in for an unregistered root_id: configuration fails with a clear log line. */
@@ -422,17 +416,19 @@ export function createRoot(id: u32): void {
   }
   let ip = changetype<usize>(rootId);
   let il: usize = rootId === null ? 0 : <usize>rootId.byteLength;
+  // The first registration of a root_id wins: the last match in the newest-first list.
   let chosen: RootFactory | null = null;
   let fallback: RootFactory | null = null;
   let f = factories;
   while (f !== null) {
-    if (sameBytes(ip, il, encodeScratch(f.rootId, 3), argLen)) { chosen = f; break; }
-    if (fallback === null && f.rootId.length == 0) fallback = f;
+    if (sameBytes(ip, il, encodeScratch(f.rootId, 3), argLen)) chosen = f;
+    if (f.rootId.length == 0) fallback = f;
     f = f.next;
   }
   if (chosen === null) chosen = fallback;
   // Host without plugin_root_id and a single registration: use it.
-  if (chosen === null && rootId === null && factoryCount == 1) chosen = factories;
+  f = factories;
+  if (chosen === null && rootId === null && f !== null && f.next === null) chosen = f;
   let ctx: RootContext;
   if (chosen === null) ctx = new MissingRootContext(id);
   else ctx = chosen.factory(id);

@@ -2,20 +2,18 @@ import { LogLevel, Status } from "./enums";
 import { proxy_log, proxy_get_log_level } from "./imports";
 import { encodeScratch, argLen, RET_C } from "./mem";
 
-// The host level is read lazily: at most once per stream/root event (the flag
-// is re-armed by the dispatcher), and only when the filter actually logs.
-let cachedLevel: i32 = LogLevel.Trace;
-let levelStale = true;
+// The host level is read lazily: at most once per stream/root event (the dispatcher marks it
+// stale, -1), and only when the filter actually logs.
+let cachedLevel: i32 = -1;
 
 // @ts-ignore: decorator
 @inline export function invalidateLogLevel(): void {
-  levelStale = true;
+  cachedLevel = -1;
 }
 
 /** Current host log level (Envoy's `wasm` logger), cached per callback. */
 export function logLevel(): LogLevel {
-  if (levelStale) {
-    levelStale = false;
+  if (cachedLevel < 0) {
     // proxy_get_log_level exists only for ABI 0.2.1; on error log everything.
     cachedLevel = proxy_get_log_level(RET_C) == Status.Ok ? load<i32>(RET_C) : LogLevel.Trace;
   }

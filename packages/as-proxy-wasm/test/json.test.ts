@@ -207,5 +207,10 @@ describe('the byte path: strings and keys stay UTF-8, errors are rendered to UTF
     const q = await run('{}', 'nöpe');
     expect(q.configured).toBe(false);
     expect(msgs(q, 'error')).toContain('as-proxy-wasm: no root context registered for root_id "nöpe"');
+    // "bytes" is registered twice: the first registration wins
+    const r = await run('{"b": "x"}', 'bytes');
+    expect(r.configured).toBe(true);
+    expect(info(r)).toContain('root:bytes');
+    expect(info(r)).not.toContain('late registration');
   });
 });
