@@ -159,20 +159,16 @@ export function utf8Encode(src: usize, n: usize, dst: usize): usize {
   while (src < end) {
     let c = <u32>load<u16>(src);
     src += 2;
-    if (c < 0x80) {
-      store<u8>(o++, <u8>c);
-      continue;
-    }
     if (c - 0xD800 < 0x400 && src < end) { // a surrogate pair; a lone surrogate is written as is
-      let d = <u32>load<u16>(src);
-      if (d - 0xDC00 < 0x400) {
+      let d = <u32>load<u16>(src) - 0xDC00;
+      if (d < 0x400) {
         src += 2;
-        c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+        c = 0x10000 + ((c - 0xD800) << 10) + d;
       }
     }
-    // lead byte (0xC0 / 0xE0 / 0xF0 for 1 / 2 / 3 continuation bytes), then the continuations
-    let k: u32 = c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
-    store<u8>(o++, <u8>((<u32>0xF0 << (3 - k)) | (c >> (6 * k))));
+    // k continuation bytes (0 for ASCII); the lead byte's marker is byte k of 0xF0E0C000
+    let k = <u32>(c >= 0x80) + <u32>(c >= 0x800) + <u32>(c >= 0x10000);
+    store<u8>(o++, <u8>((<u32>0xF0E0C000 >> (k << 3)) | (c >> (6 * k))));
     while (k > 0) {
       k--;
       store<u8>(o++, <u8>(0x80 | ((c >> (6 * k)) & 0x3F)));
