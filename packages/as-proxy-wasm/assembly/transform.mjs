@@ -22,7 +22,8 @@
 //                  and the small numbers of object headers)
 //    It is placed right after the static data, and a small function (about 100 bytes) appended to
 //    the module decodes it into place: the first thing `_initialize` (the WASI reactor start that
-//    Envoy calls before any other export) does, once (a global guards it). Until then nothing
+//    Envoy calls before any other export) does, once (right after the start function's own
+//    run-once guard; a module without one gets a guard global). Until then nothing
 //    runs; afterwards the heap reuses the space of the packed copy. Modules this does not fit
 //    (an imported memory, no `_initialize`, not enough initial memory) or does not make smaller
 //    (little data) are left as they are.
@@ -216,11 +217,17 @@ export function unpackRuns(runs, size) {
   return img;
 }
 
-/** The decoder: runs at [src, end) into memory from dst; returns once (guard global g). */
+/**
+ * The decoder: runs at [src, end) into memory from dst; returns once (guard global g; g < 0: no
+ * guard, the caller runs it once).
+ */
 function unpackBody(g, src, end, dst) {
-  const code = [
+  const guard = g < 0 ? [] : [
     0x23, ...encLeb(g), 0x0d, 0x00, // global.get g; br_if 0 (done already)
     0x41, 0x01, 0x24, ...encLeb(g), // global.set g 1
+  ];
+  const code = [
+    ...guard,
     0x41, ...sleb(src), 0x21, 0x00, // src
     0x41, ...sleb(end), 0x21, 0x01, // end
     0x41, ...sleb(dst), 0x21, 0x02, // dst
@@ -317,15 +324,12 @@ export function packData(bin) {
   const [nFuncs, f0] = leb(funcs.body, 0);
   const unpackIdx = nImpFuncs + nFuncs;
   const funcSec = Uint8Array.from([...encLeb(nFuncs + 1), ...funcs.body.subarray(f0), ...encLeb(voidType)]);
-  // globals: append the guard
-  const glob = by(6);
-  let nGlobals = 0, globRest = new Uint8Array(0);
-  if (glob) { const [n, g0] = leb(glob.body, 0); nGlobals = n; globRest = glob.body.subarray(g0); }
-  const guard = nImpGlobals + nGlobals;
-  const globSec = Uint8Array.from([...encLeb(nGlobals + 1), ...globRest, 0x7f, 0x01, 0x41, 0x00, 0x0b]);
-  // code: `call unpack` first in the start function, then the decoder's body
+  // code: `call unpack` in the start function, then the decoder's body. The start function of
+  // AssemblyScript begins with its own run-once guard (`if (~started) return; ~started = 1`): the
+  // call goes right after it. Otherwise it goes first, and the decoder gets a guard global.
   const [nBodies, c0] = leb(code.body, 0);
   const bodies = [];
+  let guard = -1;
   let c = c0;
   for (let i = 0; i < nBodies; i++) {
     const [size, c1] = leb(code.body, c);
@@ -333,10 +337,26 @@ export function packData(bin) {
     if (i === startFn - nImpFuncs) {
       let [nl, l] = leb(fb, 0);
       for (let k = 0; k < nl; k++) l = leb(fb, l)[1] + 1;
-      const nb = [...fb.subarray(0, l), 0x10, ...encLeb(unpackIdx), ...fb.subarray(l)];
+      let at = l;
+      if (fb[l] === 0x23) { // global.get g; if; return; end; i32.const 1; global.set g
+        const [g, l1] = leb(fb, l + 1);
+        const tail = [0x04, 0x40, 0x0f, 0x0b, 0x41, 0x01, 0x24, ...encLeb(g)];
+        if (tail.every((b, k) => fb[l1 + k] === b)) at = l1 + tail.length;
+      }
+      if (at === l) guard = 0; // no run-once prologue: the decoder needs its own guard
+      const nb = [...fb.subarray(0, at), 0x10, ...encLeb(unpackIdx), ...fb.subarray(at)];
       bodies.push([...encLeb(nb.length), ...nb]);
     } else bodies.push([...encLeb(size), ...fb]);
     c = c1 + size;
+  }
+  // globals: append the decoder's guard when it needs one
+  const glob = by(6);
+  let nGlobals = 0, globRest = new Uint8Array(0);
+  if (glob) { const [n, g0] = leb(glob.body, 0); nGlobals = n; globRest = glob.body.subarray(g0); }
+  let globSec = null;
+  if (guard === 0) {
+    guard = nImpGlobals + nGlobals;
+    globSec = Uint8Array.from([...encLeb(nGlobals + 1), ...globRest, 0x7f, 0x01, 0x41, 0x00, 0x0b]);
   }
   bodies.push(unpackBody(guard, src, src + runs.length, image.base));
   const codeSec = vec(bodies);
@@ -345,10 +365,10 @@ export function packData(bin) {
   const parts = [bin.subarray(0, 8)];
   let globDone = false;
   for (const s of secs) {
-    if (s.id !== 0 && s.id > 6 && !glob && !globDone) { parts.push(section(6, [...globSec])); globDone = true; }
+    if (globSec && s.id !== 0 && s.id > 6 && !glob && !globDone) { parts.push(section(6, [...globSec])); globDone = true; }
     if (s.id === 1) parts.push(section(1, [...typeSec]));
     else if (s.id === 3) parts.push(section(3, [...funcSec]));
-    else if (s.id === 6) parts.push(section(6, [...globSec]));
+    else if (s.id === 6 && globSec) parts.push(section(6, [...globSec]));
     else if (s.id === 10) parts.push(section(10, codeSec));
     else if (s.id === 11) parts.push(section(11, dataSec));
     else if (s.id === 12) parts.push(section(12, [1]));
