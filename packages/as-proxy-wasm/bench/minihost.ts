@@ -93,7 +93,8 @@ export function loadMini(path: string, config = '', rootId = ''): MiniPlugin {
   if (ex._initialize) ex._initialize();
   else if (ex._start) ex._start();
   ex.proxy_on_context_create(1, 0);
-  if (!ex.proxy_on_vm_start(1, 0)) throw new Error('vm_start false: ' + logs.join('\n'));
+  // Envoy: a module without proxy_on_vm_start starts (absent = true)
+  if (ex.proxy_on_vm_start && !ex.proxy_on_vm_start(1, 0)) throw new Error('vm_start false: ' + logs.join('\n'));
   if (!ex.proxy_on_configure(1, configBuf.length)) throw new Error('configure false: ' + logs.join('\n'));
   configBuf = new Uint8Array(0);
   let next = 2;

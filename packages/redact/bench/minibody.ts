@@ -59,7 +59,7 @@ export function load(config: unknown, wasmPath = join(__dirname, '..', 'dist', '
   mem = ex.memory as unknown as WebAssembly.Memory;
   ex._initialize?.();
   ex.proxy_on_context_create(1, 0);
-  ex.proxy_on_vm_start(1, 0);
+  ex.proxy_on_vm_start?.(1, 0); // absent = true, as in Envoy
   if (!ex.proxy_on_configure(1, cfg.length)) throw new Error('configure failed');
   let id = 2;
   const steps = (i: number, n: number): Array<[string, number[]]> => [
