@@ -3,16 +3,17 @@
 //   config.request.set[0].name: expected string, got number
 // Nothing throws or traps; after an error every read returns its fallback.
 //
-// Byte path: strings and keys stay UTF-8 (a range of the input, or an
-// unescaped copy when they hold escapes) and are decoded to AssemblyScript
+// Byte path: strings and keys stay UTF-8 (ranges of the parser's copy of the
+// input, unescaped in place) and are decoded to AssemblyScript
 // strings only when asked for (asString, strValue, keyList); keys are matched
 // as bytes; the first error is rendered once, straight to UTF-8 (errorBytes),
 // so a filter that reads with asBytes and logs through configJson/configOk
 // links neither the UTF-8 decoder nor String concatenation.
 //
 // Size notes: values keep a parent link and their index instead of a path
-// (paths are only rendered for an error message), and numbers are read as
-// mantissa + decimal exponent with one scaling step.
+// (paths are only rendered for an error message), numbers are read as
+// mantissa + decimal exponent with one scaling step, and the parser passes no
+// results up: the first syntax error ends the input (see the parser below).
 
 import { decodeUtf8, utf8Bytes, utf8Encode, encodeScratch, argLen, sameBytes, msgStart, msgPut, msgByte, msgStr, msgInt, msgEnd } from "./mem";
 import { N, T, ntextPtr, ntextLen, text, textPtr, textLen } from "./text";
@@ -23,24 +24,21 @@ export function jsonKindName(k: JsonKind): string {
   return text(kindText(k));
 }
 
-function kindText(k: JsonKind): i32 {
-  switch (k) {
-    case JsonKind.Null: return T.NULL;
-    case JsonKind.Bool: return T.BOOLEAN;
-    case JsonKind.Number: return T.NUMBER;
-    case JsonKind.String: return T.STRING;
-    case JsonKind.Array: return T.ARRAY;
-    default: return T.OBJECT;
-  }
-}
-
 class JsonDoc {
   /** The first error, rendered as UTF-8 (null while there is none). */
   err: ArrayBuffer | null = null;
-  /** The input, kept alive for the lazily read numbers and strings (null when the caller owns it). */
+  /** The parser's copy of the input: the numbers' text and the (unescaped) strings and keys. */
   src: ArrayBuffer | null = null;
   /** The UTF-8 of the root name (null: the static "config"). */
   rootName: ArrayBuffer | null = null;
+}
+
+/** What the kinds are called in messages (text ids of group T, by JsonKind). */
+// @ts-ignore: decorator
+@lazy const KIND_TEXT: usize = memory.data<i32>([T.NULL, T.BOOLEAN, T.NUMBER, T.STRING, T.ARRAY, T.OBJECT]);
+
+function kindText(k: JsonKind): i32 {
+  return load<i32>(KIND_TEXT + (<usize>k << 2));
 }
 
 // ---- error rendering: parts appended to the mem.ts message builder ----
@@ -48,6 +46,11 @@ class JsonDoc {
 /** Appends text `id` of group T. */
 function putText(id: i32): void {
   msgPut(textPtr(id), textLen(id));
+}
+
+/** Appends `: ` (the start of a text of group T). */
+function putColon(): void {
+  msgPut(textPtr(T.INVALID_JSON), 2);
 }
 
 function putRoot(doc: JsonDoc): void {
@@ -61,7 +64,7 @@ function putPath(v: JsonValue): void {
   let p = v.parent;
   if (p === null) { putRoot(v.doc); return; }
   putPath(p);
-  if (v.keyAt != 0) {
+  if (p.kind == JsonKind.Object) {
     msgByte(0x2E); // .
     msgPut(v.keyAt, v.keyLen);
   } else {
@@ -76,8 +79,7 @@ function begin(v: JsonValue): bool {
   if (v.doc.err !== null) return false;
   msgStart();
   putPath(v);
-  msgByte(0x3A);
-  msgByte(0x20);
+  putColon();
   return true;
 }
 
@@ -95,6 +97,9 @@ function failKey(v: JsonValue, a: i32, p: usize, n: usize): void {
   finish(v);
 }
 
+/** The address of the UTF-8 key the last `get` looked for (scratch slot 3; its length in argLen). */
+let keyPtr: usize = 0;
+
 /** A parsed JSON value with its path (for messages). */
 export class JsonValue {
   kind: JsonKind = JsonKind.Null;
@@ -103,24 +108,20 @@ export class JsonValue {
   numAt: usize = 0;
   /** @internal */
   numEnd: usize = 0;
-  /** @internal a string's UTF-8 (unescaped): address and byte length. */
+  /** @internal a string's UTF-8 (unescaped): address and byte length (0 for other kinds). */
   strAt: usize = 0;
   /** @internal */
   strLen: usize = 0;
-  /** @internal the buffer holding the string's bytes when they are not a range of the input. */
-  sbuf: ArrayBuffer | null = null;
   /** The first element / member of an array / object (null when empty or another kind). */
   first: JsonValue | null = null;
   /** The next element / member of the containing array / object (null at the end). */
   next: JsonValue | null = null;
   /** @internal the number of elements / members (see `length`). */
   count: i32 = 0;
-  /** @internal this value's key in its object as UTF-8 (keyAt 0 in an array / at the root). */
+  /** @internal this value's key as UTF-8, when its parent is an object. */
   keyAt: usize = 0;
   /** @internal */
   keyLen: usize = 0;
-  /** @internal the buffer of an unescaped key. */
-  kbuf: ArrayBuffer | null = null;
   /** @internal set when a read asked for this member (unknown-key checks). */
   used: bool = false;
   /** @internal set when an object was reached through the typed API (unknown-key checks). */
@@ -130,32 +131,12 @@ export class JsonValue {
   /** @internal */
   index: i32 = 0;
 
-  /** @internal */
+  /** @internal (the parser makes values without it, see parseValue) */
   constructor(public doc: JsonDoc) {}
-
-  /**
-   * @internal A value as the parser makes it: one fill with zeros sets every default (Null,
-   * false, 0, null; the minimal runtime's `__new` does not clear), then only the links are
-   * stored (smaller than the constructor's field-by-field initialisation).
-   */
-  static make(doc: JsonDoc, parent: JsonValue | null, index: i32, isMember: bool): JsonValue {
-    let p = __new(offsetof<JsonValue>(), idof<JsonValue>());
-    memory.fill(p, 0, offsetof<JsonValue>());
-    let v = changetype<JsonValue>(p);
-    v.doc = doc;
-    v.parent = parent;
-    v.index = index;
-    if (isMember) { // its key: the string the parser read last
-      v.keyAt = sAt;
-      v.keyLen = sLen;
-      v.kbuf = sBuf;
-    }
-    return v;
-  }
 
   /** The value of a number (0 for other kinds); read from the input on use. */
   get numValue(): f64 {
-    return this.kind == JsonKind.Number ? numberValue(this.numAt, this.numEnd) : 0;
+    return numberValue(this.numAt, this.numEnd); // an empty text (other kinds) reads as 0
   }
 
   /** The value of a string ("" for other kinds), decoded from UTF-8 on use (see `asBytes`). */
@@ -195,10 +176,7 @@ export class JsonValue {
    * `<path>: <message><more>` (`more` spares a concatenation, e.g. `fail(op, ": too long")`).
    */
   fail(message: string, more: string = ""): void {
-    if (!begin(this)) return;
-    msgStr(message);
-    msgStr(more);
-    finish(this);
+    this.failParts(message, 0, 0, more);
   }
   /**
    * Records `<path>: <before><this string value><after>` (first error wins): a message that
@@ -206,52 +184,70 @@ export class JsonValue {
    * `at.failWith("invalid header name ")`.
    */
   failWith(before: string, after: string = ""): void {
+    this.failParts(before, this.strAt, this.strLen, after);
+  }
+  /** `<path>: <a><bytes p, n><b>` (fail and failWith). */
+  private failParts(a: string, p: usize, n: usize, b: string): void {
     if (!begin(this)) return;
-    msgStr(before);
-    msgPut(this.strAt, this.strLen);
-    msgStr(after);
+    msgStr(a);
+    msgPut(p, n);
+    msgStr(b);
     finish(this);
   }
 
   get isNull(): bool { return this.kind == JsonKind.Null; }
   get length(): i32 { return this.count; }
 
-  /** True when this value is of `kind`; otherwise records `expected <what>, got <kind>`. */
-  private expect(kind: JsonKind, what: i32): bool { // what: a text id, or -1 for the kind name
+  /** `<path>: expected <text what>, got <this kind>` (first error wins). */
+  private mismatch(what: i32): void {
+    if (!begin(this)) return;
+    putText(T.EXPECTED);
+    putText(what);
+    putText(T.GOT);
+    putText(kindText(this.kind));
+    finish(this);
+  }
+
+  /** True when this value is of `kind`; otherwise records `expected <kind>, got <kind>`. */
+  private expect(kind: JsonKind): bool {
     if (this.kind == kind) return true;
-    if (begin(this)) {
-      putText(T.EXPECTED);
-      putText(what < 0 ? kindText(kind) : what);
-      putText(T.GOT);
-      putText(kindText(this.kind));
-      finish(this);
-    }
+    this.mismatch(kindText(kind));
     return false;
   }
 
+  // The readers below rely on the fields of another kind being empty: a string's strLen, a
+  // number's text, boolValue are 0 / false for any other kind.
+
   /** This value as a string (error + "" otherwise). */
-  asString(): string { return this.expect(JsonKind.String, -1) ? this.strValue : ""; }
+  asString(): string {
+    this.expect(JsonKind.String);
+    return this.strValue;
+  }
   /**
    * This string value as its unescaped UTF-8 bytes, without decoding (error + an empty buffer
-   * otherwise). The buffer is shared with the tree (made once, on the first call): copy it
-   * before modifying it.
+   * otherwise): a new buffer on each call, yours to modify.
    */
   asBytes(): ArrayBuffer {
-    if (!this.expect(JsonKind.String, -1)) return new ArrayBuffer(0);
-    let b = this.sbuf;
-    if (b === null) {
-      b = new ArrayBuffer(<i32>this.strLen);
-      memory.copy(changetype<usize>(b), this.strAt, this.strLen);
-      this.sbuf = b;
-      this.strAt = changetype<usize>(b);
-    }
+    this.expect(JsonKind.String);
+    let n = this.strLen;
+    let b = new ArrayBuffer(<i32>n);
+    memory.copy(changetype<usize>(b), this.strAt, n);
     return b;
   }
-  asBool(): bool { return this.expect(JsonKind.Bool, -1) ? this.boolValue : false; }
-  asNumber(): f64 { return this.expect(JsonKind.Number, -1) ? this.numValue : 0; }
+  asBool(): bool {
+    this.expect(JsonKind.Bool);
+    return this.boolValue;
+  }
+  asNumber(): f64 {
+    this.expect(JsonKind.Number);
+    return this.numValue;
+  }
   /** An integer within [min, max] (error otherwise). */
   asInt(min: i64 = i64.MIN_VALUE, max: i64 = i64.MAX_VALUE): i64 {
-    if (!this.expect(JsonKind.Number, T.INTEGER)) return 0;
+    if (this.kind != JsonKind.Number) {
+      this.mismatch(T.INTEGER);
+      return 0;
+    }
     let v = this.numValue;
     if (v != Math.floor(v) || Math.abs(v) > 9007199254740991) {
       if (begin(this)) {
@@ -282,7 +278,7 @@ export class JsonValue {
   }
   /** Array elements (error + [] otherwise). */
   asArray(): JsonValue[] {
-    if (!this.expect(JsonKind.Array, -1)) return [];
+    if (!this.expect(JsonKind.Array)) return [];
     let out = new Array<JsonValue>(this.count);
     let c = this.first;
     while (c !== null) {
@@ -293,7 +289,7 @@ export class JsonValue {
   }
   /** This value as an object (error + null otherwise); marks it for unknown-key checks. */
   asObject(): JsonValue | null {
-    if (!this.expect(JsonKind.Object, -1)) return null;
+    if (!this.expect(JsonKind.Object)) return null;
     this.visited = true;
     return this;
   }
@@ -313,7 +309,7 @@ export class JsonValue {
   get(key: string): JsonValue | null {
     if (this.kind != JsonKind.Object) return null;
     this.visited = true;
-    let k = encodeScratch(key, 3);
+    let k = keyPtr = encodeScratch(key, 3);
     let kl = argLen;
     let c = this.first;
     while (c !== null) {
@@ -343,12 +339,9 @@ export class JsonValue {
   }
 
   private need(key: string): JsonValue | null {
-    if (!this.expect(JsonKind.Object, -1)) return null;
+    if (!this.expect(JsonKind.Object)) return null;
     let v = this.get(key);
-    if (v === null) {
-      let k = encodeScratch(key, 3);
-      failKey(this, T.MISSING_KEY, k, argLen);
-    }
+    if (v === null) failKey(this, T.MISSING_KEY, keyPtr, argLen); // the key get encoded
     return v;
   }
 
@@ -412,7 +405,7 @@ export class JsonValue {
    */
   optArrValue(key: string): JsonValue | null {
     let v = this.get(key);
-    return v !== null && v.expect(JsonKind.Array, -1) ? v : null;
+    return v !== null && v.expect(JsonKind.Array) ? v : null;
   }
   /** Required object member. */
   obj(key: string): JsonValue | null {
@@ -435,22 +428,18 @@ export class JsonValue {
   /**
    * Records an error for the first key, in any object reached through this
    * API, that no read asked for (e.g. `config.request: unknown key "sett"`).
-   * Objects never read (free-form values) are not checked.
+   * Objects never read (free-form values) are not checked. Own keys come
+   * before those of nested objects; only the first error is kept.
    */
   rejectUnknownKeys(): void {
-    if (this.doc.err !== null || this.kind < JsonKind.Array) return;
-    if (this.kind == JsonKind.Object) {
-      if (!this.visited) return;
-      let c = this.first;
+    let c = this.first;
+    if (this.visited) { // only objects are marked
       while (c !== null) {
-        if (!c.used) {
-          failKey(this, T.UNKNOWN_KEY, c.keyAt, c.keyLen);
-          return;
-        }
+        if (!c.used) failKey(this, T.UNKNOWN_KEY, c.keyAt, c.keyLen);
         c = c.next;
       }
+      c = this.first;
     }
-    let c = this.first;
     while (c !== null) {
       c.rejectUnknownKeys();
       c = c.next;
@@ -459,33 +448,45 @@ export class JsonValue {
 }
 
 // ---- the parser: module state (parsing never re-enters) ----
+// The parser reads a private copy of the input and unescapes each string in place (an escape is
+// never shorter than what it stands for), so every string and key is a range of that copy and
+// no string is allocated. Raw line feeds occur only in white space (a string may not hold one),
+// so `ws` counts the lines for the error positions. After a syntax error the input ends at the
+// error (pEnd = pos): every loop then meets the end and returns, no result is passed up.
 // @ts-ignore: decorator
 @inline const MAX_DEPTH = 64;
-/** Input start, current position and end. */
-let pStart: usize = 0;
+/** The document being parsed (a plain address: no managed global; nothing collects while parsing). */
+let pDoc: usize = 0;
+/** Current position and end (in the copy). */
 let pos: usize = 0;
 let pEnd: usize = 0;
+/** The current line (from 1) and the address where it starts. */
+let line = 0;
+let lineAt: usize = 0;
 /** UTF-16 units of a \u escape, for utf8Encode. */
 // @ts-ignore: decorator
 @lazy const UNITS: usize = memory.data(4);
+/** The one-letter escapes: the letter, then the byte it stands for. */
+// @ts-ignore: decorator
+@lazy const ESCAPES: usize = memory.data<u8>([0x22, 0x22, 0x5C, 0x5C, 0x2F, 0x2F, 0x62, 0x08, 0x66, 0x0C, 0x6E, 0x0A, 0x72, 0x0D, 0x74, 0x09]);
 
-/** Records `<root>: invalid JSON at line L, column C: <what>` for the current position; `c` >= 0 adds `'<c>'`. */
-function syntaxError(doc: JsonDoc, what: i32, c: i32): void {
+/**
+ * Records `<root>: invalid JSON at line L, column C: <what>` for the current position (for an
+ * unexpected character, the character and the closing quote), then ends the input there.
+ */
+function syntaxError(what: i32): void {
+  let doc = changetype<JsonDoc>(pDoc);
   if (doc.err !== null) return;
-  let line = 1, col = 1;
-  for (let p = pStart; p < pos; p++) {
-    if (load<u8>(p) == 0x0A) { line++; col = 1; } else col++;
-  }
   msgStart();
   putRoot(doc);
   putText(T.INVALID_JSON);
   msgInt(line);
   putText(T.COLUMN);
-  msgInt(col);
-  msgByte(0x3A);
-  msgByte(0x20);
+  msgInt(pos - lineAt + 1);
+  putColon();
   putText(what);
-  if (c >= 0) { // the byte as the character U+00XX, then the closing quote
+  if (what == T.CHARACTER) { // the byte as the character U+00XX
+    let c = <u32>load<u8>(pos);
     if (c >= 0x80) {
       msgByte(0xC0 | (c >> 6));
       c = 0x80 | (c & 0x3F);
@@ -494,6 +495,7 @@ function syntaxError(doc: JsonDoc, what: i32, c: i32): void {
     msgByte(0x27);
   }
   doc.err = msgEnd();
+  pEnd = pos;
 }
 
 /** The byte at the current position, or -1 at the end. */
@@ -501,86 +503,112 @@ function peek(): i32 {
   return pos < pEnd ? <i32>load<u8>(pos) : -1;
 }
 
-/** Skips white space; returns the next byte (or -1). */
-function ws(): i32 {
-  while (pos < pEnd) {
-    let c = <i32>load<u8>(pos);
-    if (c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09) return c;
-    pos++;
-  }
-  return -1;
+/** The byte at the current position (-1 at the end), moving past it (past the end too). */
+function read(): i32 {
+  let c = peek();
+  pos++;
+  return c;
 }
 
-function parseValue(doc: JsonDoc, parent: JsonValue | null, index: i32, depth: i32, isMember: bool): JsonValue {
-  let v = JsonValue.make(doc, parent, index, isMember);
-  if (depth > MAX_DEPTH) { syntaxError(doc, T.DEPTH, -1); return v; }
-  let c = ws();
-  if (c == 0x7B || c == 0x5B) { // { or [
-    let isObject = c == 0x7B;
-    let close = c + 2; // } or ]
+/** Skips white space (counting lines); returns the next byte (or -1). */
+function ws(): i32 {
+  while (true) {
+    let c = peek();
+    if (c == 0x0A) {
+      line++;
+      lineAt = pos + 1;
+    } else if (c != 0x20 && c != 0x0D && c != 0x09) return c;
     pos++;
+  }
+}
+
+/**
+ * Parses the value at the position. Its key, for an object member, is the string the parser
+ * read last (sAt / sLen); keys are read as a member's value is made, so the value keeps them.
+ */
+function parseValue(parent: JsonValue | null, index: i32, depth: i32): JsonValue {
+  let v = changetype<JsonValue>(__new(offsetof<JsonValue>(), idof<JsonValue>()));
+  // one fill sets every default (Null, false, 0, null; the minimal runtime's __new does not
+  // clear), then only the links are stored (smaller than a constructor)
+  memory.fill(changetype<usize>(v), 0, offsetof<JsonValue>());
+  v.doc = changetype<JsonDoc>(pDoc);
+  v.parent = parent;
+  v.index = index;
+  v.keyAt = sAt; // meaningful in an object only (see putPath)
+  v.keyLen = sLen;
+  if (depth > MAX_DEPTH) syntaxError(T.DEPTH);
+  let c = ws();
+  if ((c | 0x20) == 0x7B) { // { or [
+    let isObject = c == 0x7B;
     v.kind = isObject ? JsonKind.Object : JsonKind.Array;
+    pos++;
     let last: JsonValue | null = null;
-    if (ws() != close) {
+    if (ws() != c + 2) { // not empty: } or ]
       while (true) {
-        if (isObject) { // the key stays in sAt / sLen / sBuf for the member's JsonValue.make
-          if (ws() != 0x22) { syntaxError(doc, T.KEY_QUOTE, -1); return v; }
-          if (!parseString(doc)) return v;
+        if (isObject) {
+          if (ws() != 0x22) syntaxError(T.KEY_QUOTE);
+          parseString();
           let e = v.first;
           while (e !== null) {
-            if (sameBytes(e.keyAt, e.keyLen, sAt, sLen)) { failKey(v, T.DUPLICATE_KEY, sAt, sLen); return v; }
+            if (sameBytes(e.keyAt, e.keyLen, sAt, sLen)) failKey(v, T.DUPLICATE_KEY, sAt, sLen);
             e = e.next;
           }
-          if (ws() != 0x3A) { syntaxError(doc, T.KEY_COLON, -1); return v; }
+          if (ws() != 0x3A) syntaxError(T.KEY_COLON);
           pos++;
         }
-        let item = parseValue(doc, v, v.count++, depth + 1, isObject);
+        let item = parseValue(v, v.count++, depth + 1);
         if (last === null) v.first = item; else last.next = item;
         last = item;
-        if (doc.err !== null) return v;
         let d = ws();
-        if (d == close) break;
-        if (d != 0x2C) { syntaxError(doc, isObject ? T.OBJECT_SEP : T.ARRAY_SEP, -1); return v; }
+        if (d == c + 2) break;
+        if (d != 0x2C) {
+          syntaxError(isObject ? T.OBJECT_SEP : T.ARRAY_SEP);
+          break;
+        }
         pos++;
       }
     }
     pos++;
-    return v;
-  }
-  if (c == 0x22) {
+  } else if (c == 0x22) {
     v.kind = JsonKind.String;
-    parseString(doc);
+    parseString();
     v.strAt = sAt;
     v.strLen = sLen;
-    v.sbuf = sBuf;
-    return v;
-  }
-  if (c == 0x2D || <u32>(c - 0x30) < 10) {
+  } else if (c == 0x2D || <u32>(c - 0x30) < 10) {
     v.kind = JsonKind.Number;
     v.numAt = pos;
-    skipNumber(doc);
+    skipNumber();
     v.numEnd = pos;
-    return v;
+  } else if (c < 0) {
+    if (depth == 0) v.kind = JsonKind.Object; // an empty input reads as {}
+    else syntaxError(T.END);
+  } else {
+    // true / false / null: the next 4 bytes as one little-endian word ("true", "fals", "null");
+    // the copy has 4 bytes of padding, and c >= 0 means pos < pEnd
+    let w = load<u32>(pos);
+    let isFalse = w == 0x736C6166 && load<u8>(pos, 4) == 0x65;
+    if (isFalse || w == 0x65757274 || w == 0x6C6C756E) {
+      pos += 4 + <usize>isFalse;
+      if (c != 0x6E) v.kind = JsonKind.Bool; // not null
+      v.boolValue = c == 0x74;
+    } else syntaxError(T.CHARACTER);
   }
-  // true / false / null: the next 4 bytes as one little-endian word ("true", "fals", "null")
-  let w = pos + 4 <= pEnd ? load<u32>(pos) : 0;
-  if (w == 0x65757274) { pos += 4; v.kind = JsonKind.Bool; v.boolValue = true; return v; }
-  if (w == 0x736C6166 && pos + 5 <= pEnd && load<u8>(pos, 4) == 0x65) { pos += 5; v.kind = JsonKind.Bool; return v; }
-  if (w == 0x6C6C756E) pos += 4;
-  else if (c < 0) syntaxError(doc, T.END, -1);
-  else syntaxError(doc, T.CHARACTER, c);
   return v;
 }
 
-/** Reads 4 hex digits, or -1 (error recorded). */
-function hex4(doc: JsonDoc): i32 {
-  let r = 0;
+/** Reads 4 hex digits (a syntax error otherwise). */
+function hex4(): u32 {
+  let r: u32 = 0;
   for (let i = 0; i < 4; i++) {
     let c = peek();
-    let d = c - 0x30;
-    if (<u32>d > 9) {
-      d = (c | 0x20) - 0x57; // a-f / A-F
-      if (<u32>(d - 10) > 5) { syntaxError(doc, T.U_ESCAPE, -1); return -1; }
+    let d = <u32>(c - 0x30);
+    if (d > 9) {
+      d = <u32>((c | 0x20) - 0x61); // a-f / A-F
+      if (d > 5) {
+        syntaxError(T.U_ESCAPE);
+        break;
+      }
+      d += 10;
     }
     r = (r << 4) | d;
     pos++;
@@ -588,106 +616,87 @@ function hex4(doc: JsonDoc): i32 {
   return r;
 }
 
-/** The last string read by parseString: its unescaped UTF-8, and the buffer holding it (null: a range of the input). */
+/** The last string read by parseString: its unescaped UTF-8 (a range of the copy). */
 let sAt: usize = 0;
 let sLen: usize = 0;
-let sBuf: ArrayBuffer | null = null;
 
 /**
- * Reads a string at its opening quote into sAt / sLen / sBuf (false on a syntax error, recorded).
- * Escapes are decoded straight to UTF-8; a lone surrogate escape reads as U+FFFD.
+ * Reads a string at its opening quote into sAt / sLen, unescaping it in place: each escape is
+ * written where it starts, as UTF-8 (never longer than the escape, even when the escape is cut
+ * short by an error). A surrogate pair is joined; a lone surrogate escape reads as U+FFFD.
  */
-function parseString(doc: JsonDoc): bool {
-  let s = ++pos;
-  sAt = s;
-  sLen = 0;
-  sBuf = null;
-  // fast path: no escapes, decode straight from the input
-  while (pos < pEnd) {
-    let c = load<u8>(pos);
-    if (c == 0x22) {
-      sLen = pos++ - s;
-      return true;
+function parseString(): void {
+  let o = ++pos;
+  sAt = o;
+  while (true) {
+    let c = read();
+    if (c == 0x22) break;
+    if (c < 0x20) {
+      pos--;
+      syntaxError(c < 0 ? T.UNTERMINATED : T.CONTROL);
+      break;
     }
-    if (c == 0x5C) break;
-    if (c < 0x20) { syntaxError(doc, T.CONTROL, -1); return false; }
-    pos++;
-  }
-  // escapes: unescape into a buffer (never longer than the string), then decode once
-  let q = pos;
-  while (q < pEnd && load<u8>(q) != 0x22) q += load<u8>(q) == 0x5C ? 2 : 1;
-  let buf = changetype<usize>(new ArrayBuffer(<i32>(min(q, pEnd) - s)));
-  let o = buf + (pos - s);
-  memory.copy(buf, s, pos - s);
-  while (pos < pEnd) {
-    let c = <u32>load<u8>(pos++);
-    if (c == 0x22) { // the exact size: the buffer is the string's bytes
-      let b = __renew(buf, o - buf);
-      sAt = b;
-      sLen = o - buf;
-      sBuf = changetype<ArrayBuffer>(b);
-      return true;
-    }
-    if (c < 0x20) { pos--; syntaxError(doc, T.CONTROL, -1); return false; }
     if (c == 0x5C) {
-      let e = peek();
-      pos++;
-      if (e == 0x75) { // \uXXXX; a pair is joined, a lone surrogate reads as U+FFFD
-        let u = hex4(doc);
-        if (u < 0) return false;
+      let e = read();
+      if (e == 0x75) { // \uXXXX
+        let u = hex4();
         let n: usize = 1;
         store<u16>(UNITS, <u16>u);
-        if (<u32>(u - 0xD800) < 0x400 && pos + 1 < pEnd && load<u16>(pos) == 0x755C) { // "\u"
+        if (u - 0xD800 < 0x400 && load<u16>(pos) == 0x755C) { // "\u" (pos <= pEnd: padding)
           pos += 2;
-          let lo = hex4(doc);
-          if (lo < 0) return false;
-          if (<u32>(lo - 0xDC00) < 0x400) {
+          let lo = hex4();
+          if (lo - 0xDC00 < 0x400) {
             store<u16>(UNITS + 2, <u16>lo);
             n = 2;
           } else pos -= 6; // not a low surrogate: read it on its own next
         }
-        if (n == 1 && <u32>(u - 0xD800) < 0x800) store<u16>(UNITS, 0xFFFD);
+        if (n == 1 && u - 0xD800 < 0x800) store<u16>(UNITS, 0xFFFD);
         o += utf8Encode(UNITS, n, o);
         continue;
       }
-      if (e == 0x62) c = 0x08;
-      else if (e == 0x66) c = 0x0C;
-      else if (e == 0x6E) c = 0x0A;
-      else if (e == 0x72) c = 0x0D;
-      else if (e == 0x74) c = 0x09;
-      else if (e == 0x22 || e == 0x5C || e == 0x2F) c = <u32>e;
-      else { pos--; syntaxError(doc, T.ESCAPE, -1); return false; }
+      let i: usize = 0;
+      while (i < 16 && <i32>load<u8>(ESCAPES + i) != e) i += 2;
+      if (i == 16) {
+        pos--;
+        syntaxError(T.ESCAPE);
+        break;
+      }
+      c = <i32>load<u8>(ESCAPES + i, 1);
     }
     store<u8>(o++, <u8>c);
   }
-  syntaxError(doc, T.UNTERMINATED, -1);
-  return false;
+  sLen = o - sAt;
 }
 
-/** Skips the digits at the position; returns how many. */
+/** Moves past the byte `c` when it is next; true when it was. */
+function eat(c: i32): bool {
+  if (peek() != c) return false;
+  pos++;
+  return true;
+}
+
+/** Skips one or more digits (an invalid number without one); returns how many. */
 function digits(): i32 {
   let n = 0;
   while (<u32>(peek() - 0x30) <= 9) { pos++; n++; }
+  if (n == 0) syntaxError(T.BAD_NUMBER);
   return n;
 }
 
-/** Checks the number at the position (JSON grammar) and moves past it. */
-function skipNumber(doc: JsonDoc): void {
-  if (peek() == 0x2D) pos++;
-  let first = peek();
-  let n = digits();
-  let bad = n == 0 || (first == 0x30 && n > 1); // no digit, or a leading zero
-  if (!bad && peek() == 0x2E) {
+/**
+ * Checks the number at the position (JSON grammar) and moves past it. An error ends the input
+ * where it is found, so the parts after it read nothing.
+ */
+function skipNumber(): void {
+  eat(0x2D); // -
+  let zero = peek() == 0x30;
+  if (digits() > 1 && zero) syntaxError(T.BAD_NUMBER); // a leading zero
+  if (eat(0x2E)) digits(); // .
+  if ((peek() | 0x20) == 0x65) { // e / E
     pos++;
-    bad = digits() == 0;
+    if (!eat(0x2B)) eat(0x2D);
+    digits();
   }
-  if (!bad && (peek() | 0x20) == 0x65) { // e / E
-    pos++;
-    let s = peek();
-    if (s == 0x2B || s == 0x2D) pos++;
-    bad = digits() == 0;
-  }
-  if (bad) syntaxError(doc, T.BAD_NUMBER, -1);
 }
 
 /** The value of the number text [p, end) that skipNumber accepted (so one loop reads it). */
@@ -720,22 +729,23 @@ function numberValue(p: usize, end: usize): f64 {
   return neg ? -v : v;
 }
 
-/** @internal parseJson over raw bytes; `rootName` is UTF-8 (null: "config"). */
+/**
+ * @internal parseJson over raw bytes; `rootName` is UTF-8 (null: "config"). The bytes are
+ * copied (`src`, the buffer holding them, need not stay alive).
+ */
 export function parseJsonAt(ptr: usize, len: usize, rootName: ArrayBuffer | null, src: ArrayBuffer | null): JsonValue {
   let doc = new JsonDoc();
   doc.rootName = rootName;
-  doc.src = src;
-  pStart = pos = ptr;
-  pEnd = ptr + len;
-  let v: JsonValue;
-  if (ws() < 0) {
-    v = JsonValue.make(doc, null, 0, false);
-    v.kind = JsonKind.Object;
-  } else {
-    v = parseValue(doc, null, 0, 0, false);
-    if (doc.err === null && ws() >= 0) syntaxError(doc, T.TRAILING, -1);
-  }
-  v.visited = true;
+  let copy = new ArrayBuffer(<i32>len + 4); // zero padding: see the literals in parseValue
+  doc.src = copy;
+  pDoc = changetype<usize>(doc);
+  pos = lineAt = changetype<usize>(copy);
+  memory.copy(pos, ptr, len);
+  pEnd = pos + len;
+  line = 1;
+  let v = parseValue(null, 0, 0);
+  if (ws() >= 0) syntaxError(T.TRAILING);
+  v.visited = v.kind == JsonKind.Object;
   return v;
 }
 

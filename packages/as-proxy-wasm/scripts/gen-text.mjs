@@ -18,7 +18,7 @@ export const GROUPS = {
   // the JSON reader (filters that read a configuration): namespace T, text()/textPtr()/textLen()
   T: {
     NULL: 'null', BOOLEAN: 'boolean', NUMBER: 'number', STRING: 'string', ARRAY: 'array', OBJECT: 'object',
-    INTEGER: 'integer', TRUE: 'true', FALSE: 'false',
+    INTEGER: 'integer',
     // typed reads
     EXPECTED: 'expected ', GOT: ', got ', MISSING_KEY: 'missing required key "', UNKNOWN_KEY: 'unknown key "',
     DUPLICATE_KEY: 'duplicate key "',

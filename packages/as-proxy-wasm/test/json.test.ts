@@ -40,6 +40,7 @@ describe('valid documents read like JSON.parse', () => {
     '1e22', '1e-22', '3.14159', '2.5e-5', '0e400', '100', '0.000001',
     '"plain"', '"esc \\" \\\\ \\/ \\b \\f \\n \\r \\t end"', '"\\u00e9\\u4e2d\\u0041"', '"\\ud83d\\ude00"',
     '"raw é 中 😀"', '"\\ud800x"', '"\\udc00"', '"\\ud800\\u0041"', '"a\\nb" ', '""', '"\\u0000"',
+    '"\\ud800\\ud83d\\ude00"', '"\\ud83d\\ude00\\ud83d"', '{"k\\"\\u00e9":"\\t\\u00e9\\\\","k":[true,false,null]}', '[0,-0.5e-3,1E+2]',
     JSON.stringify({ list: [{ name: 'x-a', value: 'é' }], n: 3, deep: [[[[{ k: [true, null] }]]]] }),
     '['.repeat(64) + ']'.repeat(64),
   ];
@@ -95,6 +96,19 @@ describe('syntax errors name the line, the column and the problem', () => {
     ['[', 'line 1, column 2: unexpected end of input'],
     ['{"a":', 'line 1, column 6: unexpected end of input'],
     ['['.repeat(66) + ']'.repeat(66), 'line 1, column 66: nesting deeper than 64'],
+    // escaped line feeds are not lines; raw ones in white space are
+    ['{"k\\n":1,\n"a\\n\\n" 1}', 'line 2, column 9: expected \':\' after object key'],
+    ['[\r\n\t1,\n\n  x]', 'line 4, column 3: unexpected character \'x\''],
+    ['"\\ud800\\u12G4"', 'line 1, column 12: bad \\u escape'],
+    ['"\\u12', 'line 1, column 6: bad \\u escape'],
+    ['"\\', 'line 1, column 3: bad escape in string'],
+    ['01.5', 'line 1, column 3: invalid number'],
+    ['-01', 'line 1, column 4: invalid number'],
+    ['1.e5', 'line 1, column 3: invalid number'],
+    ['[1e5.]', 'line 1, column 5: expected \',\' or \']\' in array'],
+    ['[true,fals]', 'line 1, column 7: unexpected character \'f\''],
+    ['nul', 'line 1, column 1: unexpected character \'n\''],
+    ['{"a":[1,{"b":"x\\q"}]}', 'line 1, column 17: bad escape in string'],
   ];
   it.each(cases)('%j', async (text, where) => {
     const p = await run(text, 'dump');
