@@ -72,8 +72,8 @@ export function proxy_on_delete(contextId: u32): void {
     if (r !== null) {
       removeRoot(contextId);
       r.onDelete();
+      if (ASC_RUNTIME == 0) arenaFree(contextId);
     }
-    if (ASC_RUNTIME == 0) arenaFree(contextId);
   }
   leaveCallbackAndCollect();
 }
