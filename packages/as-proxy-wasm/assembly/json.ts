@@ -149,7 +149,7 @@ export class JsonValue {
     let n = 0;
     for (let p = this.strAt, e = p + this.strLen; p < e; p++) {
       let c = <u32>load<u8>(p);
-      if (c - 0x80 >= 0x40) n += c >= 0xF0 ? 2 : 1; // not a continuation byte; 4-byte sequences are pairs
+      n += <i32>(c - 0x80 >= 0x40) + <i32>(c >= 0xF0); // not a continuation byte; 4-byte sequences are pairs
     }
     return n;
   }
@@ -176,7 +176,10 @@ export class JsonValue {
    * `<path>: <message><more>` (`more` spares a concatenation, e.g. `fail(op, ": too long")`).
    */
   fail(message: string, more: string = ""): void {
-    this.failParts(message, 0, 0, more);
+    if (!begin(this)) return;
+    msgStr(message);
+    msgStr(more);
+    finish(this);
   }
   /**
    * Records `<path>: <before><this string value><after>` (first error wins): a message that
@@ -184,14 +187,10 @@ export class JsonValue {
    * `at.failWith("invalid header name ")`.
    */
   failWith(before: string, after: string = ""): void {
-    this.failParts(before, this.strAt, this.strLen, after);
-  }
-  /** `<path>: <a><bytes p, n><b>` (fail and failWith). */
-  private failParts(a: string, p: usize, n: usize, b: string): void {
     if (!begin(this)) return;
-    msgStr(a);
-    msgPut(p, n);
-    msgStr(b);
+    msgStr(before);
+    msgPut(this.strAt, this.strLen);
+    msgStr(after);
     finish(this);
   }
 
@@ -734,7 +733,9 @@ function numberValue(p: usize, end: usize): f64 {
  * copied (`src`, the buffer holding them, need not stay alive).
  */
 export function parseJsonAt(ptr: usize, len: usize, rootName: ArrayBuffer | null, src: ArrayBuffer | null): JsonValue {
-  let doc = new JsonDoc();
+  // every field is stored (smaller than `new`, which first stores the defaults)
+  let doc = changetype<JsonDoc>(__new(offsetof<JsonDoc>(), idof<JsonDoc>()));
+  doc.err = null;
   doc.rootName = rootName;
   let copy = new ArrayBuffer(<i32>len + 4); // zero padding: see the literals in parseValue
   doc.src = copy;
