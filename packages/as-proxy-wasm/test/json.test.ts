@@ -76,6 +76,33 @@ describe('valid documents read like JSON.parse', () => {
   });
 });
 
+describe('random documents', () => {
+  it('are accepted exactly when JSON.parse accepts them, read the same values, and never trap', async () => {
+    let seed = 777;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+    const atoms = ['{', '}', '[', ']', ',', ':', '"', '\\', 'u', 'd83d', 'de00', 'd800', '00e9', 'G', '1', '0', '-', '.', 'e', '+',
+      ' ', '\n', 'true', 'false', 'null', 'tru', '"a"', '"b"', '\\n', '\\"', 'é', '\u0001', 'x'];
+    let accepted = 0;
+    for (let i = 0; i < 1500; i++) {
+      let text = '';
+      for (let n = 1 + rnd(12); n > 0; n--) text += atoms[rnd(atoms.length)];
+      let want: string | null = null;
+      try { want = dump(JSON.parse(text)); } catch { /* invalid */ }
+      const p = await run(text, 'dump');
+      expect(p.failed).toBe(false);
+      const errs = errors(p);
+      if (text.trim() === '' || errs.some((m) => m.includes('duplicate key'))) continue; // {} / refused on purpose
+      if (want === null) {
+        expect([text, errs.length]).toEqual([text, 1]);
+      } else {
+        accepted++;
+        expect([text, msgs(p, 'info').find((m) => m.startsWith('dump:'))]).toEqual([text, `dump:${want}`]);
+      }
+    }
+    expect(accepted).toBeGreaterThan(50);
+  });
+});
+
 describe('syntax errors name the line, the column and the problem', () => {
   const cases: Array<[string, string]> = [
     ['{"a":1,}', 'line 1, column 8: expected \'"\' to start an object key'],
