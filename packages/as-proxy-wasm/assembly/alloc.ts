@@ -1,7 +1,9 @@
 // A small segregated-fit allocator that replaces TLSF under the "minimal"
 // runtime's collector (TCMS). asconfig.base.json routes the runtime's
 // `__alloc`, `__realloc` and `__free` here with `use` aliases, which drops
-// TLSF (about 1.5 KB of code) from every filter.
+// TLSF (about 1.5 KB of code) from every filter. In the owned memory mode
+// (runtime "stub", rt/owned.ts) it is the only heap: `__new` / `__renew` of
+// rt/owned.ts allocate here and the SDK frees arenas and stream contexts.
 //
 // Layout: every block is a multiple of 16 bytes and starts 4 bytes before a
 // 16-byte aligned payload; the 4-byte header (`mmInfo`, as in TLSF, read by

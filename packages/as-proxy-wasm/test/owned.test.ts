@@ -11,8 +11,9 @@ const wasm = () => fixtures('owned').owned;
 const REQ: HeaderList = [[':method', 'GET'], [':path', '/'], [':authority', 'h']];
 const RESP: HeaderList = [[':status', '200']];
 
-/** A configuration of about `kb` KB: `n` headers with long values. */
-function bigConfig(n: number, valueLen: number, extra: object = {}): object {
+interface Cfg { headers: Array<{ name: string; value: string }>; fail?: boolean; check?: boolean }
+/** A configuration of `n` headers with values of `valueLen` characters. */
+function bigConfig(n: number, valueLen: number, extra: Partial<Cfg> = {}): Cfg {
   const headers = [];
   for (let i = 0; i < n; i++) headers.push({ name: `X-Owned-${i}`, value: String.fromCharCode(97 + (i % 26)).repeat(valueLen) });
   return { headers, ...extra };
@@ -30,7 +31,7 @@ interface HostInternals {
   pluginConfig: Uint8Array | null;
   nextContextId: number;
 }
-function newRoot(p: Plugin, config: object | string): { id: number; ok: boolean } {
+function newRoot(p: Plugin, config: Cfg | string): { id: number; ok: boolean } {
   const h = p as unknown as HostInternals;
   const id = h.nextContextId++;
   h.invoke('proxy_on_context_create', h.ex.ctxCreate!, id, id, 0);
@@ -148,6 +149,24 @@ describe('owned memory mode', () => {
     // the plugin's own root (created first, never deleted) still serves streams from its state
     expect(get(exchange(p), 'x-owned-0')).toBe('aaaa');
     deleteRoot(p, old.id);
+  });
+
+  it('deleting one root frees only its own arena: a live root\'s state survives its neighbours\' deletion and reuse', async () => {
+    const p = await loadPlugin(wasm(), { config: bigConfig(1, 4) });
+    const sumOf = (cfg: Cfg) =>
+      cfg.headers.reduce((t, h) => t + [...Buffer.from(h.name.toLowerCase() + h.value)].reduce((x, y) => x + y, 0), 0);
+    const a = bigConfig(30, 60);
+    const b = bigConfig(20, 50, { check: true });
+    for (let round = 0; round < 20; round++) {
+      const ra = newRoot(p, a);
+      const rb = newRoot(p, b); // B's objects come after A's
+      deleteRoot(p, ra.id); // A's blocks go back to the heap...
+      const rc = newRoot(p, bigConfig(30, 60)); // ...and C reuses them
+      deleteRoot(p, rb.id);
+      deleteRoot(p, rc.id);
+      expect(p.logs.at(-1)?.message).toBe(`${rb.id} state 20 ${sumOf(b)}`);
+    }
+    expect(p.failed).toBe(false);
   });
 
   it('frees the arena of a failed configuration (rejected after allocating, or invalid JSON)', async () => {
