@@ -379,12 +379,17 @@ class MissingRootContext extends RootContext {
   }
 }
 
-// Root contexts and live stream contexts: two lists linked through Context.nextContext, newest
-// first. A VM rarely has more than one root; Envoy never reuses a context id and only a few streams
-// of a VM are live at once. A stream whose root made no context (createHttpContext returned null)
-// is not recorded: its callbacks find nothing and continue.
+// Root contexts and live stream contexts, linked through Context.nextContext, newest first: one
+// list of roots (a VM rarely has more than one) and STREAM_BUCKETS lists of streams chosen by
+// `id & (STREAM_BUCKETS - 1)`. Envoy numbers every context of a VM from one counter and never
+// reuses an id, so live streams spread evenly over the buckets: a worker with thousands of live
+// streams (HTTP/2, gRPC streaming, long polls) still finds one in a few steps. A stream whose root
+// made no context (createHttpContext returned null) is not recorded: its callbacks find nothing
+// and continue.
+// @ts-ignore: decorator
+@inline const STREAM_BUCKETS: u32 = 256;
 let roots: Context | null = null;
-let streams: Context | null = null;
+let streams = new StaticArray<Context | null>(STREAM_BUCKETS);
 
 /** The context `id` of the list starting at `c`, or null. */
 function findIn(c: Context | null, id: u32): Context | null {
@@ -446,14 +451,15 @@ export function removeRoot(id: u32): void {
 }
 
 export function findHttp(id: u32): HttpContext | null {
-  return changetype<HttpContext | null>(findIn(streams, id));
+  return changetype<HttpContext | null>(findIn(unchecked(streams[id & (STREAM_BUCKETS - 1)]), id));
 }
 
 /** Registers a stream context. `ctx` null = the root wants no per-stream work (nothing recorded). */
 export function addHttp(id: u32, ctx: HttpContext | null): void {
   if (ctx === null) return;
-  ctx.nextContext = streams;
-  streams = ctx;
+  let b = id & (STREAM_BUCKETS - 1);
+  ctx.nextContext = unchecked(streams[b]);
+  unchecked(streams[b] = ctx);
 }
 
 /** True when `id` is a recorded stream context. */
@@ -462,7 +468,8 @@ export function hasHttp(id: u32): bool {
 }
 
 export function removeHttp(id: u32): void {
-  streams = unlink(streams, id);
+  let b = id & (STREAM_BUCKETS - 1);
+  unchecked(streams[b] = unlink(unchecked(streams[b]), id));
 }
 
 /** Delivers an http call response to its originating context. */
