@@ -5,7 +5,9 @@
 // contract says it must, and that nothing freed is still in use.
 import { describe, expect, it } from '@jest/globals';
 import { loadPlugin, type HeaderList, type Plugin } from '@meshwasm/proxy-wasm-host';
-import { fixtures } from './helpers';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fixtures, PKG } from './helpers';
 
 const wasm = () => fixtures('owned').owned;
 const REQ: HeaderList = [[':method', 'GET'], [':path', '/'], [':authority', 'h']];
@@ -62,11 +64,15 @@ function exchange(p: Plugin, req: HeaderList = REQ): HeaderList {
 }
 
 describe('owned memory mode', () => {
-  it('links no collector and exports no proxy_on_vm_start / proxy_on_done from the core', () => {
+  it('exports the core without proxy_on_vm_start / proxy_on_done (Envoy: absent = true), and the host starts it', async () => {
     const names = WebAssembly.Module.exports(new WebAssembly.Module(wasm())).map((e) => e.name);
     expect(names).toContain('proxy_on_configure');
     expect(names).not.toContain('proxy_on_vm_start');
     expect(names).not.toContain('proxy_on_done');
+    const p = await loadPlugin(wasm(), { config: bigConfig(1, 4) });
+    expect(p.configured).toBe(true);
+    p.close(); // root deleted without proxy_on_done
+    expect(p.failed).toBe(false);
   });
 
   it('keeps memory flat over 200,000 streams, with root state and stream fields intact', async () => {
@@ -191,6 +197,13 @@ describe('owned memory mode', () => {
     // the rejection logs nothing, the invalid JSON logs its error each time
     expect(p.logs.filter((l) => l.level === 'error').length).toBe(2050);
     expect(get(exchange(p), 'x-owned-0')).toBe('aaaa');
+  });
+
+  it('refuses to compile a network filter (tcp-exports) in this mode', () => {
+    const asc = join(PKG, '..', '..', 'node_modules', 'assemblyscript', 'bin', 'asc.js');
+    const r = spawnSync(process.execPath, [asc, 'test/fixtures/tcp.ts', '--config', 'test/fixtures/owned.asconfig.json', '--target', 'release', '--outFile', '/dev/null'], { cwd: PKG, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('tcp-exports needs a collector (runtime \\"minimal\\"): the owned memory mode is for HTTP filters');
   });
 
   it('grows memory when roots are created and never deleted (the test above can fail)', async () => {
