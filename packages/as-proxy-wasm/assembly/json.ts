@@ -97,9 +97,6 @@ function failKey(v: JsonValue, a: i32, p: usize, n: usize): void {
   finish(v);
 }
 
-/** The address of the UTF-8 key the last `get` looked for (scratch slot 3; its length in argLen). */
-let keyPtr: usize = 0;
-
 /** A parsed JSON value with its path (for messages). */
 export class JsonValue {
   kind: JsonKind = JsonKind.Null;
@@ -112,6 +109,8 @@ export class JsonValue {
   strAt: usize = 0;
   /** @internal */
   strLen: usize = 0;
+  /** @internal a string's length in UTF-16 code units (counted by the parser, see `strLength`). */
+  strUnits: i32 = 0;
   /** The first element / member of an array / object (null when empty or another kind). */
   first: JsonValue | null = null;
   /** The next element / member of the containing array / object (null at the end). */
@@ -146,12 +145,7 @@ export class JsonValue {
 
   /** The length of a string value in UTF-16 code units (as `strValue.length`), counted without decoding. */
   get strLength(): i32 {
-    let n = 0;
-    for (let p = this.strAt, e = p + this.strLen; p < e; p++) {
-      let c = <u32>load<u8>(p);
-      n += <i32>(c - 0x80 >= 0x40) + <i32>(c >= 0xF0); // not a continuation byte; 4-byte sequences are pairs
-    }
-    return n;
+    return this.strUnits;
   }
 
   /** The path of this value for messages: `config.request.set[0].name`. */
@@ -308,7 +302,7 @@ export class JsonValue {
   get(key: string): JsonValue | null {
     if (this.kind != JsonKind.Object) return null;
     this.visited = true;
-    let k = keyPtr = encodeScratch(key, 3);
+    let k = encodeScratch(key, 3);
     let kl = argLen;
     let c = this.first;
     while (c !== null) {
@@ -340,7 +334,10 @@ export class JsonValue {
   private need(key: string): JsonValue | null {
     if (!this.expect(JsonKind.Object)) return null;
     let v = this.get(key);
-    if (v === null) failKey(this, T.MISSING_KEY, keyPtr, argLen); // the key get encoded
+    if (v === null) {
+      let k = encodeScratch(key, 3);
+      failKey(this, T.MISSING_KEY, k, argLen);
+    }
     return v;
   }
 
@@ -484,13 +481,9 @@ function syntaxError(what: i32): void {
   msgInt(pos - lineAt + 1);
   putColon();
   putText(what);
-  if (what == T.CHARACTER) { // the byte as the character U+00XX
-    let c = <u32>load<u8>(pos);
-    if (c >= 0x80) {
-      msgByte(0xC0 | (c >> 6));
-      c = 0x80 | (c & 0x3F);
-    }
-    msgByte(c);
+  if (what == T.CHARACTER) { // the byte as the character U+00XX (at most 2 bytes of UTF-8)
+    store<u16>(UNITS, load<u8>(pos));
+    msgPut(UNITS + 2, utf8Encode(UNITS, 1, UNITS + 2));
     msgByte(0x27);
   }
   doc.err = msgEnd();
@@ -573,6 +566,7 @@ function parseValue(parent: JsonValue | null, index: i32, depth: i32): JsonValue
     parseString();
     v.strAt = sAt;
     v.strLen = sLen;
+    v.strUnits = sUnits;
   } else if (c == 0x2D || <u32>(c - 0x30) < 10) {
     v.kind = JsonKind.Number;
     v.numAt = pos;
@@ -615,9 +609,10 @@ function hex4(): u32 {
   return r;
 }
 
-/** The last string read by parseString: its unescaped UTF-8 (a range of the copy). */
+/** The last string read by parseString: its unescaped UTF-8 (a range of the copy) and its UTF-16 length. */
 let sAt: usize = 0;
 let sLen: usize = 0;
+let sUnits = 0;
 
 /**
  * Reads a string at its opening quote into sAt / sLen, unescaping it in place: each escape is
@@ -627,6 +622,7 @@ let sLen: usize = 0;
 function parseString(): void {
   let o = ++pos;
   sAt = o;
+  let units = 0;
   while (true) {
     let c = read();
     if (c == 0x22) break;
@@ -651,6 +647,7 @@ function parseString(): void {
         }
         if (n == 1 && u - 0xD800 < 0x800) store<u16>(UNITS, 0xFFFD);
         o += utf8Encode(UNITS, n, o);
+        units += <i32>n;
         continue;
       }
       let i: usize = 0;
@@ -662,9 +659,12 @@ function parseString(): void {
       }
       c = <i32>load<u8>(ESCAPES + i, 1);
     }
+    // UTF-16 units: one per byte that starts a sequence, two for a 4-byte one
+    units += <i32>(<u32>(c - 0x80) >= 0x40) + <i32>(c >= 0xF0);
     store<u8>(o++, <u8>c);
   }
   sLen = o - sAt;
+  sUnits = units;
 }
 
 /** Moves past the byte `c` when it is next; true when it was. */
