@@ -20,7 +20,10 @@
 //      0x40..0x7F  n = (c & 63) + 1 zero bytes (the memory is still zero: skipped)
 //      0x80..0xBF  n = (c & 63) + 1 bytes, each written as a 16-bit unit (Latin-1 UTF-16 text,
 //                  and the small numbers of object headers)
-//    It is placed right after the static data, and a small function (about 100 bytes) appended to
+//      0xC0..0xFF  n = (c & 63) + 1 bytes repeated from d bytes back in the unpacked data
+//                  (d: the next two bytes, little-endian, d >= n): words and phrases that occur
+//                  more than once (the texts of messages, keys and literals)
+//    It is placed right after the static data, and a small function (about 130 bytes) appended to
 //    the module decodes it into place: the first thing `_initialize` (the WASI reactor start that
 //    Envoy calls before any other export) does, once (right after the start function's own
 //    run-once guard; a module without one gets a guard global). Until then nothing
@@ -167,8 +170,8 @@ export function dataImage(bin) {
   return { base, bytes };
 }
 
-/** Encodes a data image as runs (see the header comment). */
-export function packRuns(img) {
+/** Encodes bytes as runs of the first three kinds (see the header comment). */
+function plainRuns(img) {
   const out = [];
   let lit = [];
   const flush = () => { if (lit.length) { out.push(lit.length - 1, ...lit); lit = []; } };
@@ -200,6 +203,47 @@ export function packRuns(img) {
     if (lit.length === 64) flush();
   }
   flush();
+  return out;
+}
+
+/**
+ * Encodes a data image as runs (see the header comment): greedily, a repeat of at least 4
+ * earlier bytes becomes a back-reference when that is shorter than its plain runs.
+ */
+export function packRuns(img) {
+  const out = [];
+  const heads = new Map(); // 4-byte prefix -> positions, ascending
+  const key = (i) => img[i] | (img[i + 1] << 8) | (img[i + 2] << 16) | (img[i + 3] * 2 ** 24);
+  let from = 0; // start of the bytes not encoded yet
+  let seen = 0; // positions below this are in `heads`
+  let i = 0;
+  const n = img.length;
+  while (i < n) {
+    for (; seen < i && seen + 4 <= n; seen++) {
+      const k = key(seen);
+      let l = heads.get(k);
+      if (!l) heads.set(k, (l = []));
+      l.push(seen);
+    }
+    let best = 0, dist = 0;
+    const cands = i + 4 <= n && img[i] !== 0 ? heads.get(key(i)) : undefined;
+    if (cands) {
+      for (let c = cands.length - 1, tries = 0; c >= 0 && tries < 256 && i - cands[c] < 65536; c--, tries++) {
+        const j = cands[c];
+        let m = 0;
+        while (m < 64 && i + m < n && j + m < i && img[j + m] === img[i + m]) m++;
+        if (m > best) { best = m; dist = i - j; }
+      }
+    }
+    if (best >= 4 && plainRuns(img.subarray(i, i + best)).length > 4) {
+      out.push(...plainRuns(img.subarray(from, i)), 0xC0 + best - 1, dist & 0xff, dist >> 8);
+      i += best;
+      from = i;
+      continue;
+    }
+    i++;
+  }
+  out.push(...plainRuns(img.subarray(from, n)));
   return Uint8Array.from(out);
 }
 
@@ -212,6 +256,7 @@ export function unpackRuns(runs, size) {
     const n = (c & 63) + 1;
     if (c < 0x40) { img.set(runs.subarray(p, p + n), o); o += n; p += n; }
     else if (c < 0x80) o += n;
+    else if (c >= 0xC0) { const d = runs[p] | (runs[p + 1] << 8); img.copyWithin(o, o - d, o - d + n); o += n; p += 2; }
     else for (let k = n; k > 0; k--) { img[o] = runs[p++]; o += 2; }
   }
   return img;
@@ -240,14 +285,18 @@ function unpackBody(g, src, end, dst) {
     0x20, 0x02, 0x20, 0x00, 0x20, 0x04, 0xfc, 0x0a, 0x00, 0x00,
     0x20, 0x00, 0x20, 0x04, 0x6a, 0x21, 0x00, // src += n
     0x05, // else
+    0x20, 0x03, 0x41, 0xc0, 0x01, 0x4f, 0x04, 0x40, // if c >= 0xC0: copy n bytes from dst - u16(src)
+    0x20, 0x02, 0x20, 0x02, 0x20, 0x00, 0x2f, 0x00, 0x00, 0x6b, 0x20, 0x04, 0xfc, 0x0a, 0x00, 0x00,
+    0x20, 0x00, 0x41, 0x02, 0x6a, 0x21, 0x00, // src += 2
+    0x05, // else
     0x20, 0x03, 0x41, 0x80, 0x01, 0x4f, 0x04, 0x40, // if c >= 0x80: n bytes as 16-bit units
     0x03, 0x40,
     0x20, 0x02, 0x20, 0x00, 0x2d, 0x00, 0x00, 0x3b, 0x01, 0x00,
     0x20, 0x02, 0x41, 0x02, 0x6a, 0x21, 0x02,
     0x20, 0x00, 0x41, 0x01, 0x6a, 0x21, 0x00,
     0x20, 0x04, 0x41, 0x01, 0x6b, 0x22, 0x04, 0x0d, 0x00, // until n == 0
-    0x0b, 0x0b, 0x0b, // end loop, if, if
-    0x20, 0x02, 0x20, 0x04, 0x6a, 0x21, 0x02, // dst += n (copied or zero run; 0 after text)
+    0x0b, 0x0b, 0x0b, 0x0b, // end loop, if, if, if
+    0x20, 0x02, 0x20, 0x04, 0x6a, 0x21, 0x02, // dst += n (copied, repeated or zero run; 0 after text)
     0x0c, 0x00, // next run
     0x0b, 0x0b, // end loop, block
     0x0b, // end function

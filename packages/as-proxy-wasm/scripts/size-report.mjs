@@ -117,7 +117,8 @@ function unpackRuns(runs) {
     const c = runs[q++];
     if (c < 0x40) { for (let k = 0; k <= c; k++) out.push(runs[q++]); }
     else if (c < 0x80) { for (let k = 0; k <= (c & 63); k++) out.push(0); }
-    else for (let k = 0; k <= (c & 63); k++) out.push(runs[q++], 0);
+    else if (c < 0xc0) { for (let k = 0; k <= (c & 63); k++) out.push(runs[q++], 0); }
+    else { const from = out.length - (runs[q] | (runs[q + 1] << 8)); q += 2; for (let k = 0; k <= (c & 63); k++) out.push(out[from + k]); }
   }
   return Uint8Array.from(out);
 }

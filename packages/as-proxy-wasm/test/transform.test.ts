@@ -2,8 +2,24 @@
 // word, and all static data packed into one segment that the module unpacks at _initialize.
 import { describe, expect, it, beforeAll } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, PKG } from './helpers';
+
+/** The header fixture compiled with packing off (AS_PROXY_WASM_NO_PACK=1): its static objects stay segments. */
+function unpackedHeader(): Uint8Array<ArrayBuffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'transform-test-'));
+  const out = join(dir, 'header.wasm');
+  const root = join(PKG, '..', '..');
+  execFileSync(process.execPath, [
+    join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join(PKG, 'test', 'fixtures', 'header.ts'),
+    '--config', join(root, 'asconfig.base.json'), '--target', 'release', '--outFile', out,
+  ], { cwd: PKG, env: { ...process.env, AS_PROXY_WASM_NO_PACK: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const bin = new Uint8Array(readFileSync(out));
+  rmSync(dir, { recursive: true, force: true });
+  return bin;
+}
 
 /** Calls packRuns of the transform (an ES module: run in a child process). */
 function packRuns(img: Uint8Array): Uint8Array {
@@ -22,7 +38,14 @@ function unpackRuns(runs: Uint8Array): Uint8Array {
     const c = runs[p++];
     if (c < 0x40) for (let k = 0; k <= c; k++) out.push(runs[p++]);
     else if (c < 0x80) for (let k = 0; k <= (c & 63); k++) out.push(0);
-    else for (let k = 0; k <= (c & 63); k++) out.push(runs[p++], 0);
+    else if (c < 0xc0) for (let k = 0; k <= (c & 63); k++) out.push(runs[p++], 0);
+    else {
+      const d = runs[p] + 256 * runs[p + 1];
+      p += 2;
+      expect(d).toBeGreaterThan(c & 63); // a repeat never overlaps the bytes it writes
+      const from = out.length - d;
+      for (let k = 0; k <= (c & 63); k++) out.push(out[from + k]);
+    }
   }
   return Uint8Array.from(out);
 }
@@ -74,20 +97,33 @@ function image(bin: Uint8Array): { bytes: Uint8Array } {
 }
 
 let wasm: Record<string, Uint8Array<ArrayBuffer>>;
-beforeAll(() => { wasm = fixtures('noop', 'header', 'api'); });
+/** Modules whose static data stays in segments: the no-op fixture (too little data to pack) and the header fixture unpacked. */
+let plain: Record<string, Uint8Array<ArrayBuffer>>;
+beforeAll(() => {
+  wasm = fixtures('noop', 'api');
+  plain = { noop: wasm.noop, header: unpackedHeader() };
+}, 120_000); // a compile of its own
 
 describe('packed static data', () => {
-  it('runs round-trip: zero runs, 16-bit text runs and literal runs of every length', () => {
+  it('runs round-trip: zero runs, 16-bit text runs, literal runs of every length and repeats', () => {
     const parts: number[] = [];
     parts.push(...new Array(200).fill(0)); // a zero run longer than one control byte
     for (let i = 0; i < 150; i++) parts.push(0x41 + (i % 26), 0); // UTF-16 text longer than 64 units
     for (let i = 0; i < 300; i++) parts.push(0x80 + (i % 120)); // literal bytes longer than 64
     parts.push(2, 0, 0, 0, 28, 0, 0, 0, 0x68, 0, 0x69, 0, 0, 1, 0, 3); // a header, text, odd bytes
     parts.push(7); // a last byte
+    const phrase = Buffer.from('expected a header name, ');
+    for (let i = 0; i < 4; i++) parts.push(...phrase, 0x30 + i); // a repeated phrase (UTF-8)
+    parts.push(...Buffer.from('header value', 'utf16le'), 0, 0, ...Buffer.from('header name', 'utf16le')); // and UTF-16
     const img = Uint8Array.from(parts);
     const runs = packRuns(img);
     expect(runs.length).toBeLessThan(img.length);
     expect(Buffer.from(unpackRuns(runs))).toEqual(Buffer.from(img));
+    // a phrase said four times costs about once plus three repeats of 3 bytes
+    const four = Uint8Array.from([...phrase, ...phrase, ...phrase, ...phrase]);
+    const packed = packRuns(four);
+    expect(packed.length).toBeLessThanOrEqual(1 + phrase.length + 3 * 3);
+    expect(Buffer.from(unpackRuns(packed))).toEqual(Buffer.from(four));
     const single = Uint8Array.from([5]);
     expect(Buffer.from(unpackRuns(packRuns(single)))).toEqual(Buffer.from(single));
   });
@@ -132,7 +168,7 @@ describe('packed static data', () => {
   });
 
   it('a module that packing would not make smaller keeps its segments (no decoder)', () => {
-    for (const name of ['noop', 'header']) {
+    for (const name of ['noop']) {
       expect(dataSegments(wasm[name]).length).toBeGreaterThan(1);
       const mod = new WebAssembly.Module(wasm[name]);
       expect(WebAssembly.Module.exports(mod).map((e) => e.name)).toContain('_initialize');
@@ -143,7 +179,7 @@ describe('packed static data', () => {
 describe('static object headers (unpacked modules)', () => {
   it('no data segment holds only the memory-manager word of a static object', () => {
     for (const name of ['noop', 'header']) {
-      const segs = dataSegments(wasm[name]);
+      const segs = dataSegments(plain[name]);
       const stubs = segs.filter(([off, d]) => off % 16 === 12 && d.length <= 4);
       expect({ name, stubs: stubs.map(([off]) => off) }).toEqual({ name, stubs: [] });
     }
@@ -152,7 +188,7 @@ describe('static object headers (unpacked modules)', () => {
   it('string literals keep their runtime header (rtId, rtSize) and UTF-16 text', () => {
     // "x-training" is a literal of the header fixture: its segment starts at rtId
     const needle = Buffer.from('x-training', 'utf16le').subarray(0, -1); // the data ends at the last non-zero byte
-    const seg = dataSegments(wasm.header).find(([, d]) => Buffer.from(d).includes(needle));
+    const seg = dataSegments(plain.header).find(([, d]) => Buffer.from(d).includes(needle));
     expect(seg).toBeDefined();
     const [off, d] = seg!;
     expect(off % 16).toBe(8); // block at 12 mod 16: without mmInfo the segment starts at rtId (+12)
