@@ -14,7 +14,7 @@
 // configuration allocate in its arena, freed when the host deletes it, and a deleted stream
 // context object is freed; with the collector (the default) these branches compile to nothing.
 
-import { createRoot, findRoot, removeRoot, findHttp, addHttp, hasHttp, removeHttp } from "./context";
+import { createRoot, findRoot, removeRoot, findHttp, addHttp, removeHttp } from "./context";
 import { hostAlloc, enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll, countStream } from "./mem";
 import { invalidateLogLevel } from "./log";
 import { arenaOpen, arenaClose, arenaFree, ownedFree } from "./rt/owned";
@@ -59,13 +59,11 @@ export function proxy_on_configure(rootId: u32, configSize: u32): bool {
 
 export function proxy_on_delete(contextId: u32): void {
   enterCallback();
-  if (hasHttp(contextId)) {
-    let c = findHttp(contextId);
+  let c = findHttp(contextId);
+  if (c !== null) {
     removeHttp(contextId);
-    if (c !== null) {
-      c.onDelete();
-      if (ASC_RUNTIME == 0) ownedFree(changetype<usize>(c));
-    }
+    c.onDelete();
+    if (ASC_RUNTIME == 0) ownedFree(changetype<usize>(c));
     countStream();
   } else {
     let r = findRoot(contextId);

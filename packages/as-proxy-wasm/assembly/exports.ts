@@ -13,7 +13,7 @@
 // arrive on the root context id.
 
 export * from "./core";
-import { findRoot, findHttp, hasHttp, deliverHttpCallResponse } from "./context";
+import { findRoot, findHttp, deliverHttpCallResponse } from "./context";
 import { enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll } from "./mem";
 import { invalidateLogLevel } from "./log";
 import { arenaOpen, arenaClose } from "./rt/owned";
@@ -37,7 +37,7 @@ export function proxy_on_done(contextId: u32): bool {
   let c = findHttp(contextId);
   if (c !== null) {
     c.onDone();
-  } else if (!hasHttp(contextId)) {
+  } else {
     let r = findRoot(contextId);
     if (r !== null) ok = r.onDone();
   }
