@@ -72,17 +72,37 @@ function headline(r: TargetResult): number {
   return r.minimalHost?.nsPerExchange ?? r.minimalBody?.[0]?.nsPerExchange ?? r.scenarios[0]?.nsPerExchange ?? 0;
 }
 
-/** Measures `t` in `n` fresh processes and keeps the run whose headline figure is the median. */
-function measureRepeated(t: BenchTarget, smoke: boolean, n: number): TargetResult {
-  const runs: TargetResult[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = measureInChild(t, smoke);
-    if (r.error) return r;
-    runs.push(r);
+/** Of `runs` (one target's processes), the run whose headline figure is the median. */
+function pickMedian(runs: TargetResult[]): TargetResult {
+  const sorted = [...runs].sort((a, b) => headline(a) - headline(b));
+  const pick = sorted[Math.floor(sorted.length / 2)];
+  return { ...pick, processes: sorted.length, headlineByProcess: sorted.map(headline) };
+}
+
+/**
+ * Measures every target in `n` rounds, each round one fresh process per target, in the same order,
+ * and keeps each target's median process. Interleaved rounds share the machine's drift (a shared
+ * VM's speed changes over minutes): measuring one target's processes back to back, then the next
+ * target's, put a slow spell on one side of an SDK-vs-SDK ratio only.
+ */
+function measureRounds(targets: BenchTarget[], smoke: boolean, n: number, log: (s: string) => void): TargetResult[] {
+  const runs = new Map<string, TargetResult[]>(targets.map((t) => [t.id, []]));
+  const failed = new Map<string, TargetResult>();
+  for (let round = 1; round <= n; round++) {
+    if (n > 1) log(`▶ round ${round} of ${n}`);
+    for (const t of targets) {
+      if (failed.has(t.id)) continue;
+      const r = measureInChild(t, smoke);
+      if (r.error) {
+        failed.set(t.id, r);
+        log(`  ${t.id} failed: ${r.error}`);
+        continue;
+      }
+      runs.get(t.id)!.push(r);
+      log(`  ${t.id}: ${headline(r).toFixed(0)} ns`);
+    }
   }
-  runs.sort((a, b) => headline(a) - headline(b));
-  const pick = runs[Math.floor(runs.length / 2)];
-  return { ...pick, processes: runs.length, headlineByProcess: runs.map(headline) };
+  return targets.map((t) => failed.get(t.id) ?? pickMedian(runs.get(t.id)!));
 }
 
 async function childMain(opts: BenchOptions, root: string): Promise<void> {
@@ -104,17 +124,12 @@ async function main(): Promise<void> {
   let targets: BenchTarget[] = listTargets(root, log);
   if (opts.only) targets = targets.filter((t) => opts.only!.includes(t.id));
 
-  const results: TargetResult[] = [];
-  for (const t of targets) {
-    log(`▶ ${t.id}: ${t.label}`);
-    const r = measureRepeated(t, opts.smoke, opts.smoke ? 1 : PROCESSES);
-    results.push(r);
-    if (r.error) {
-      log(`  failed: ${r.error}`);
-      continue;
-    }
+  const results = measureRounds(targets, opts.smoke, opts.smoke ? 1 : PROCESSES, log);
+  for (const r of results) {
+    if (r.error) continue;
     log(
-      `  ${r.wasmBytes} B, cold start ${r.coldStartMs.toFixed(2)} ms, ` +
+      `▶ ${r.id}: ${r.label}\n` +
+        `  ${r.wasmBytes} B, cold start ${r.coldStartMs.toFixed(2)} ms, ` +
         r.scenarios.map((s) => `${s.name}: ${s.nsPerExchange.toFixed(0)} ns${s.mbPerSec ? ` (${s.mbPerSec.toFixed(0)} MB/s)` : ''}`).join(', ') +
         `, memory ${r.memory.afterWarmup} -> ${r.memory.afterN} B after ${r.memory.n} exchanges`,
     );
