@@ -32,8 +32,13 @@ import { argLen, argPtr, asciiLowerInPlace } from "./mem";
  * `isHeaderValue`): the host refuses what Envoy refuses, and `applyTo` goes on with the next edit.
  */
 export class HeaderEdits {
-  /** The records, back to back (a managed buffer of exactly their size, grown by each record). */
+  /**
+   * The records, back to back: the first `used` bytes of a managed buffer grown by doubling, so
+   * recording n edits copies O(n) bytes (in the owned memory mode a moved buffer's old block stays
+   * in the root's arena until the root is deleted: growing by one record at a time kept O(n^2)).
+   */
   private buf: ArrayBuffer = new ArrayBuffer(0);
+  private used: usize = 0;
 
   /** Removes every value of `name`. */
   remove<K>(name: K): HeaderEdits {
@@ -64,7 +69,7 @@ export class HeaderEdits {
   get length(): i32 {
     let n = 0;
     let p = changetype<usize>(this.buf);
-    let end = p + <usize>this.buf.byteLength;
+    let end = p + this.used;
     for (; p < end; n++) p += 12 + <usize>load<u32>(p, 4) + <usize>load<u32>(p, 8);
     return n;
   }
@@ -78,7 +83,7 @@ export class HeaderEdits {
   applyTo(map: MapType): Status {
     let first = Status.Ok;
     let p = changetype<usize>(this.buf);
-    let end = p + <usize>this.buf.byteLength;
+    let end = p + this.used;
     while (p < end) {
       let op = load<u32>(p);
       let nl = <usize>load<u32>(p, 4), vl = <usize>load<u32>(p, 8);
@@ -94,9 +99,11 @@ export class HeaderEdits {
   }
 
   private record(op: u32, name: usize, nl: usize, value: usize, vl: usize): void {
-    // recorded once (at configure time): growing by exactly one record keeps it simple
-    let at = <usize>this.buf.byteLength;
-    this.buf = changetype<ArrayBuffer>(__renew(changetype<usize>(this.buf), at + 12 + nl + vl));
+    let at = this.used;
+    let need = at + 12 + nl + vl;
+    let cap = <usize>this.buf.byteLength;
+    if (need > cap) this.buf = changetype<ArrayBuffer>(__renew(changetype<usize>(this.buf), max(cap << 1, need)));
+    this.used = need;
     let p = changetype<usize>(this.buf) + at;
     store<u32>(p, op);
     store<u32>(p, <u32>nl, 4);

@@ -23,13 +23,12 @@ const SET = 1;
 const ADD = 2;
 
 /**
- * The header name at `at` (its UTF-8 bytes). A bad name records the reason at `at` (the first
- * error of the document wins: a check finds nothing more to say after an earlier one).
- * Pseudo-headers are refused, except `:path` and `:authority` in `request.set` (a deliberate
- * rewrite: Envoy re-evaluates the route when request headers change).
+ * Checks header name `name`, the UTF-8 bytes of the string at `at`. A bad name records the
+ * reason at `at` (the first error of the document wins: a check finds nothing more to say after
+ * an earlier one). Pseudo-headers are refused, except `:path` and `:authority` in `request.set`
+ * (a deliberate rewrite: Envoy re-evaluates the route when request headers change).
  */
-function headerName(at: JsonValue, pseudoAllowed: bool): ArrayBuffer {
-  let name = at.asBytes(); // not a string: an error, and empty bytes
+function checkName(at: JsonValue, name: ArrayBuffer, pseudoAllowed: bool): void {
   if (name.byteLength == 0 || at.strLength > MAX_NAME) {
     at.fail("header name must have 1..256 characters");
   } else if (bytesStartWith(name, ":")) {
@@ -39,18 +38,15 @@ function headerName(at: JsonValue, pseudoAllowed: bool): ArrayBuffer {
   } else if (!isHeaderName(name)) {
     at.failWith("invalid header name ");
   }
-  return name;
 }
 
-/** The header value at `at` (its UTF-8 bytes); a bad value records the reason at `at`. */
-function headerValue(at: JsonValue): ArrayBuffer {
-  let value = at.asBytes();
+/** Checks header value `value`, the UTF-8 bytes of the string at `at`; a bad one records the reason at `at`. */
+function checkValue(at: JsonValue, value: ArrayBuffer): void {
   if (at.strLength > MAX_VALUE) {
     at.fail("header value longer than 8192 characters");
   } else if (!isHeaderValue(value)) {
     at.fail("header value contains CR, LF or NUL");
   }
-  return value;
 }
 
 /**
@@ -70,15 +66,17 @@ function readEdits(cfg: JsonValue, direction: string, request: bool): HeaderEdit
     let item = items.first;
     while (item !== null && !cfg.hasError()) {
       if (kind == REMOVE) { // a list of names
-        edits.remove(headerName(item, false));
+        let name = item.asBytes(); // not a string: an error, and empty bytes
+        checkName(item, name, false);
+        edits.remove(name);
       } else {
         // set / add: a list of {"name", "value"}; both are required strings
-        item.bytes("name");
-        item.bytes("value");
+        let name = item.bytes("name");
+        let value = item.bytes("value");
         if (item.hasError()) break;
         // both members exist now: changetype is a non-null cast without the size of `!`
-        let name = headerName(changetype<JsonValue>(item.get("name")), request && kind == SET);
-        let value = headerValue(changetype<JsonValue>(item.get("value")));
+        checkName(changetype<JsonValue>(item.get("name")), name, request && kind == SET);
+        checkValue(changetype<JsonValue>(item.get("value")), value);
         if (kind == SET) edits.set(name, value);
         else edits.add(name, value);
       }
