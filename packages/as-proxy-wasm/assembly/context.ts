@@ -1,3 +1,4 @@
+import { arenaOpen, arenaClose } from "./rt/owned";
 import {
   FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, Status, StreamType, LogLevel,
 } from "./enums";
@@ -446,6 +447,19 @@ export function findRoot(id: u32): RootContext | null {
   return changetype<RootContext | null>(findIn(roots, id));
 }
 
+/**
+ * @internal Runs root `rootId`'s onVmStart (`vmStart`) or onConfigure: false when there is no such
+ * root. In the owned memory mode what they allocate goes to the root's arena (rt/owned.ts).
+ */
+export function setUpRoot(rootId: u32, size: u32, vmStart: bool): bool {
+  let r = findRoot(rootId);
+  if (r === null) return false;
+  if (ASC_RUNTIME == 0) arenaOpen(rootId);
+  let ok = vmStart ? r.onVmStart(size) : r.onConfigure(size);
+  if (ASC_RUNTIME == 0) arenaClose();
+  return ok;
+}
+
 export function removeRoot(id: u32): void {
   roots = unlink(roots, id);
 }
@@ -460,11 +474,6 @@ export function addHttp(id: u32, ctx: HttpContext | null): void {
   let b = id & (STREAM_BUCKETS - 1);
   ctx.nextContext = unchecked(streams[b]);
   unchecked(streams[b] = ctx);
-}
-
-/** True when `id` is a recorded stream context. */
-export function hasHttp(id: u32): bool {
-  return findHttp(id) !== null;
 }
 
 export function removeHttp(id: u32): void {

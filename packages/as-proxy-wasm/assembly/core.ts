@@ -14,7 +14,7 @@
 // configuration allocate in its arena, freed when the host deletes it, and a deleted stream
 // context object is freed; with the collector (the default) these branches compile to nothing.
 
-import { createRoot, findRoot, removeRoot, findHttp, addHttp, removeHttp } from "./context";
+import { createRoot, findRoot, removeRoot, findHttp, addHttp, removeHttp, setUpRoot } from "./context";
 import { hostAlloc, enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll, countStream } from "./mem";
 import { invalidateLogLevel } from "./log";
 import { arenaOpen, arenaClose, arenaFree, ownedFree } from "./rt/owned";
@@ -49,10 +49,7 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
 export function proxy_on_configure(rootId: u32, configSize: u32): bool {
   enterCallback();
   invalidateLogLevel();
-  let r = findRoot(rootId);
-  if (ASC_RUNTIME == 0) arenaOpen(rootId);
-  let ok = r === null ? false : r.onConfigure(configSize);
-  if (ASC_RUNTIME == 0) arenaClose();
+  let ok = setUpRoot(rootId, configSize, false);
   leaveCallbackAndCollectAll();
   return ok;
 }

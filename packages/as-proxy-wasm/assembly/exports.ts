@@ -13,20 +13,16 @@
 // arrive on the root context id.
 
 export * from "./core";
-import { findRoot, findHttp, deliverHttpCallResponse } from "./context";
+import { findRoot, findHttp, deliverHttpCallResponse, setUpRoot } from "./context";
 import { enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll } from "./mem";
 import { invalidateLogLevel } from "./log";
-import { arenaOpen, arenaClose } from "./rt/owned";
 
 // proxy_on_vm_start and proxy_on_done are not in ./core: Envoy (and tools/proxy-wasm-host) treat
 // them as absent = true, which is what the default onVmStart / onDone hooks return. A filter on
 // ./core whose root overrides onVmStart or onDone picks them here.
 export function proxy_on_vm_start(rootId: u32, vmConfigSize: u32): bool {
   enterCallback();
-  let r = findRoot(rootId);
-  if (ASC_RUNTIME == 0) arenaOpen(rootId); // the owned mode's root arena (rt/owned.ts)
-  let ok = r === null ? false : r.onVmStart(vmConfigSize);
-  if (ASC_RUNTIME == 0) arenaClose();
+  let ok = setUpRoot(rootId, vmConfigSize, true);
   leaveCallbackAndCollectAll();
   return ok;
 }

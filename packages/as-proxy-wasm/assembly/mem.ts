@@ -19,7 +19,7 @@ import { Status } from "./enums";
 @lazy export const RET_C: usize = memory.data(8);
 
 // ---- GC policy ----
-// In the owned mode (asconfig.owned.json: runtime "stub", ASC_RUNTIME == 0) there is no collector:
+// In the owned memory mode (a filter's asconfig.json: runtime "stub", ASC_RUNTIME == 0) there is no collector:
 // every function below compiles to nothing (rt/owned.ts says who frees what).
 /** Bytes allocated (by the host through malloc, the SDK and the filter) since the last collection (alloc.ts). */
 let gcDebt: usize = 0;
