@@ -1,0 +1,3 @@
+export * from './transcripts';
+export * from './links';
+export { markdownFiles, ROOT } from './workspace';

@@ -1,0 +1,41 @@
+/**
+ * Documents must not point outside the repository: every relative link resolves to a file or
+ * folder that is in it, and no text names the research notes that sit beside the repository
+ * (they are not shipped to users).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+export interface LinkProblem {
+  file: string;
+  line: number;
+  problem: string;
+}
+
+const LINK = /\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g;
+const OUTSIDE_NOTES = /(?:\.\.\/)+shared\/|shared\/(?:reference|seeds|hooks)\//;
+
+export function checkLinks(file: string, text: string, root: string): LinkProblem[] {
+  const problems: LinkProblem[] = [];
+  const rel = relative(root, file);
+  let inFence = false;
+  text.split('\n').forEach((line, i) => {
+    if (/^```/.test(line)) inFence = !inFence;
+    if (OUTSIDE_NOTES.test(line)) {
+      problems.push({ file: rel, line: i + 1, problem: 'names notes outside the repository (shared/…)' });
+    }
+    if (inFence) return;
+    for (const m of line.matchAll(LINK)) {
+      const target = m[1];
+      if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue; // a URL or an anchor
+      const path = decodeURIComponent(target.split('#')[0]);
+      const abs = path.startsWith('/') ? join(root, path) : resolve(dirname(file), path);
+      if (abs !== root && !abs.startsWith(root + sep)) {
+        problems.push({ file: rel, line: i + 1, problem: `link ${target} points outside the repository` });
+      } else if (!existsSync(abs)) {
+        problems.push({ file: rel, line: i + 1, problem: `link ${target} names a path that does not exist` });
+      }
+    }
+  });
+  return problems;
+}
