@@ -33,11 +33,11 @@ export async function main(argv: string[]): Promise<number> {
       results.push(r);
       const where = `${relative(ROOT, file)}:${t.line}`;
       if (r.problem === null) {
-        console.log(`✓ ${where}  ${t.command}`);
+        console.log(`✓ ${where}  ${t.session ? '(session)' : t.command}`);
         continue;
       }
       bad++;
-      console.log(`✗ ${where}  ${t.command}\n    ${r.problem}\n    actual output (exit ${r.exitCode}):`);
+      console.log(`✗ ${where}  ${t.session ? '(session)' : t.command}\n    ${r.problem}\n    actual output (exit ${r.exitCode}):`);
       for (const l of r.actual) console.log(`    | ${l}`);
     }
   }

@@ -133,7 +133,7 @@ export function sessionScript(block: string[], ready: string): string {
   for (const line of block) {
     if (!line.startsWith('$ ')) continue;
     const cmd = line.slice(2).trim();
-    out.push(`echo ${shellQuote(line)}`);
+    out.push(`printf '%s\\n' ${shellQuote(line)}`);
     if (cmd.endsWith('&')) {
       const log = `"\${TMPDIR:-/tmp}/transcript-server-$$-${n++}.log"`;
       // setsid: the server leads a process group of its own, so the whole group (npx and the
