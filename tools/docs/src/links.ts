@@ -2,6 +2,10 @@
  * Documents must not point outside the repository: every relative link resolves to a file or
  * folder that is in it, and no text names the research notes that sit beside the repository
  * (they are not shipped to users).
+ *
+ * And no output is typed by hand: a fenced block without a language is command output, so it
+ * must be a transcript (see transcripts.ts). Code and diagrams name their language (`sh`, `json`,
+ * `text`…).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -19,8 +23,14 @@ export function checkLinks(file: string, text: string, root: string): LinkProble
   const problems: LinkProblem[] = [];
   const rel = relative(root, file);
   let inFence = false;
-  text.split('\n').forEach((line, i) => {
-    if (/^```/.test(line)) inFence = !inFence;
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (/^```/.test(line)) {
+      inFence = !inFence;
+      if (inFence && line === '```' && !/^<!--\s*transcript[\s:]/.test(lines[i - 1] ?? '')) {
+        problems.push({ file: rel, line: i + 1, problem: 'output typed by hand: mark the block as a transcript, or name its language (text, sh…)' });
+      }
+    }
     if (OUTSIDE_NOTES.test(line)) {
       problems.push({ file: rel, line: i + 1, problem: 'names notes outside the repository (shared/…)' });
     }

@@ -16,11 +16,18 @@ describe('checkLinks', () => {
   });
 
   test('a missing file, a path above the repository and the notes beside it are named', () => {
-    const text = ['[a](../missing.md)', '[b](../../elsewhere.md)', 'see `shared/reference/host-semantics.md`', '```', '[c](nope.md)', '```'].join('\n');
+    const text = ['[a](../missing.md)', '[b](../../elsewhere.md)', 'see `shared/reference/host-semantics.md`', '```sh', '[c](nope.md)', '```'].join('\n');
     expect(checkLinks(file, text, root)).toEqual([
       { file: 'pkg/README.md', line: 1, problem: 'link ../missing.md names a path that does not exist' },
       { file: 'pkg/README.md', line: 2, problem: 'link ../../elsewhere.md points outside the repository' },
       { file: 'pkg/README.md', line: 3, problem: 'names notes outside the repository (shared/…)' },
+    ]);
+  });
+
+  test('a block without a language must be a transcript', () => {
+    const text = ['```', 'typed output', '```', '<!-- transcript: ls -->', '```', 'x', '```', '```text', 'a diagram', '```'].join('\n');
+    expect(checkLinks(file, text, root)).toEqual([
+      { file: 'pkg/README.md', line: 1, problem: 'output typed by hand: mark the block as a transcript, or name its language (text, sh…)' },
     ]);
   });
 });
