@@ -82,8 +82,10 @@ export function parseTranscripts(file: string, text: string, root: string): Tran
     offsets.push(pos);
     pos += l.length + 1;
   }
+  let example = false; // inside a ````-fenced example of Markdown, markers are text
   for (let i = 0; i < lines.length; i++) {
-    const m = MARKER.exec(lines[i]);
+    if (lines[i].startsWith('````')) example = !example;
+    const m = example ? null : MARKER.exec(lines[i]);
     if (!m) continue;
     const opts = new Map<string, string>();
     for (const o of m[1].trim().split(/\s+/).filter(Boolean)) {
