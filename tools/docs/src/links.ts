@@ -23,8 +23,14 @@ export function checkLinks(file: string, text: string, root: string): LinkProble
   const problems: LinkProblem[] = [];
   const rel = relative(root, file);
   let inFence = false;
+  let example = false; // inside a ````-fenced example of Markdown
   const lines = text.split('\n');
   lines.forEach((line, i) => {
+    if (line.startsWith('````')) {
+      example = !example;
+      return;
+    }
+    if (example) return;
     if (/^```/.test(line)) {
       inFence = !inFence;
       if (inFence && line === '```' && !/^<!--\s*transcript[\s:]/.test(lines[i - 1] ?? '')) {
