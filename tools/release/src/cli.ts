@@ -79,13 +79,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'changeset-check': {
-      const r = changesetCheck(root, dir, { base: values.base });
+      const r = await changesetCheck(root, dir, { base: values.base });
       if (values.json) console.log(JSON.stringify(r));
       else (r.ok ? console.log : console.error)(r.message);
       return r.ok ? 0 : 1;
     }
     case 'version':
-      releaseVersion({ workspaceRoot: root });
+      await releaseVersion({ workspaceRoot: root });
       return 0;
     case 'publish-all':
       await releasePublish({ workspaceRoot: root, tag: !values['no-tag'] });

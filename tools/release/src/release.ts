@@ -97,10 +97,10 @@ export interface VersionResult {
   pinned: PinnedFilter[];
 }
 
-export function releaseVersion(opts: RunOptions): VersionResult {
+export async function releaseVersion(opts: RunOptions): Promise<VersionResult> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((l: string) => console.log(l));
-  const pending = readPendingChangesets(opts.workspaceRoot);
+  const pending = await readPendingChangesets(opts.workspaceRoot);
   if (pending.length === 0) {
     log('release:version: no pending changesets (.changeset/*.md): nothing to version.');
     return { ranChangesets: false, bumped: [], pinned: [] };

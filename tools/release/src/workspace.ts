@@ -148,3 +148,24 @@ export function git(cwd: string, args: string[]): string | undefined {
   if (r.error || r.status !== 0) return undefined;
   return r.stdout.trim();
 }
+
+/**
+ * The commit that released the filter's current version, found without tags (they may not travel
+ * with a clone): the last commit that changed the `version` line of its package.json, provided
+ * its CHANGELOG.md at that commit has a `## <version>` entry (the creation of a package with a
+ * version nobody released is not a release). Undefined when there is none (or no git).
+ */
+export function releaseCommit(workspaceRoot: string, filter: FilterInfo): string | undefined {
+  const pkg = `${filter.root}/package.json`;
+  const commit = git(workspaceRoot, ['log', '-1', '--format=%H', '-G', '"version"[[:space:]]*:', '--', pkg]);
+  if (!commit) return undefined;
+  const version = git(workspaceRoot, ['show', `${commit}:${pkg}`]);
+  try {
+    if (!version || JSON.parse(version).version !== filter.version) return undefined;
+  } catch {
+    return undefined;
+  }
+  const changelog = git(workspaceRoot, ['show', `${commit}:${filter.root}/CHANGELOG.md`]) ?? '';
+  const heading = new RegExp(`^## ${filter.version.replace(/[.+]/g, '\\$&')}\\s*$`, 'm');
+  return heading.test(changelog) ? commit : undefined;
+}
