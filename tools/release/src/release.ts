@@ -2,7 +2,8 @@
  * The workspace release flow:
  *
  * - `releaseVersion` (`npm run release:version`): `changeset version` (skipped cleanly when no
- *   changeset is pending), then for every filter whose version changed: `nx run-many -t package`
+ *   changeset is pending) and the lockfile brought to the new versions, then for every filter
+ *   whose version changed: `nx run-many -t package`
  *   and pin its wasmplugin.yaml and the deploy/ manifests that reference it to
  *   `oci://<registry>/<name>:<version>` + the manifest digest.
  * - `releasePublish` (`npm run release:publish`): every filter whose `<name>:<version>` is not in
@@ -91,6 +92,20 @@ export function pinFilters(opts: RunOptions & { filters: FilterInfo[] }): Pinned
   return out;
 }
 
+/**
+ * `changeset version` edits the workspace packages' versions and ranges; package-lock.json records
+ * both. Without this, the release commit's lockfile is stale and the next `npm install` rewrites it.
+ */
+export function refreshLockfile(workspaceRoot: string, env: NodeJS.ProcessEnv, log: (line: string) => void): void {
+  if (!existsSync(join(workspaceRoot, 'package-lock.json'))) return;
+  const args = ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'];
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: workspaceRoot, stdio: 'inherit', env: toolEnv(env) });
+  if (r.error || r.status !== 0) {
+    throw new Error(`npm ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): package-lock.json still has the old versions; run it yourself before committing`);
+  }
+  log('release:version: package-lock.json updated to the new versions');
+}
+
 export interface VersionResult {
   ranChangesets: boolean;
   bumped: { name: string; from: string; to: string }[];
@@ -107,6 +122,7 @@ export async function releaseVersion(opts: RunOptions): Promise<VersionResult> {
   }
   const before = new Map(listFilters(opts.workspaceRoot).map((f) => [f.name, f.version]));
   runBin(opts.workspaceRoot, 'changeset', ['version'], env);
+  refreshLockfile(opts.workspaceRoot, env, log);
   const after = listFilters(opts.workspaceRoot);
   const changed = after.filter((f) => before.get(f.name) !== f.version);
   const bumped = changed.map((f) => ({ name: f.name, from: before.get(f.name) ?? '(new)', to: f.version }));
