@@ -151,21 +151,30 @@ export function git(cwd: string, args: string[]): string | undefined {
 
 /**
  * The commit that released the filter's current version, found without tags (they may not travel
- * with a clone): the last commit that changed the `version` line of its package.json, provided
- * its CHANGELOG.md at that commit has a `## <version>` entry (the creation of a package with a
- * version nobody released is not a release). Undefined when there is none (or no git).
+ * with a clone): the commit whose package.json changed the version to the current one (the last
+ * version change), provided its CHANGELOG.md has a `## <version>` entry there (creating a package
+ * with a version nobody released is not a release). Undefined when there is none (or no git).
  */
 export function releaseCommit(workspaceRoot: string, filter: FilterInfo): string | undefined {
   const pkg = `${filter.root}/package.json`;
-  const commit = git(workspaceRoot, ['log', '-1', '--format=%H', '-G', '"version"[[:space:]]*:', '--', pkg]);
-  if (!commit) return undefined;
-  const version = git(workspaceRoot, ['show', `${commit}:${pkg}`]);
-  try {
-    if (!version || JSON.parse(version).version !== filter.version) return undefined;
-  } catch {
-    return undefined;
+  const versionAt = (commit: string): string | undefined => {
+    const text = git(workspaceRoot, ['show', `${commit}:${pkg}`]);
+    try {
+      return text ? (JSON.parse(text) as { version?: string }).version : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  // Newest first: the commits that touched package.json while it names the current version; the
+  // oldest of that run is where the version became current.
+  const commits = (git(workspaceRoot, ['log', '--format=%H', '--', pkg]) ?? '').split('\n').filter(Boolean);
+  let since: string | undefined;
+  for (const c of commits) {
+    if (versionAt(c) !== filter.version) break;
+    since = c;
   }
-  const changelog = git(workspaceRoot, ['show', `${commit}:${filter.root}/CHANGELOG.md`]) ?? '';
+  if (!since) return undefined;
+  const changelog = git(workspaceRoot, ['show', `${since}:${filter.root}/CHANGELOG.md`]) ?? '';
   const heading = new RegExp(`^## ${filter.version.replace(/[.+]/g, '\\$&')}\\s*$`, 'm');
-  return heading.test(changelog) ? commit : undefined;
+  return heading.test(changelog) ? since : undefined;
 }

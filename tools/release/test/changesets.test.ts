@@ -7,7 +7,7 @@ import { readChangesetConfig, readPendingChangesets, releasePlan } from '../src/
 import { normaliseRegistry } from '../src/artifact';
 import { changesetCheck } from '../src/check';
 import { releaseVersion } from '../src/release';
-import { artifactSourcePaths, listFilters } from '../src/workspace';
+import { artifactSourcePaths, listFilters, releaseCommit } from '../src/workspace';
 
 const made: string[] = [];
 afterAll(() => {
@@ -124,6 +124,30 @@ describe('changeset check (git)', () => {
     const good = await changesetCheck(ws, 'packages/header');
     expect(good).toMatchObject({ ok: true, covering: ['sdk'], bump: 'patch' });
     expect(good.message).toContain('released (patch) as a dependent of as-proxy-wasm (.changeset/sdk.md)');
+  });
+
+  test('the release commit is found without tags: the last version change with its CHANGELOG entry, wherever HEAD is', () => {
+    const ws = workspace();
+    git(ws, 'init', '-q', '-b', 'main');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-qm', 'base');
+    const header = () => listFilters(ws).find((f) => f.name === 'header')!;
+    // Created at 0.1.0 with no CHANGELOG entry: never released.
+    expect(releaseCommit(ws, header())).toBeUndefined();
+    writeFileSync(join(ws, 'packages/header/package.json'), JSON.stringify({ name: 'header', version: '0.2.0', dependencies: { 'as-proxy-wasm': '^0.1.0' } }));
+    writeFileSync(join(ws, 'packages/header/CHANGELOG.md'), '# header\n\n## 0.2.0\n\n- First release.\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-qm', 'chore(release): version packages');
+    const release = git(ws, 'rev-parse', 'HEAD').trim();
+    expect(releaseCommit(ws, header())).toBe(release);
+    // Later commits, sources included, do not move it.
+    writeFileSync(join(ws, 'packages/header/assembly/index.ts'), 'export const h = 2;\n');
+    writeFileSync(join(ws, 'packages/header/package.json'), JSON.stringify({ name: 'header', version: '0.2.0', description: 'x', dependencies: { 'as-proxy-wasm': '^0.1.0' } }));
+    git(ws, 'commit', '-qam', 'later');
+    expect(releaseCommit(ws, header())).toBe(release);
+    // A version in the working tree that no commit released yet has no release commit.
+    writeFileSync(join(ws, 'packages/header/package.json'), JSON.stringify({ name: 'header', version: '0.3.0' }));
+    expect(releaseCommit(ws, header())).toBeUndefined();
   });
 
   test('an explicit base that is not a commit is a clear error', async () => {
