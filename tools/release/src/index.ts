@@ -5,3 +5,4 @@ export * from './check';
 export * from './artifact';
 export * from './release';
 export * from './verify';
+export * from './docs';

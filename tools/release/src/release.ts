@@ -15,6 +15,7 @@ import { join, relative } from 'node:path';
 import { makeClient, parseReference, resolveInLayout, type ConnectOptions } from '@meshwasm/oras';
 import { artifactRef, normaliseRegistry } from './artifact';
 import { readPendingChangesets } from './changesets';
+import { RELEASES_DOC, writeReleasesTable } from './docs';
 import { ociRegistryPrefix, pinYamlFile, readPins, yamlFilesUnder, type PinChange } from './manifests';
 import { listFilters, toPosix, type FilterInfo } from './workspace';
 
@@ -89,6 +90,7 @@ export function pinFilters(opts: RunOptions & { filters: FilterInfo[] }): Pinned
     log(`pinned ${f.name}@${f.version}: ${url} sha256 ${sha256}${files.length ? ` (${files.join(', ')})` : ' (already pinned)'}`);
     out.push({ name: f.name, version: f.version, url, digest: desc.digest, changes });
   }
+  if (writeReleasesTable(opts.workspaceRoot)) log(`${RELEASES_DOC}: the table of releases is updated`);
   return out;
 }
 
