@@ -1,84 +1,62 @@
 /**
- * Pending changesets (`.changeset/*.md`), read without the changesets runtime: each file has a
- * YAML front matter mapping package names to bump types.
+ * The workspace's changesets, as the changesets libraries read them (the same code `changeset
+ * version` runs): `@changesets/config` for `.changeset/config.json`, `@changesets/read` for the
+ * pending `.changeset/*.md` files, `@changesets/get-release-plan` for what they release (with the
+ * dependents that `updateInternalDependents` adds).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { read as readConfig } from '@changesets/config';
+import getReleasePlan from '@changesets/get-release-plan';
+import parseChangeset from '@changesets/parse';
+import readChangesets from '@changesets/read';
+import type { Config, NewChangeset, ReleasePlan } from '@changesets/types';
 
-export type Bump = 'major' | 'minor' | 'patch' | 'none';
+export type { Config as ChangesetConfig, NewChangeset as PendingChangeset, ReleasePlan };
 
-export interface PendingChangeset {
-  /** File name without `.md`. */
-  id: string;
-  releases: { name: string; type: Bump }[];
-  summary: string;
-}
-
-export interface ChangesetConfig {
-  updateInternalDependents?: 'always' | 'out-of-range';
-  privatePackages?: { version?: boolean; tag?: boolean } | boolean;
-}
-
-export function parseChangeset(id: string, text: string): PendingChangeset {
-  const m = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)([\s\S]*)$/.exec(text.replace(/^\uFEFF/, ''));
-  if (!m) throw new Error(`.changeset/${id}.md: no front matter (expected "---", package: bump lines, "---")`);
-  let front: unknown;
-  try {
-    front = m[1].trim() === '' ? {} : parse(m[1]);
-  } catch (err) {
-    throw new Error(`.changeset/${id}.md: invalid front matter: ${(err as Error).message}`);
-  }
-  if (front === null || typeof front !== 'object' || Array.isArray(front)) {
-    throw new Error(`.changeset/${id}.md: front matter must map package names to major|minor|patch|none`);
-  }
-  const releases: PendingChangeset['releases'] = [];
-  for (const [name, type] of Object.entries(front as Record<string, unknown>)) {
-    if (type !== 'major' && type !== 'minor' && type !== 'patch' && type !== 'none') {
-      throw new Error(`.changeset/${id}.md: ${name}: bump ${JSON.stringify(type)} is not major|minor|patch|none`);
-    }
-    releases.push({ name, type });
-  }
-  return { id, releases, summary: m[2].trim() };
-}
-
-/** Every pending changeset of the workspace (README.md and non-md files are not changesets). */
-export function readPendingChangesets(workspaceRoot: string): PendingChangeset[] {
-  const dir = join(workspaceRoot, '.changeset');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.md') && f.toLowerCase() !== 'readme.md')
-    .sort()
-    .map((f) => parseChangeset(f.slice(0, -3), readFileSync(join(dir, f), 'utf8')));
-}
-
-export function readChangesetConfig(workspaceRoot: string): ChangesetConfig {
-  const p = join(workspaceRoot, '.changeset', 'config.json');
-  if (!existsSync(p)) return {};
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${p}: invalid JSON: ${(err as Error).message}`);
-  }
-  const unsafe = raw.___experimentalUnsafeOptions_WILL_CHANGE_IN_PATCH as { updateInternalDependents?: ChangesetConfig['updateInternalDependents'] } | undefined;
-  return {
-    updateInternalDependents: unsafe?.updateInternalDependents,
-    privatePackages: raw.privatePackages as ChangesetConfig['privatePackages'],
-  };
+function hasChangesetDir(workspaceRoot: string): boolean {
+  return existsSync(join(workspaceRoot, '.changeset'));
 }
 
 /**
- * The pending changesets that release `name`: those naming it (bump other than none), and, when
- * `updateInternalDependents` is "always" (every dependent is patch-bumped), those naming one of
- * the workspace packages it statically links.
+ * The libraries' parse errors quote the text but not the file: name the first file that does not
+ * parse, so the message says which changeset to fix.
  */
-export function changesetsReleasing(
-  name: string,
-  dependencies: string[],
-  pending: PendingChangeset[],
-  config: ChangesetConfig,
-): PendingChangeset[] {
-  const viaDeps = config.updateInternalDependents === 'always' ? new Set(dependencies) : new Set<string>();
-  return pending.filter((c) => c.releases.some((r) => r.type !== 'none' && (r.name === name || viaDeps.has(r.name))));
+async function naming<T>(workspaceRoot: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const dir = join(workspaceRoot, '.changeset');
+    for (const file of readdirSync(dir).filter((n) => n.endsWith('.md') && !/^readme\.md$/i.test(n)).sort()) {
+      try {
+        parseChangeset(readFileSync(join(dir, file), 'utf8'));
+      } catch (parseErr) {
+        throw new Error(`.changeset/${file}: ${(parseErr as Error).message.split('\n')[0]}`);
+      }
+    }
+    throw err;
+  }
+}
+
+/** `.changeset/config.json`, parsed and validated by `@changesets/config` (defaults filled in). */
+export async function readChangesetConfig(workspaceRoot: string): Promise<Config> {
+  if (!existsSync(join(workspaceRoot, '.changeset', 'config.json'))) {
+    throw new Error(`${join(workspaceRoot, '.changeset', 'config.json')} does not exist: this workspace is not set up for changesets (npx changeset init)`);
+  }
+  return readConfig(workspaceRoot);
+}
+
+/**
+ * Pending changesets. With `sinceRef`, only those whose file was added or changed since the
+ * merge-base of `sinceRef` and HEAD (committed, staged or modified; untracked files are not seen).
+ */
+export async function readPendingChangesets(workspaceRoot: string, sinceRef?: string): Promise<NewChangeset[]> {
+  if (!hasChangesetDir(workspaceRoot)) return [];
+  return naming(workspaceRoot, () => readChangesets(workspaceRoot, sinceRef));
+}
+
+/** What `changeset version` would release, from every pending changeset or (`sinceRef`) only the new ones. */
+export async function releasePlan(workspaceRoot: string, sinceRef?: string): Promise<ReleasePlan> {
+  if (!hasChangesetDir(workspaceRoot)) return { changesets: [], releases: [], preState: undefined };
+  return naming(workspaceRoot, () => getReleasePlan(workspaceRoot, sinceRef));
 }

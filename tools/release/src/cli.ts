@@ -7,6 +7,7 @@
  *   version                                                    npm run release:version
  *   publish-all [--no-tag]                                     npm run release:publish
  *   pin [NAME…]                                                package + pin manifests, no version bump
+ *   verify-pins [--json]                                       rebuild each release commit cleanly, compare the pins
  *
  * DIR defaults to the current directory (the filter's root when run by nx).
  */
@@ -15,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { packageFilter, publishFilter } from './artifact';
 import { changesetCheck } from './check';
 import { pinFilters, releasePublish, releaseVersion } from './release';
+import { verifyPinnedDigests } from './verify';
 import { findWorkspaceRoot, listFilters } from './workspace';
 
 const USAGE = `usage: release <command> [options]
@@ -24,6 +26,7 @@ const USAGE = `usage: release <command> [options]
   version
   publish-all [--no-tag]
   pin [NAME...]
+  verify-pins [--json]
 Environment: WASM_REGISTRY (publish, publish-all; url prefix for version/pin), CHANGESET_CHECK_BASE.`;
 
 class UsageError extends Error {}
@@ -79,13 +82,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'changeset-check': {
-      const r = changesetCheck(root, dir, { base: values.base });
+      const r = await changesetCheck(root, dir, { base: values.base });
       if (values.json) console.log(JSON.stringify(r));
       else (r.ok ? console.log : console.error)(r.message);
       return r.ok ? 0 : 1;
     }
     case 'version':
-      releaseVersion({ workspaceRoot: root });
+      await releaseVersion({ workspaceRoot: root });
       return 0;
     case 'publish-all':
       await releasePublish({ workspaceRoot: root, tag: !values['no-tag'] });
@@ -97,6 +100,14 @@ async function main(argv: string[]): Promise<number> {
       if (unknown.length) throw new UsageError(`unknown filter(s): ${unknown.join(', ')} (filters: ${all.map((f) => f.name).join(', ')})`);
       pinFilters({ workspaceRoot: root, filters: all.filter((f) => want.includes(f.name)) });
       return 0;
+    }
+    case 'verify-pins': {
+      const r = verifyPinnedDigests(root, { log: values.json ? () => {} : undefined });
+      const problems = [...r.filters, ...r.unreleased].flatMap((f) => f.problems);
+      if (values.json) console.log(JSON.stringify({ filters: r.filters, unreleased: r.unreleased }));
+      for (const p of problems) console.error(`error: ${p}`);
+      if (!values.json && problems.length === 0) console.log(`every pinned sha256 is the digest its release commit builds (${r.filters.length} filter(s))`);
+      return problems.length === 0 ? 0 : 1;
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);

@@ -4,3 +4,5 @@ export * from './changesets';
 export * from './check';
 export * from './artifact';
 export * from './release';
+export * from './verify';
+export * from './docs';

@@ -2,7 +2,8 @@
  * The workspace release flow:
  *
  * - `releaseVersion` (`npm run release:version`): `changeset version` (skipped cleanly when no
- *   changeset is pending), then for every filter whose version changed: `nx run-many -t package`
+ *   changeset is pending) and the lockfile brought to the new versions, then for every filter
+ *   whose version changed: `nx run-many -t package`
  *   and pin its wasmplugin.yaml and the deploy/ manifests that reference it to
  *   `oci://<registry>/<name>:<version>` + the manifest digest.
  * - `releasePublish` (`npm run release:publish`): every filter whose `<name>:<version>` is not in
@@ -14,6 +15,7 @@ import { join, relative } from 'node:path';
 import { makeClient, parseReference, resolveInLayout, type ConnectOptions } from '@meshwasm/oras';
 import { artifactRef, normaliseRegistry } from './artifact';
 import { readPendingChangesets } from './changesets';
+import { RELEASES_DOC, writeReleasesTable } from './docs';
 import { ociRegistryPrefix, pinYamlFile, readPins, yamlFilesUnder, type PinChange } from './manifests';
 import { listFilters, toPosix, type FilterInfo } from './workspace';
 
@@ -88,7 +90,22 @@ export function pinFilters(opts: RunOptions & { filters: FilterInfo[] }): Pinned
     log(`pinned ${f.name}@${f.version}: ${url} sha256 ${sha256}${files.length ? ` (${files.join(', ')})` : ' (already pinned)'}`);
     out.push({ name: f.name, version: f.version, url, digest: desc.digest, changes });
   }
+  if (writeReleasesTable(opts.workspaceRoot)) log(`${RELEASES_DOC}: the table of releases is updated`);
   return out;
+}
+
+/**
+ * `changeset version` edits the workspace packages' versions and ranges; package-lock.json records
+ * both. Without this, the release commit's lockfile is stale and the next `npm install` rewrites it.
+ */
+export function refreshLockfile(workspaceRoot: string, env: NodeJS.ProcessEnv, log: (line: string) => void): void {
+  if (!existsSync(join(workspaceRoot, 'package-lock.json'))) return;
+  const args = ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'];
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { cwd: workspaceRoot, stdio: 'inherit', env: toolEnv(env) });
+  if (r.error || r.status !== 0) {
+    throw new Error(`npm ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): package-lock.json still has the old versions; run it yourself before committing`);
+  }
+  log('release:version: package-lock.json updated to the new versions');
 }
 
 export interface VersionResult {
@@ -97,16 +114,17 @@ export interface VersionResult {
   pinned: PinnedFilter[];
 }
 
-export function releaseVersion(opts: RunOptions): VersionResult {
+export async function releaseVersion(opts: RunOptions): Promise<VersionResult> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? ((l: string) => console.log(l));
-  const pending = readPendingChangesets(opts.workspaceRoot);
+  const pending = await readPendingChangesets(opts.workspaceRoot);
   if (pending.length === 0) {
     log('release:version: no pending changesets (.changeset/*.md): nothing to version.');
     return { ranChangesets: false, bumped: [], pinned: [] };
   }
   const before = new Map(listFilters(opts.workspaceRoot).map((f) => [f.name, f.version]));
   runBin(opts.workspaceRoot, 'changeset', ['version'], env);
+  refreshLockfile(opts.workspaceRoot, env, log);
   const after = listFilters(opts.workspaceRoot);
   const changed = after.filter((f) => before.get(f.name) !== f.version);
   const bumped = changed.map((f) => ({ name: f.name, from: before.get(f.name) ?? '(new)', to: f.version }));

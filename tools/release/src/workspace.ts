@@ -148,3 +148,33 @@ export function git(cwd: string, args: string[]): string | undefined {
   if (r.error || r.status !== 0) return undefined;
   return r.stdout.trim();
 }
+
+/**
+ * The commit that released the filter's current version, found without tags (they may not travel
+ * with a clone): the commit whose package.json changed the version to the current one (the last
+ * version change), provided its CHANGELOG.md has a `## <version>` entry there (creating a package
+ * with a version nobody released is not a release). Undefined when there is none (or no git).
+ */
+export function releaseCommit(workspaceRoot: string, filter: FilterInfo): string | undefined {
+  const pkg = `${filter.root}/package.json`;
+  const versionAt = (commit: string): string | undefined => {
+    const text = git(workspaceRoot, ['show', `${commit}:${pkg}`]);
+    try {
+      return text ? (JSON.parse(text) as { version?: string }).version : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  // Newest first: the commits that touched package.json while it names the current version; the
+  // oldest of that run is where the version became current.
+  const commits = (git(workspaceRoot, ['log', '--format=%H', '--', pkg]) ?? '').split('\n').filter(Boolean);
+  let since: string | undefined;
+  for (const c of commits) {
+    if (versionAt(c) !== filter.version) break;
+    since = c;
+  }
+  if (!since) return undefined;
+  const changelog = git(workspaceRoot, ['show', `${since}:${filter.root}/CHANGELOG.md`]) ?? '';
+  const heading = new RegExp(`^## ${filter.version.replace(/[.+]/g, '\\$&')}\\s*$`, 'm');
+  return heading.test(changelog) ? since : undefined;
+}

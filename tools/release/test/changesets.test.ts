@@ -3,11 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { changesetsReleasing, parseChangeset, readChangesetConfig, readPendingChangesets } from '../src/changesets';
+import { readChangesetConfig, readPendingChangesets, releasePlan } from '../src/changesets';
 import { normaliseRegistry } from '../src/artifact';
 import { changesetCheck } from '../src/check';
 import { releaseVersion } from '../src/release';
-import { artifactSourcePaths, listFilters } from '../src/workspace';
+import { artifactSourcePaths, listFilters, releaseCommit } from '../src/workspace';
 
 const made: string[] = [];
 afterAll(() => {
@@ -37,23 +37,30 @@ function workspace(): string {
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-describe('changesets', () => {
-  test('parses front matter; README.md is not a changeset', () => {
+describe('changesets (read by the changesets libraries)', () => {
+  test('pending changesets: front matter and summary; README.md is not a changeset; a bad file is named', async () => {
     const ws = workspace();
     writeFileSync(join(ws, '.changeset', 'a.md'), '---\n"header": minor\nas-proxy-wasm: patch\n---\n\nText.\n');
-    expect(readPendingChangesets(ws)).toEqual([
+    expect(await readPendingChangesets(ws)).toEqual([
       { id: 'a', releases: [{ name: 'header', type: 'minor' }, { name: 'as-proxy-wasm', type: 'patch' }], summary: 'Text.' },
     ]);
-    expect(() => parseChangeset('bad', 'no front matter')).toThrow(/\.changeset\/bad\.md: no front matter/);
-    expect(() => parseChangeset('bad', '---\nheader: huge\n---\n')).toThrow(/bump "huge" is not major\|minor\|patch\|none/);
+    writeFileSync(join(ws, '.changeset', 'bad.md'), '---\nheader: huge\n---\n\nText.\n');
+    await expect(readPendingChangesets(ws)).rejects.toThrow(/^\.changeset\/bad\.md: could not parse changeset - invalid version type "huge" for package "header"/);
+    writeFileSync(join(ws, '.changeset', 'bad.md'), 'no front matter\n');
+    await expect(releasePlan(ws)).rejects.toThrow(/^\.changeset\/bad\.md: could not parse changeset - missing or invalid frontmatter/);
   });
 
-  test('a changeset on a statically linked package releases the filter only with updateInternalDependents "always"', () => {
-    const sdk = [{ id: 's', releases: [{ name: 'as-proxy-wasm', type: 'minor' as const }], summary: '' }];
-    expect(changesetsReleasing('header', ['as-proxy-wasm'], sdk, { updateInternalDependents: 'always' }).map((c) => c.id)).toEqual(['s']);
-    expect(changesetsReleasing('header', ['as-proxy-wasm'], sdk, {})).toEqual([]);
-    expect(changesetsReleasing('header', [], [{ id: 'n', releases: [{ name: 'header', type: 'none' }], summary: '' }], {})).toEqual([]);
-    expect(readChangesetConfig(workspace()).updateInternalDependents).toBe('always');
+  test('the release plan: an SDK patch releases every dependent only with updateInternalDependents "always"', async () => {
+    const ws = workspace();
+    writeFileSync(join(ws, '.changeset', 's.md'), '---\n"as-proxy-wasm": patch\n---\n\nFix.\n');
+    expect((await readChangesetConfig(ws)).___experimentalUnsafeOptions_WILL_CHANGE_IN_PATCH.updateInternalDependents).toBe('always');
+    const plan = await releasePlan(ws);
+    expect(plan.releases.map((r) => [r.name, r.type, r.newVersion, r.changesets])).toEqual([
+      ['as-proxy-wasm', 'patch', '0.1.1', ['s']],
+      ['header', 'patch', '0.1.1', []],
+    ]);
+    writeFileSync(join(ws, '.changeset', 'config.json'), JSON.stringify({ baseBranch: 'main' }));
+    expect((await releasePlan(ws)).releases.map((r) => r.name)).toEqual(['as-proxy-wasm']);
   });
 
   test('artifact sources: the filter wasm sources and the linked SDK, never the files the release commit edits', () => {
@@ -66,10 +73,10 @@ describe('changesets', () => {
 });
 
 describe('release entry points: bad input', () => {
-  test('release:version with no pending changeset does nothing, successfully', () => {
+  test('release:version with no pending changeset does nothing, successfully', async () => {
     const ws = workspace();
     const lines: string[] = [];
-    expect(releaseVersion({ workspaceRoot: ws, log: (l) => lines.push(l) })).toEqual({ ranChangesets: false, bumped: [], pinned: [] });
+    expect(await releaseVersion({ workspaceRoot: ws, log: (l) => lines.push(l) })).toEqual({ ranChangesets: false, bumped: [], pinned: [] });
     expect(lines).toEqual(['release:version: no pending changesets (.changeset/*.md): nothing to version.']);
   });
 
@@ -83,17 +90,17 @@ describe('release entry points: bad input', () => {
 });
 
 describe('changeset check (git)', () => {
-  test('no tag and no main branch: passes with a note', () => {
+  test('no main branch, no tag, no release commit: passes with a note', async () => {
     const ws = workspace();
     git(ws, 'init', '-q', '-b', 'work');
     git(ws, 'add', '-A');
     git(ws, 'commit', '-qm', 'base');
-    const r = changesetCheck(ws, 'packages/header');
+    const r = await changesetCheck(ws, 'packages/header');
     expect(r.ok).toBe(true);
-    expect(r.message).toMatch(/no release tag and no main branch to compare with; nothing to check \(pass\)/);
+    expect(r.message).toBe('header@0.1.0: no main branch, release tag or release commit to compare with; nothing to check (pass)');
   });
 
-  test('untagged: compares with the merge-base of main; an SDK change needs a changeset; README changes do not', () => {
+  test('a branch: compares with its merge-base; an SDK change needs a changeset added on the branch; README changes do not', async () => {
     const ws = workspace();
     git(ws, 'init', '-q', '-b', 'main');
     git(ws, 'add', '-A');
@@ -101,22 +108,53 @@ describe('changeset check (git)', () => {
     git(ws, 'checkout', '-qb', 'feature');
     writeFileSync(join(ws, 'packages/header/README.md'), '# header, documented\n');
     git(ws, 'commit', '-qam', 'docs');
-    expect(changesetCheck(ws, 'packages/header')).toMatchObject({ ok: true, changed: [], base: { kind: 'merge-base' } });
+    expect(await changesetCheck(ws, 'packages/header')).toMatchObject({ ok: true, changed: [], base: { kind: 'merge-base' } });
     writeFileSync(join(ws, 'packages/sdk/assembly/index.ts'), 'export const a = 2;\n');
-    const bad = changesetCheck(ws, 'packages/header');
+    const bad = await changesetCheck(ws, 'packages/header');
     expect(bad.ok).toBe(false);
     expect(bad.changed).toEqual(['packages/sdk/assembly/index.ts']);
-    expect(bad.message).toContain('no pending changeset releases header');
-    // A changeset for the SDK releases every dependent (updateInternalDependents: always).
+    expect(bad.message).toContain('no changeset added since then releases header');
+    // Written but untracked: git diff, hence the release plan, cannot see it; the message says so.
     writeFileSync(join(ws, '.changeset', 'sdk.md'), '---\n"as-proxy-wasm": patch\n---\n\nFix.\n');
-    expect(changesetCheck(ws, 'packages/header')).toMatchObject({ ok: true, covering: ['sdk'] });
+    const untracked = await changesetCheck(ws, 'packages/header');
+    expect(untracked.ok).toBe(false);
+    expect(untracked.message).toContain('Not counted until git tracks them (git add): .changeset/sdk.md.');
+    // Staged: an SDK changeset releases every dependent (updateInternalDependents: always).
+    git(ws, 'add', '.changeset/sdk.md');
+    const good = await changesetCheck(ws, 'packages/header');
+    expect(good).toMatchObject({ ok: true, covering: ['sdk'], bump: 'patch' });
+    expect(good.message).toContain('released (patch) as a dependent of as-proxy-wasm (.changeset/sdk.md)');
   });
 
-  test('an explicit base that is not a commit is a clear error', () => {
+  test('the release commit is found without tags: the last version change with its CHANGELOG entry, wherever HEAD is', () => {
     const ws = workspace();
     git(ws, 'init', '-q', '-b', 'main');
     git(ws, 'add', '-A');
     git(ws, 'commit', '-qm', 'base');
-    expect(() => changesetCheck(ws, 'packages/header', { base: 'no-such-ref' })).toThrow(/base "no-such-ref" is not a commit/);
+    const header = () => listFilters(ws).find((f) => f.name === 'header')!;
+    // Created at 0.1.0 with no CHANGELOG entry: never released.
+    expect(releaseCommit(ws, header())).toBeUndefined();
+    writeFileSync(join(ws, 'packages/header/package.json'), JSON.stringify({ name: 'header', version: '0.2.0', dependencies: { 'as-proxy-wasm': '^0.1.0' } }));
+    writeFileSync(join(ws, 'packages/header/CHANGELOG.md'), '# header\n\n## 0.2.0\n\n- First release.\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-qm', 'chore(release): version packages');
+    const release = git(ws, 'rev-parse', 'HEAD').trim();
+    expect(releaseCommit(ws, header())).toBe(release);
+    // Later commits, sources included, do not move it.
+    writeFileSync(join(ws, 'packages/header/assembly/index.ts'), 'export const h = 2;\n');
+    writeFileSync(join(ws, 'packages/header/package.json'), JSON.stringify({ name: 'header', version: '0.2.0', description: 'x', dependencies: { 'as-proxy-wasm': '^0.1.0' } }));
+    git(ws, 'commit', '-qam', 'later');
+    expect(releaseCommit(ws, header())).toBe(release);
+    // A version in the working tree that no commit released yet has no release commit.
+    writeFileSync(join(ws, 'packages/header/package.json'), JSON.stringify({ name: 'header', version: '0.3.0' }));
+    expect(releaseCommit(ws, header())).toBeUndefined();
+  });
+
+  test('an explicit base that is not a commit is a clear error', async () => {
+    const ws = workspace();
+    git(ws, 'init', '-q', '-b', 'main');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-qm', 'base');
+    await expect(changesetCheck(ws, 'packages/header', { base: 'no-such-ref' })).rejects.toThrow(/base "no-such-ref" is not a commit/);
   });
 });

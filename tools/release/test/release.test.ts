@@ -193,7 +193,7 @@ if (missing.length > 0) {
       expect(r.out).toContain(`already published: ${REG}/header:${versions.get('header')} ${pinned.get('header')}`);
     }, 60_000);
 
-    test('a source change without a pending changeset is reported against the release tag; a changeset clears it', async () => {
+    test('a source change without a changeset is reported against the release tag; a changeset added since clears it', async () => {
       appendFileSync(join(copy, 'packages', 'header', 'assembly', 'index.ts'), '\n// an unreleased change\n');
       const dirty = await packageFilter(copy, join(copy, 'packages', 'header'), { outDir: join(copy, 'tmp-dirty') });
       expect(dirty.warnings).toEqual([expect.stringMatching(/^header: uncommitted changes in the wasm sources \(1 file\(s\)\)/)]);
@@ -201,7 +201,7 @@ if (missing.length > 0) {
       const cli = join(copy, 'tools', 'release', 'src', 'cli.ts');
       const bad = run('npx', ['tsx', cli, 'changeset-check', '.'], { cwd: join(copy, 'packages', 'header') });
       expect(bad.status).toBe(1);
-      expect(bad.out).toContain(`header@${versions.get('header')}: error: the artifact sources changed since header@${versions.get('header')}`);
+      expect(bad.out).toContain(`header@${versions.get('header')}: error: the artifact sources changed since header@${versions.get('header')} but no changeset added since then releases header`);
       expect(bad.out).toContain('packages/header/assembly/index.ts');
       for (const other of filters.filter((f) => f !== 'header').slice(0, 1)) {
         const ok = run('npx', ['tsx', cli, 'changeset-check', '.'], { cwd: join(copy, 'packages', other) });
@@ -209,8 +209,9 @@ if (missing.length > 0) {
         expect(ok.status).toBe(0);
       }
       writeFileSync(join(copy, '.changeset', 'header-fix.md'), '---\n"header": patch\n---\n\nA fix.\n');
+      git('add', '.changeset/header-fix.md');
       const good = run('npx', ['tsx', cli, 'changeset-check', '.'], { cwd: join(copy, 'packages', 'header') });
-      expect(good.out).toContain('released by pending changeset(s) .changeset/header-fix.md');
+      expect(good.out).toContain('released (patch) by .changeset/header-fix.md');
       expect(good.status).toBe(0);
     }, 60_000);
   });

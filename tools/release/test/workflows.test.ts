@@ -5,7 +5,9 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { npmPublishEnabled } from '../src/release';
+import { readPins } from '../src/manifests';
+import { DEFAULT_REGISTRY, npmPublishEnabled } from '../src/release';
+import { listFilters } from '../src/workspace';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -78,7 +80,9 @@ describe('ci.yml', () => {
     // The shas are set before they are used.
     const idx = (p: (s: Step) => boolean) => steps.findIndex(p);
     expect(idx((s) => !!s.uses?.startsWith('nrwl/nx-set-shas@'))).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
-    expect(idx((s) => s.run === 'npm install')).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
+    expect(idx((s) => s.run === 'npm ci')).toBeGreaterThanOrEqual(0);
+    expect(idx((s) => s.run === 'npm ci')).toBeLessThan(idx((s) => !!s.run?.includes('nx affected -t lint')));
+    expect(steps.filter((s) => /\bnpm (install|i)\b/.test(s.run ?? ''))).toEqual([]);
   });
 });
 
@@ -93,8 +97,17 @@ describe('release.yml', () => {
     expect(steps.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.['fetch-depth']).toBe(0);
   });
 
-  test('publishes to ghcr.io under the repository owner', () => {
-    expect(job.env?.WASM_REGISTRY).toBe('ghcr.io/${{ github.repository_owner }}/meshwasm');
+  test('installs the lockfile exactly (npm ci)', () => {
+    expect(steps.filter((s) => s.run === 'npm ci')).toHaveLength(1);
+    expect(steps.filter((s) => /\bnpm (install|i)\b/.test(s.run ?? ''))).toEqual([]);
+  });
+
+  test('publishes to ghcr.io/meshwasm, the registry path the manifests name, unless the WASM_REGISTRY variable overrides it', () => {
+    expect(job.env?.WASM_REGISTRY).toBe("${{ vars.WASM_REGISTRY || 'ghcr.io/meshwasm' }}");
+    expect(DEFAULT_REGISTRY).toBe('ghcr.io/meshwasm');
+    for (const f of listFilters(root)) {
+      for (const pin of readPins(join(f.dir, 'wasmplugin.yaml'))) expect(pin.url).toMatch(new RegExp(`^oci://ghcr\\.io/meshwasm/${f.name}:`));
+    }
     const login = steps.find((s) => s.run?.includes(' login ghcr.io'));
     expect(login?.run).toContain('--password-stdin');
     expect(login?.env?.GITHUB_TOKEN).toBe('${{ secrets.GITHUB_TOKEN }}');
