@@ -60,6 +60,13 @@ interface RequestOptions {
   scopes?: string[];
   /** Safe to retry on 429/5xx/connection errors. */
   idempotent?: boolean;
+  /** Retries already spent on this operation (shared with a caller that retries too, e.g. body reads). */
+  budget?: RetryBudget;
+}
+
+/** Retries spent by one operation, so that nested retry loops share one bound. */
+interface RetryBudget {
+  retried: number;
 }
 
 interface HostAuth {
@@ -214,18 +221,20 @@ export class RegistryClient {
    * is retried like one before it. Non-200 answers raise.
    */
   private async getWhole(registry: string, pathOrUrl: string | URL, opts: RequestOptions, what: string, limit?: number): Promise<{ res: Response; body: Buffer }> {
-    for (let attempt = 0; ; attempt++) {
-      const res = await this.request(registry, 'GET', pathOrUrl, opts);
+    const budget: RetryBudget = { retried: 0 };
+    for (;;) {
+      const res = await this.request(registry, 'GET', pathOrUrl, { ...opts, budget });
       if (res.status !== 200) return this.raise(res, what);
       try {
         return { res, body: await this.readBody(res, what, limit) };
       } catch (err) {
-        if (!(err instanceof RegistryError) || attempt >= this.retries) {
-          if (err instanceof RegistryError && attempt > 0) this.fail(`${err.message} (${attempt + 1} tries)`, err.status, err.code);
+        if (!(err instanceof RegistryError) || budget.retried >= this.retries) {
+          if (err instanceof RegistryError && budget.retried > 0) this.fail(`${err.message} (${budget.retried + 1} tries)`, err.status, err.code);
           throw err;
         }
-        const wait = this.backoff(attempt);
+        const wait = this.backoff(budget.retried);
         this.log(`${err.message}; retrying in ${wait} ms`);
+        budget.retried++;
         await sleep(wait);
       }
     }
@@ -379,7 +388,7 @@ export class RegistryClient {
     const retries = opts.idempotent === false ? 0 : this.retries;
     let scopes = opts.scopes ?? [];
     let authRetries = 0;
-    let attempt = 0;
+    const budget = opts.budget ?? { retried: 0 };
     const url0 = pathOrUrl instanceof URL ? pathOrUrl : new URL(pathOrUrl, this.baseUrl(registry));
     for (;;) {
       let url = url0;
@@ -412,14 +421,14 @@ export class RegistryClient {
       } catch (err) {
         if (err instanceof RegistryError) throw err;
         const t = transportFailure(err, this.timeoutMs);
-        if (attempt < retries) {
-          const wait = this.backoff(attempt);
+        if (budget.retried < retries) {
+          const wait = this.backoff(budget.retried);
           this.log(`${method} ${where(url)}: ${t.text}; retrying in ${wait} ms`);
-          attempt++;
+          budget.retried++;
           await sleep(wait);
           continue;
         }
-        const tries = attempt > 0 ? ` (${attempt + 1} tries)` : '';
+        const tries = budget.retried > 0 ? ` (${budget.retried + 1} tries)` : '';
         this.fail(`${method} ${where(url)}: ${t.text}${tries}`, undefined, t.code);
       }
       this.log(`${method} ${where(url)} -> ${res.status}${authz ? ` (${authz.header.split(' ')[0]} auth)` : ''}`);
@@ -433,11 +442,11 @@ export class RegistryClient {
           continue;
         }
       }
-      if ((res.status === 429 || res.status >= 500) && attempt < retries) {
-        const wait = this.backoff(attempt, res.headers.get('retry-after'));
+      if ((res.status === 429 || res.status >= 500) && budget.retried < retries) {
+        const wait = this.backoff(budget.retried, res.headers.get('retry-after'));
         this.log(`${method} ${where(url)}: ${res.status}; retrying in ${wait} ms`);
         await res.body?.cancel();
-        attempt++;
+        budget.retried++;
         await sleep(wait);
         continue;
       }

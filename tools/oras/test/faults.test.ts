@@ -243,6 +243,14 @@ if (missing.length > 0) {
       expect(existsSync(join(out2, 'plugin.wasm'))).toBe(false);
     });
 
+    it('a 5xx and a truncated body share one retry budget', async () => {
+      let n = 0;
+      const p = await proxy(anon, (m, path) => (isWasmGet(m, path) ? (++n === 1 ? { status: 503 } : { cutResponseAfter: 500 }) : 'pass'));
+      const err = await caught(pull(`${p.host}/f/pull:1`, join(work, 'pull-budget'), { clientOptions: { retryBaseMs: 10, retries: 1 } }));
+      expect(err.message).toMatch(/answer truncated after 500 of \d+ bytes .* \(2 tries\)$/);
+      expect(n).toBe(2);
+    });
+
     it('a short body with a matching Content-Length: SIZE_INVALID with the digest and both sizes', async () => {
       const p = await proxy(anon, (m, path) => (isWasmGet(m, path) ? { shortBody: 4000 } : 'pass'));
       const err = await caught(pull(`${p.host}/f/pull:1`, join(work, 'pull-short'), { clientOptions: { retryBaseMs: 10 } }));
@@ -295,30 +303,34 @@ if (missing.length > 0) {
 
     it('one slow answer: the next try succeeds', async () => {
       let n = 0;
-      const p = await proxy(anon, (m, path) => (path.includes('/manifests/') && ++n === 1 ? { delayMs: 1500 } : 'pass'));
-      const { c, log } = client({ timeoutMs: 300 });
+      const p = await proxy(anon, (m, path) => (path.includes('/manifests/') && ++n === 1 ? { delayMs: 5000 } : 'pass'));
+      const { c, log } = client({ timeoutMs: 1000 });
       const m = await c.getManifest({ registry: p.host, repository: 'f/slow' }, '1');
       expect(m.descriptor.digest).toBe(await resolveDigest(`${anon.host}/f/slow:1`));
-      expect(log.join('\n')).toMatch(/no answer within 300 ms; retrying/);
+      expect(log.join('\n')).toMatch(/no answer within 1000 ms; retrying/);
+      expect(n).toBe(2);
     });
 
     it('a blob body that stalls half way: refused with the digest after bounded tries', async () => {
       const blob = bigWasm(6000, 41);
       const digest = digestOf(blob);
       const p = await proxy(anon, (m, path) => (m === 'GET' && path.endsWith(`/blobs/${digest}`) ? { stallResponseAfter: 2000 } : 'pass'));
-      const { c } = client({ timeoutMs: 300, retries: 1 });
+      const { c } = client({ timeoutMs: 1000, retries: 1 });
       const err = await caught(c.fetchBlob({ registry: p.host, repository: 'f/slow' }, { digest, size: blob.length }));
       expect(err.code).toBe('TIMEOUT');
       expect(err.message).toContain(digest);
+      expect(err.message).toMatch(/: answer stalled after 2000 of \d+ bytes \(no answer within 1000 ms\) \(2 tries\)$/);
       expect(p.requests.filter((r) => r.path.endsWith(digest)).length).toBe(2);
     });
 
     it('a chunk that gets no answer: times out, then resumes the upload', async () => {
       let patches = 0;
       const p = await proxy(anon, (m) => (isPatch(m) && ++patches === 2 ? 'hang' : 'pass'));
-      const { c } = client({ chunkSize: 1000, timeoutMs: 300 });
+      const { c, log } = client({ chunkSize: 1000, timeoutMs: 1500 });
       const data = bigWasm(3500, 51);
       expect(await c.pushBlob({ registry: p.host, repository: 'f/slow-chunk' }, data)).toBe('uploaded');
+      expect(log.join('\n')).toMatch(/chunk 1000-1999: PATCH .*: no answer within 1500 ms; retrying in 10 ms/);
+      expect(count(p, isStart)).toBe(1);
       expect((await stored('f/slow-chunk', data)).equals(data)).toBe(true);
     });
 
