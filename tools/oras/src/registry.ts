@@ -1,50 +1,31 @@
 /**
- * OCI distribution-spec client on Node's fetch: auth challenges (Basic and Bearer token flow),
- * retries with backoff, manual redirects (Authorization never crosses hosts), blob upload
- * (HEAD-skip, cross-repo mount, monolithic and chunked with resume/restart), manifests with exact
- * content types, digest verification on every read.
+ * OCI distribution-spec client, in layers: the transport (src/transport.ts: timeouts, redirects,
+ * bounded retries with backoff), the auth wrapper here (Basic and the Bearer token flow, 401 →
+ * challenge → token → again), and the repository operations on top: blob upload (HEAD-skip,
+ * cross-repo mount, monolithic and chunked with resume/restart), manifests with exact content
+ * types, digest verification on every read.
  */
 import { parseWwwAuthenticate, secretsOf, validateRealm, type Credential, type CredentialStore } from './auth';
 import { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, assertDigest, digestOf, isDigest, type Descriptor } from './media';
 import { apiHost, isLoopbackRegistry } from './reference';
+import { RegistryError, Transport, sleep, type RetryBudget, type TransportOptions } from './transport';
 
 export interface Repo {
   registry: string;
   repository: string;
 }
 
-/** An error answered by the registry (or the transport); `code` is the registry's error code. */
-export class RegistryError extends Error {
-  override name = 'RegistryError';
-  constructor(
-    message: string,
-    readonly status?: number,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
+export { RegistryError };
 
-export interface RegistryClientOptions {
+/** Transport options (retries, retryBaseMs, maxRetryDelayMs, timeoutMs, userAgent) and the client's own. */
+export interface RegistryClientOptions extends TransportOptions {
   /** Use http:// for every registry (default: only for localhost/127.0.0.1/::1). */
   plainHttp?: boolean;
   credentials?: CredentialStore;
-  /** Retries for 429/5xx/connection errors on idempotent requests (default 4). */
-  retries?: number;
-  /** First backoff delay in ms, doubled each retry (default 250). */
-  retryBaseMs?: number;
-  /** Upper bound for any single wait, including Retry-After (default 10 s). */
-  maxRetryDelayMs?: number;
   /** Blobs larger than this are uploaded in PATCH chunks of this size (default: monolithic up to 64 MiB). */
   chunkSize?: number;
-  userAgent?: string;
   /** Receives progress/diagnostic lines (never secrets). */
   log?: (line: string) => void;
-  /**
-   * Per-request timeout in ms (default 120 s): the whole exchange, answer body included. A request
-   * that runs out counts as a failed try (code TIMEOUT) and is retried like a connection error.
-   */
-  timeoutMs?: number;
   /** Times one upload session resumes after a failed chunk, asking the registry for its offset (default 3). */
   uploadResumes?: number;
   /** Fresh upload sessions after the first one of a blob fails (default 2). */
@@ -62,11 +43,6 @@ interface RequestOptions {
   idempotent?: boolean;
   /** Retries already spent on this operation (shared with a caller that retries too, e.g. body reads). */
   budget?: RetryBudget;
-}
-
-/** Retries spent by one operation, so that nested retry loops share one bound. */
-interface RetryBudget {
-  retried: number;
 }
 
 interface HostAuth {
@@ -99,38 +75,6 @@ export function mergeScopes(scopes: string[]): string[] {
   return [...byResource.keys()].sort().map((r) => `${r}:${[...byResource.get(r)!].sort().join(',')}`);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-const CONNECTION_TEXT: Record<string, string> = {
-  ECONNRESET: 'connection reset',
-  ECONNREFUSED: 'connection refused',
-  EPIPE: 'connection closed while sending',
-  UND_ERR_SOCKET: 'connection closed by the other side',
-  UND_ERR_CLOSED: 'connection closed',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host lookup failed',
-  ETIMEDOUT: 'connect timed out',
-};
-
-/** What went wrong on the wire: no answer in time (TIMEOUT) or a broken connection (CONNECTION). */
-function transportFailure(err: unknown, timeoutMs: number): { code: 'TIMEOUT' | 'CONNECTION'; text: string } {
-  const e = err as { cause?: { code?: string; message?: string; name?: string }; code?: string; message?: string; name?: string };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || e?.cause?.name === 'TimeoutError') {
-    return { code: 'TIMEOUT', text: `no answer within ${timeoutMs} ms` };
-  }
-  const code = e?.cause?.code ?? e?.code;
-  const known = code ? CONNECTION_TEXT[code] : undefined;
-  const detail = known ? `${known} (${code})` : code ?? e?.cause?.message ?? e?.message ?? 'unknown error';
-  return { code: 'CONNECTION', text: `connection failed: ${detail}` };
-}
-
-/** `host/path` of a URL: never its query (upload state, signed URLs) nor userinfo. */
-function where(url: URL): string {
-  return `${url.host}${url.pathname}`;
-}
-
 const RETRYABLE_UPLOAD_CODES = new Set(['CONNECTION', 'TIMEOUT', 'BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID']);
 
 export class RegistryClient {
@@ -138,9 +82,11 @@ export class RegistryClient {
   private readonly secrets = new Set<string>();
   private readonly credCache = new Map<string, Credential | undefined>();
   readonly options: RegistryClientOptions;
+  private readonly transport: Transport;
 
   constructor(options: RegistryClientOptions = {}) {
     this.options = options;
+    this.transport = new Transport(options, (l) => this.log(l), (t) => this.scrub(t));
   }
 
   /** Base URL of a registry: http only for loopback hosts or when plainHttp is set. */
@@ -169,51 +115,16 @@ export class RegistryClient {
     this.options.log?.(this.scrub(line));
   }
 
-  private get timeoutMs(): number {
-    return this.options.timeoutMs ?? 120_000;
-  }
-
   private get retries(): number {
-    return this.options.retries ?? 4;
+    return this.transport.retries;
   }
 
-  /** Wait before try `attempt + 1`: exponential from retryBaseMs, or Retry-After; capped by maxRetryDelayMs. */
   private backoff(attempt: number, retryAfter?: string | null): number {
-    let wait = (this.options.retryBaseMs ?? 250) * 2 ** attempt;
-    if (retryAfter) {
-      const secs = Number(retryAfter);
-      wait = Number.isFinite(secs) ? secs * 1000 : Math.max(0, Date.parse(retryAfter) - Date.now());
-      if (!Number.isFinite(wait)) wait = 0;
-    }
-    return Math.min(this.options.maxRetryDelayMs ?? 10_000, Math.max(0, wait));
+    return this.transport.backoff(attempt, retryAfter);
   }
 
-  /**
-   * Reads a whole answer body. A reset or a stall in the middle becomes a RegistryError (code
-   * CONNECTION or TIMEOUT) that says how far it got.
-   */
-  private async readBody(res: Response, what: string, limit?: number): Promise<Buffer> {
-    const declared = res.headers.get('content-length');
-    const chunks: Buffer[] = [];
-    let n = 0;
-    try {
-      if (res.body) {
-        for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
-          chunks.push(Buffer.from(c));
-          n += c.length;
-          if (limit !== undefined && n > limit) {
-            await res.body.cancel().catch(() => undefined);
-            break;
-          }
-        }
-      }
-    } catch (err) {
-      const t = transportFailure(err, this.timeoutMs);
-      const of = declared ? ` of ${declared}` : '';
-      const how = t.code === 'TIMEOUT' ? `stalled after ${n}${of} bytes (${t.text})` : `truncated after ${n}${of} bytes (${t.text})`;
-      this.fail(`${what}: answer ${how}`, res.status, t.code);
-    }
-    return Buffer.concat(chunks);
+  private readBody(res: Response, what: string, limit?: number): Promise<Buffer> {
+    return this.transport.readBody(res, what, limit);
   }
 
   /**
@@ -275,55 +186,46 @@ export class RegistryClient {
     return undefined;
   }
 
-  /** One try at the token endpoint (GET with Basic credentials, or the OAuth2 refresh-token POST). */
-  private tokenRequest(realm: URL, a: HostAuth, scopes: string[], cred: Credential | undefined): Promise<Response> {
-    const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'meshwasm-oras' };
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    if (cred?.identityToken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'meshwasm-oras' });
-      if (a.service) form.set('service', a.service);
-      if (scopes.length) form.set('scope', scopes.join(' '));
-      headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      return fetch(realm, { method: 'POST', headers, body: form.toString(), redirect: 'error', signal });
-    }
-    const u = new URL(realm);
-    if (a.service) u.searchParams.set('service', a.service);
-    for (const s of scopes) u.searchParams.append('scope', s);
-    if (cred?.username && cred.password !== undefined) {
-      u.searchParams.set('account', cred.username);
-      headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
-    }
-    return fetch(u, { headers, redirect: 'error', signal });
-  }
-
+  /**
+   * Fetches a token from the realm (GET with Basic credentials, or the OAuth2 refresh-token POST);
+   * 429, 5xx and transport failures are retried by the transport like registry requests.
+   */
   private async fetchToken(registry: string, a: HostAuth, scopes: string[]): Promise<string> {
     const realm = a.realm!;
     const endpoint = `${realm.origin}${realm.pathname}`;
     const cred = this.credential(registry);
+    const headers: Record<string, string> = {};
+    const url = new URL(realm);
+    let form: string | undefined;
+    if (cred?.identityToken) {
+      const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'meshwasm-oras' });
+      if (a.service) params.set('service', a.service);
+      if (scopes.length) params.set('scope', scopes.join(' '));
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      form = params.toString();
+    } else {
+      if (a.service) url.searchParams.set('service', a.service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      if (cred?.username && cred.password !== undefined) {
+        url.searchParams.set('account', cred.username);
+        headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+      }
+    }
     let res: Response;
     let text: string;
-    // 429, 5xx and transport failures at the token endpoint are retried like registry requests.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        res = await this.tokenRequest(realm, a, scopes, cred);
-        text = await res.text();
-      } catch (err) {
-        const t = transportFailure(err, this.timeoutMs);
-        if (attempt < this.retries) {
-          const wait = this.backoff(attempt);
-          this.log(`token request to ${endpoint}: ${t.text}; retrying in ${wait} ms`);
-          await sleep(wait);
-          continue;
-        }
-        this.fail(`token request to ${endpoint} failed: ${t.text}`, undefined, t.code);
-      }
-      if ((res.status === 429 || res.status >= 500) && attempt < this.retries) {
-        const wait = this.backoff(attempt, res.headers.get('retry-after'));
-        this.log(`token request to ${endpoint}: ${res.status}; retrying in ${wait} ms`);
-        await sleep(wait);
-        continue;
-      }
-      break;
+    try {
+      ({ res } = await this.transport.send({
+        method: form === undefined ? 'GET' : 'POST',
+        url,
+        headers,
+        body: form,
+        followRedirects: false,
+        label: `token request to ${endpoint}`,
+      }));
+      text = (await this.readBody(res, `token request to ${endpoint}`)).toString('utf8');
+    } catch (err) {
+      const e = err as RegistryError;
+      this.fail(`${e.message.replace(/^token request to \S+: /, `token request to ${endpoint} failed: `)}`, e.status, e.code);
     }
     if (!res.ok) {
       const { code, message } = parseErrorBody(text);
@@ -380,75 +282,26 @@ export class RegistryClient {
   }
 
   /**
-   * One request with auth, redirects and bounded retries: 429, 5xx, resets and timeouts are tried
-   * again (idempotent requests only) after an exponential backoff, at most `retries` times. The
-   * caller consumes the body.
+   * One request through the auth layer: the transport sends it (timeouts, redirects, bounded
+   * retries); a 401 teaches the challenge and the request goes again with new credentials (twice
+   * at most). The caller consumes the body.
    */
   async request(registry: string, method: string, pathOrUrl: string | URL, opts: RequestOptions = {}): Promise<Response> {
-    const retries = opts.idempotent === false ? 0 : this.retries;
     let scopes = opts.scopes ?? [];
-    let authRetries = 0;
     const budget = opts.budget ?? { retried: 0 };
-    const url0 = pathOrUrl instanceof URL ? pathOrUrl : new URL(pathOrUrl, this.baseUrl(registry));
-    for (;;) {
-      let url = url0;
-      const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'meshwasm-oras', ...(opts.headers ?? {}) };
+    const url = pathOrUrl instanceof URL ? pathOrUrl : new URL(pathOrUrl, this.baseUrl(registry));
+    for (let authRetries = 0; ; authRetries++) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       const authz = await this.authorization(registry, scopes);
       if (authz) headers.Authorization = authz.header;
-      let res: Response;
-      try {
-        let hops = 0;
-        const registryOrigin = url0.origin;
-        for (;;) {
-          const h = { ...headers };
-          if (url.origin !== registryOrigin) delete h.Authorization;
-          res = await fetch(url, {
-            method,
-            headers: h,
-            body: opts.body as BodyInit | undefined,
-            redirect: 'manual',
-            signal: AbortSignal.timeout(this.timeoutMs),
-          });
-          if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.get('location') && hops < 5) {
-            await res.body?.cancel();
-            url = new URL(res.headers.get('location')!, url);
-            hops++;
-            if (method !== 'GET' && method !== 'HEAD') break; // only reads follow redirects
-            continue;
-          }
-          break;
-        }
-      } catch (err) {
-        if (err instanceof RegistryError) throw err;
-        const t = transportFailure(err, this.timeoutMs);
-        if (budget.retried < retries) {
-          const wait = this.backoff(budget.retried);
-          this.log(`${method} ${where(url)}: ${t.text}; retrying in ${wait} ms`);
-          budget.retried++;
-          await sleep(wait);
-          continue;
-        }
-        const tries = budget.retried > 0 ? ` (${budget.retried + 1} tries)` : '';
-        this.fail(`${method} ${where(url)}: ${t.text}${tries}`, undefined, t.code);
-      }
-      this.log(`${method} ${where(url)} -> ${res.status}${authz ? ` (${authz.header.split(' ')[0]} auth)` : ''}`);
-      for (const w of res.headers.get('warning')?.split(/,(?=\s*\d{3}\s)/) ?? []) this.log(`registry warning: ${w.trim()}`);
+      const { res } = await this.transport.send({ method, url, headers, body: opts.body, idempotent: opts.idempotent !== false, budget });
       if (res.status === 401 && authRetries < 2) {
         const learned = this.learnChallenge(registry, res.headers.get('www-authenticate'), scopes, authz?.cached ?? false);
         if (learned.retry) {
           await res.body?.cancel();
-          authRetries++;
           scopes = learned.scopes;
           continue;
         }
-      }
-      if ((res.status === 429 || res.status >= 500) && budget.retried < retries) {
-        const wait = this.backoff(budget.retried, res.headers.get('retry-after'));
-        this.log(`${method} ${where(url)}: ${res.status}; retrying in ${wait} ms`);
-        await res.body?.cancel();
-        budget.retried++;
-        await sleep(wait);
-        continue;
       }
       return res;
     }
