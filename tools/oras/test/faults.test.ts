@@ -288,7 +288,9 @@ if (missing.length > 0) {
 
   describe('slow answers: bounded, configurable timeouts', () => {
     beforeAll(async () => {
-      const r = await runCli(['push-wasm', join(work, 'pulled.wasm'), `${anon.host}/f/slow:1`, '--created', '0']);
+      const wasmPath = join(work, 'slow.wasm');
+      writeFileSync(wasmPath, bigWasm(6000, 41));
+      const r = await runCli(['push-wasm', wasmPath, `${anon.host}/f/slow:1`, '--created', '0']);
       expect(r.code).toBe(0);
     });
 
@@ -332,6 +334,14 @@ if (missing.length > 0) {
       expect(log.join('\n')).toMatch(/chunk 1000-1999: PATCH .*: no answer within 1500 ms; retrying in 10 ms/);
       expect(count(p, isStart)).toBe(1);
       expect((await stored('f/slow-chunk', data)).equals(data)).toBe(true);
+    });
+
+    it('a Retry-After of an hour waits no longer than maxRetryDelayMs', async () => {
+      let n = 0;
+      const p = await proxy(anon, (m, path) => (path.includes('/manifests/') && ++n === 1 ? { status: 503, headers: { 'Retry-After': '3600' } } : 'pass'));
+      const { c, log } = client({ maxRetryDelayMs: 50 });
+      expect((await c.getManifest({ registry: p.host, repository: 'f/slow' }, '1')).descriptor.digest).toMatch(/^sha256:/);
+      expect(log).toContain(`GET ${p.host}/v2/f/slow/manifests/1: 503; retrying in 50 ms`);
     });
 
     it('the CLI takes --timeout in seconds and refuses a bad value', async () => {
