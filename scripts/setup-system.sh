@@ -5,7 +5,8 @@
 #   prometheus       for `promtool check metrics` on the local proxy's /stats/prometheus
 #   openssl, git     registry token-auth certificates; the release flow's source history
 #   wrk              the load generator of `npm run bench` (serve throughput)
-# Idempotent: does nothing when all three are already present.
+#   wabt             `wasm-validate --disable-simd`: every dist/*.wasm must load on runtimes without SIMD
+# Idempotent: does nothing when all of them are already present.
 set -euo pipefail
 need=()
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
@@ -15,8 +16,10 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v git >/dev/null 2>&1 || need+=(git)
 # wrk: the load generator of `npm run bench` (serve throughput); a Node generator stands in without it
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# wabt: wasm-validate, run by every filter's validate target with --disable-simd
+command -v wasm-validate >/dev/null 2>&1 || need+=(wabt)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup-system: docker-registry, skopeo, promtool, openssl, git and wrk already installed"
+  echo "setup-system: docker-registry, skopeo, promtool, openssl, git, wrk and wasm-validate already installed"
   exit 0
 fi
 SUDO=""

@@ -5,7 +5,7 @@
  *   build      asc release build -> packages/<name>/dist/<name>.wasm (cached)
  *   test       jest through tools/proxy-wasm-host (depends on build)
  *   typecheck  tsc over the package's TypeScript tests
- *   validate   envoy.yaml / wasmplugin.yaml / schema / lab checks (tools/validate)
+ *   validate   envoy.yaml / wasmplugin.yaml / schema / lab checks, dist/*.wasm without SIMD (tools/validate)
  *   package    deterministic OCI layout in dist/oci, Istio-checked (tools/release, cached)
  *   publish    push to $WASM_REGISTRY/<name>:<version>, skipped when already there (not cached)
  *   changeset-check  sources changed since the last `<name>@<version>` tag need a changeset
@@ -89,15 +89,23 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       command: `tsx ../../tools/validate/src/cli.ts .`,
       options: { cwd: root },
       cache: true,
-      // A filter whose wasm sources changed with no pending changeset is a process error.
-      dependsOn: ['changeset-check'],
+      // A filter whose wasm sources changed with no pending changeset is a process error; the
+      // built dist/*.wasm must validate without SIMD (wabt's wasm-validate --disable-simd).
+      dependsOn: ['changeset-check', build],
       inputs: [
         'default',
         '{workspaceRoot}/tools/validate/src/**/*',
+        { dependentTasksOutputFiles: '**/*.wasm' },
+        // a missing wasm-validate is a warning on a laptop and an error under CI=true
+        { env: 'CI' },
+        { runtime: 'wasm-validate --version 2>/dev/null || echo absent' },
         { externalDependencies: ['@grpc/grpc-js-xds', '@kubernetes-models/istio', 'protobufjs', 'ajv', 'yaml'] },
       ],
       outputs: [],
-      metadata: { description: 'Checks envoy.yaml against Envoy protos, wasmplugin.yaml against the Istio schema, and the pluginConfig against the filter schema' },
+      metadata: {
+        description:
+          'Checks envoy.yaml against Envoy protos, wasmplugin.yaml against the Istio schema, the pluginConfig against the filter schema, and every dist/*.wasm with wasm-validate --disable-simd',
+      },
     },
   };
   targets.package = {

@@ -63,6 +63,9 @@ describe('nx affected in a throwaway copy', () => {
     const header = JSON.parse(sh(join(root, 'node_modules', '.bin', 'nx'), ['show', 'project', 'header', '--json']));
     expect(Object.keys(header.targets)).toEqual(expect.arrayContaining(['build', 'test', 'typecheck', 'validate']));
     expect(header.targets.build.outputs).toEqual(['{projectRoot}/dist']);
+    // validate checks the built dist/*.wasm (wasm-validate --disable-simd), so it needs the build and hashes its output
+    expect(header.targets.validate.dependsOn).toEqual(expect.arrayContaining(['build']));
+    expect(header.targets.validate.inputs).toEqual(expect.arrayContaining([{ dependentTasksOutputFiles: '**/*.wasm' }, { env: 'CI' }]));
   }, 120_000);
 
   test('a change to packages/header affects header and no other filter', () => {

@@ -49,7 +49,9 @@ layout, no registry needed). Plain HTTP is used for localhost/127.0.0.1/[::1] au
 elsewhere only with --plain-http. Credentials: -u/-p/--password-stdin, else
 $DOCKER_CONFIG/config.json (credHelpers, credsStore, auths); --registry-config DIR overrides it.
 
-Common flags: --plain-http, --format json (machine-readable output), -d/--debug.
+Common flags: --plain-http, --format json (machine-readable output), -d/--debug (or -v/--verbose:
+every request, retry and resume on stderr, never a secret), --timeout SECONDS (per request,
+default 120), --retries N (429/5xx/resets/timeouts, default 4).
 For push-wasm, --format takes oci (default; Istio 2-layer variant) or compat (OCI image with one
 tar+gzip layer holding plugin.wasm); repeat it to combine with json: --format compat --format json.
 `;
@@ -84,7 +86,10 @@ const OPTIONS = {
   sha256: { type: 'string' },
   'chunk-size': { type: 'string' },
   'export-manifest': { type: 'string' },
+  timeout: { type: 'string' },
+  retries: { type: 'string' },
   debug: { type: 'boolean', short: 'd' },
+  verbose: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -148,6 +153,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   const [cmd, ...args] = pos;
   let credential: Credential | undefined;
   const secrets: string[] = [];
+  const scrubbed = (text: string) => secrets.reduce((t, s) => (s ? t.split(s).join('***') : t), text);
   try {
     if (v['password-stdin']) {
       if (v.password) throw new UsageError('--password and --password-stdin are mutually exclusive');
@@ -159,6 +165,15 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       if (v.password && !v.username) throw new UsageError('--password requires --username');
       credential = { username: v.username, password: v.password, identityToken: v['identity-token'] };
     }
+    const timeoutMs = v.timeout === undefined ? undefined : Math.round(Number(v.timeout) * 1000);
+    if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+      throw new UsageError(`--timeout must be a positive number of seconds (got ${JSON.stringify(v.timeout)})`);
+    }
+    const retries = v.retries === undefined ? undefined : Number(v.retries);
+    if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0 && retries <= 20)) {
+      throw new UsageError(`--retries must be a whole number from 0 to 20 (got ${JSON.stringify(v.retries)})`);
+    }
+    const verbose = v.debug || v.verbose;
     const configDir = v['registry-config']?.replace(/\/config\.json$/, '') ?? io.env.DOCKER_CONFIG;
     const conn: ConnectOptions = {
       plainHttp: v['plain-http'],
@@ -166,7 +181,9 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       dockerConfigDir: configDir,
       clientOptions: {
         chunkSize: v['chunk-size'] ? Number(v['chunk-size']) : undefined,
-        log: v.debug ? (l) => io.stderr(`debug: ${l}\n`) : undefined,
+        log: verbose ? (l) => io.stderr(`debug: ${scrubbed(l)}\n`) : undefined,
+        timeoutMs,
+        retries,
       },
     };
     if (conn.clientOptions!.chunkSize !== undefined && !(conn.clientOptions!.chunkSize! > 0)) {
@@ -220,8 +237,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
     }
   } catch (err) {
-    let msg = (err as Error).message ?? String(err);
-    for (const s of secrets) if (s) msg = msg.split(s).join('***');
+    const msg = scrubbed((err as Error).message ?? String(err));
     if (err instanceof UsageError) {
       io.stderr(`Error: ${msg}\n\nRun "meshwasm-oras help" for usage.\n`);
       return 2;

@@ -8,3 +8,4 @@ export * from './auth';
 export * from './registry';
 export * from './api';
 export * from './source-date';
+export { Transport, transportFailure, type TransportOptions, type RetryBudget, type Exchange } from './transport';

@@ -1,47 +1,35 @@
 /**
- * OCI distribution-spec client on Node's fetch: auth challenges (Basic and Bearer token flow),
- * retries with backoff, manual redirects (Authorization never crosses hosts), blob upload
- * (HEAD-skip, cross-repo mount, monolithic and chunked with resume/restart), manifests with exact
- * content types, digest verification on every read.
+ * OCI distribution-spec client, in layers: the transport (src/transport.ts: timeouts, redirects,
+ * bounded retries with backoff), the auth wrapper here (Basic and the Bearer token flow, 401 →
+ * challenge → token → again), and the repository operations on top: blob upload (HEAD-skip,
+ * cross-repo mount, monolithic and chunked with resume/restart), manifests with exact content
+ * types, digest verification on every read.
  */
 import { parseWwwAuthenticate, secretsOf, validateRealm, type Credential, type CredentialStore } from './auth';
 import { MANIFEST_ACCEPT, MANIFEST_MEDIA_TYPES, assertDigest, digestOf, isDigest, type Descriptor } from './media';
 import { apiHost, isLoopbackRegistry } from './reference';
+import { RegistryError, Transport, sleep, type RetryBudget, type TransportOptions } from './transport';
 
 export interface Repo {
   registry: string;
   repository: string;
 }
 
-/** An error answered by the registry (or the transport); `code` is the registry's error code. */
-export class RegistryError extends Error {
-  override name = 'RegistryError';
-  constructor(
-    message: string,
-    readonly status?: number,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
+export { RegistryError };
 
-export interface RegistryClientOptions {
+/** Transport options (retries, retryBaseMs, maxRetryDelayMs, timeoutMs, userAgent) and the client's own. */
+export interface RegistryClientOptions extends TransportOptions {
   /** Use http:// for every registry (default: only for localhost/127.0.0.1/::1). */
   plainHttp?: boolean;
   credentials?: CredentialStore;
-  /** Retries for 429/5xx/connection errors on idempotent requests (default 4). */
-  retries?: number;
-  /** First backoff delay in ms, doubled each retry (default 250). */
-  retryBaseMs?: number;
-  /** Upper bound for any single wait, including Retry-After (default 10 s). */
-  maxRetryDelayMs?: number;
   /** Blobs larger than this are uploaded in PATCH chunks of this size (default: monolithic up to 64 MiB). */
   chunkSize?: number;
-  userAgent?: string;
   /** Receives progress/diagnostic lines (never secrets). */
   log?: (line: string) => void;
-  /** Per-request timeout in ms (default 120 s). */
-  timeoutMs?: number;
+  /** Times one upload session resumes after a failed chunk, asking the registry for its offset (default 3). */
+  uploadResumes?: number;
+  /** Fresh upload sessions after the first one of a blob fails (default 2). */
+  uploadRestarts?: number;
 }
 
 export type BlobPushResult = 'exists' | 'mounted' | 'uploaded';
@@ -53,6 +41,8 @@ interface RequestOptions {
   scopes?: string[];
   /** Safe to retry on 429/5xx/connection errors. */
   idempotent?: boolean;
+  /** Retries already spent on this operation (shared with a caller that retries too, e.g. body reads). */
+  budget?: RetryBudget;
 }
 
 interface HostAuth {
@@ -63,6 +53,7 @@ interface HostAuth {
 }
 
 const DEFAULT_MONOLITHIC_LIMIT = 64 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export function scopeFor(repository: string, actions: string): string {
   return `repository:${repository}:${actions}`;
@@ -84,24 +75,18 @@ export function mergeScopes(scopes: string[]): string[] {
   return [...byResource.keys()].sort().map((r) => `${r}:${[...byResource.get(r)!].sort().join(',')}`);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function errCode(err: unknown): string {
-  const e = err as { cause?: { code?: string; message?: string }; code?: string; message?: string; name?: string };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timeout';
-  return e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.message ?? 'connection error';
-}
+const RETRYABLE_UPLOAD_CODES = new Set(['CONNECTION', 'TIMEOUT', 'BLOB_UPLOAD_UNKNOWN', 'BLOB_UPLOAD_INVALID']);
 
 export class RegistryClient {
   private readonly auth = new Map<string, HostAuth>();
   private readonly secrets = new Set<string>();
   private readonly credCache = new Map<string, Credential | undefined>();
   readonly options: RegistryClientOptions;
+  private readonly transport: Transport;
 
   constructor(options: RegistryClientOptions = {}) {
     this.options = options;
+    this.transport = new Transport(options, (l) => this.log(l), (t) => this.scrub(t));
   }
 
   /** Base URL of a registry: http only for loopback hosts or when plainHttp is set. */
@@ -130,6 +115,42 @@ export class RegistryClient {
     this.options.log?.(this.scrub(line));
   }
 
+  private get retries(): number {
+    return this.transport.retries;
+  }
+
+  private backoff(attempt: number, retryAfter?: string | null): number {
+    return this.transport.backoff(attempt, retryAfter);
+  }
+
+  private readBody(res: Response, what: string, limit?: number): Promise<Buffer> {
+    return this.transport.readBody(res, what, limit);
+  }
+
+  /**
+   * A GET whose body is read inside the retry budget: a reset or stall in the middle of the answer
+   * is retried like one before it. Non-200 answers raise.
+   */
+  private async getWhole(registry: string, pathOrUrl: string | URL, opts: RequestOptions, what: string, limit?: number): Promise<{ res: Response; body: Buffer }> {
+    const budget: RetryBudget = { retried: 0 };
+    for (;;) {
+      const res = await this.request(registry, 'GET', pathOrUrl, { ...opts, budget });
+      if (res.status !== 200) return this.raise(res, what);
+      try {
+        return { res, body: await this.readBody(res, what, limit) };
+      } catch (err) {
+        if (!(err instanceof RegistryError) || budget.retried >= this.retries) {
+          if (err instanceof RegistryError && budget.retried > 0) this.fail(`${err.message} (${budget.retried + 1} tries)`, err.status, err.code);
+          throw err;
+        }
+        const wait = this.backoff(budget.retried);
+        this.log(`${err.message}; retrying in ${wait} ms`);
+        budget.retried++;
+        await sleep(wait);
+      }
+    }
+  }
+
   private fail(message: string, status?: number, code?: string): never {
     throw new RegistryError(this.scrub(message), status, code);
   }
@@ -143,57 +164,73 @@ export class RegistryClient {
     return a;
   }
 
-  private async authorization(registry: string, scopes: string[]): Promise<string | undefined> {
+  /** The Authorization header for a request, and whether it is a token cached from an earlier request. */
+  private async authorization(registry: string, scopes: string[]): Promise<{ header: string; cached: boolean } | undefined> {
     const a = this.hostAuth(registry);
     const cred = this.credential(registry);
     if (a.scheme === 'basic') {
       if (cred?.username !== undefined && cred.password !== undefined) {
-        return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+        return { header: `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`, cached: false };
       }
       return undefined;
     }
     if (a.scheme === 'bearer') {
-      if (cred?.registryToken) return `Bearer ${cred.registryToken}`;
+      if (cred?.registryToken) return { header: `Bearer ${cred.registryToken}`, cached: false };
       const merged = mergeScopes(scopes);
       const key = merged.join(' ');
       const cached = a.tokens.get(key);
-      if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
+      if (cached && cached.expires > Date.now()) return { header: `Bearer ${cached.token}`, cached: true };
       const token = await this.fetchToken(registry, a, merged);
-      return `Bearer ${token}`;
+      return { header: `Bearer ${token}`, cached: false };
     }
     return undefined;
   }
 
+  /**
+   * Fetches a token from the realm (GET with Basic credentials, or the OAuth2 refresh-token POST);
+   * 429, 5xx and transport failures are retried by the transport like registry requests.
+   */
   private async fetchToken(registry: string, a: HostAuth, scopes: string[]): Promise<string> {
     const realm = a.realm!;
+    const endpoint = `${realm.origin}${realm.pathname}`;
     const cred = this.credential(registry);
-    let res: Response;
-    const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'meshwasm-oras' };
-    try {
-      if (cred?.identityToken) {
-        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'meshwasm-oras' });
-        if (a.service) form.set('service', a.service);
-        if (scopes.length) form.set('scope', scopes.join(' '));
-        headers['Content-Type'] = 'application/x-www-form-urlencoded';
-        res = await fetch(realm, { method: 'POST', headers, body: form.toString(), redirect: 'error', signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000) });
-      } else {
-        const u = new URL(realm);
-        if (a.service) u.searchParams.set('service', a.service);
-        for (const s of scopes) u.searchParams.append('scope', s);
-        if (cred?.username && cred.password !== undefined) {
-          u.searchParams.set('account', cred.username);
-          headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
-        }
-        res = await fetch(u, { headers, redirect: 'error', signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000) });
+    const headers: Record<string, string> = {};
+    const url = new URL(realm);
+    let form: string | undefined;
+    if (cred?.identityToken) {
+      const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'meshwasm-oras' });
+      if (a.service) params.set('service', a.service);
+      if (scopes.length) params.set('scope', scopes.join(' '));
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      form = params.toString();
+    } else {
+      if (a.service) url.searchParams.set('service', a.service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      if (cred?.username && cred.password !== undefined) {
+        url.searchParams.set('account', cred.username);
+        headers.Authorization = `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
       }
-    } catch (err) {
-      this.fail(`token request to ${realm.origin}${realm.pathname} failed: ${errCode(err)}`);
     }
-    const text = await res.text();
+    let res: Response;
+    let text: string;
+    try {
+      ({ res } = await this.transport.send({
+        method: form === undefined ? 'GET' : 'POST',
+        url,
+        headers,
+        body: form,
+        followRedirects: false,
+        label: `token request to ${endpoint}`,
+      }));
+      text = (await this.readBody(res, `token request to ${endpoint}`)).toString('utf8');
+    } catch (err) {
+      const e = err as RegistryError;
+      this.fail(`${e.message.replace(/^token request to \S+: /, `token request to ${endpoint} failed: `)}`, e.status, e.code);
+    }
     if (!res.ok) {
       const { code, message } = parseErrorBody(text);
       this.fail(
-        `token request to ${realm.origin}${realm.pathname} failed: ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}${res.status === 401 ? ' (check credentials)' : ''}`,
+        `token request to ${endpoint} failed: ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}${res.status === 401 ? ' (check credentials)' : ''}`,
         res.status,
         code ?? (res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'DENIED' : undefined),
       );
@@ -202,18 +239,21 @@ export class RegistryClient {
     try {
       body = JSON.parse(text);
     } catch {
-      this.fail(`token response from ${realm.origin}${realm.pathname} is not JSON`);
+      this.fail(`token response from ${endpoint} is not JSON`);
     }
     const token = body.token || body.access_token;
-    if (!token) this.fail(`token response from ${realm.origin}${realm.pathname} has no token`);
+    if (!token) this.fail(`token response from ${endpoint} has no token`);
     this.secrets.add(token);
     const ttl = Math.max(10, Number(body.expires_in) || 60);
     a.tokens.set(scopes.join(' '), { token, expires: Date.now() + (ttl - 5) * 1000 });
     return token;
   }
 
-  /** Records a 401 challenge; returns false if nothing new can be tried. */
-  private learnChallenge(registry: string, header: string | null, scopes: string[]): { retry: boolean; scopes: string[] } {
+  /**
+   * Records a 401 challenge; says whether trying again can help: a first challenge, a new scope,
+   * or a cached token the registry no longer takes (expired or revoked: fetch a new one, once).
+   */
+  private learnChallenge(registry: string, header: string | null, scopes: string[], sentCachedToken: boolean): { retry: boolean; scopes: string[] } {
     const a = this.hostAuth(registry);
     const challenges = parseWwwAuthenticate(header ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
@@ -230,7 +270,8 @@ export class RegistryClient {
       a.realm = realm;
       a.service = bearer.params.service;
       a.tokens.delete(key);
-      return { retry: firstTime || !had || merged.length > mergeScopes(scopes).length, scopes: merged };
+      if (sentCachedToken) a.tokens.delete(mergeScopes(scopes).join(' '));
+      return { retry: firstTime || !had || sentCachedToken || merged.length > mergeScopes(scopes).length, scopes: merged };
     }
     if (basic) {
       const first = a.scheme !== 'basic';
@@ -240,96 +281,52 @@ export class RegistryClient {
     return { retry: false, scopes };
   }
 
-  /** One request with auth, redirects and retries. The caller consumes the body. */
+  /**
+   * One request through the auth layer: the transport sends it (timeouts, redirects, bounded
+   * retries); a 401 teaches the challenge and the request goes again with new credentials (twice
+   * at most). The caller consumes the body.
+   */
   async request(registry: string, method: string, pathOrUrl: string | URL, opts: RequestOptions = {}): Promise<Response> {
-    const retries = opts.idempotent === false ? 0 : this.options.retries ?? 4;
-    const base = this.options.retryBaseMs ?? 250;
-    const maxDelay = this.options.maxRetryDelayMs ?? 10_000;
     let scopes = opts.scopes ?? [];
-    let authRetries = 0;
-    let attempt = 0;
-    const url0 = pathOrUrl instanceof URL ? pathOrUrl : new URL(pathOrUrl, this.baseUrl(registry));
-    for (;;) {
-      let url = url0;
-      const headers: Record<string, string> = { 'User-Agent': this.options.userAgent ?? 'meshwasm-oras', ...(opts.headers ?? {}) };
+    const budget = opts.budget ?? { retried: 0 };
+    const url = pathOrUrl instanceof URL ? pathOrUrl : new URL(pathOrUrl, this.baseUrl(registry));
+    for (let authRetries = 0; ; authRetries++) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       const authz = await this.authorization(registry, scopes);
-      if (authz) headers.Authorization = authz;
-      let res: Response;
-      try {
-        let hops = 0;
-        const registryOrigin = url0.origin;
-        for (;;) {
-          const h = { ...headers };
-          if (url.origin !== registryOrigin) delete h.Authorization;
-          res = await fetch(url, {
-            method,
-            headers: h,
-            body: opts.body as BodyInit | undefined,
-            redirect: 'manual',
-            signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
-          });
-          if ([301, 302, 303, 307, 308].includes(res.status) && res.headers.get('location') && hops < 5) {
-            await res.body?.cancel();
-            url = new URL(res.headers.get('location')!, url);
-            hops++;
-            if (method !== 'GET' && method !== 'HEAD') break; // only reads follow redirects
-            continue;
-          }
-          break;
-        }
-      } catch (err) {
-        if (err instanceof RegistryError) throw err;
-        if (attempt < retries) {
-          const wait = Math.min(maxDelay, base * 2 ** attempt);
-          this.log(`${method} ${url.host}${url.pathname}: ${errCode(err)}; retrying in ${wait} ms`);
-          attempt++;
-          await sleep(wait);
-          continue;
-        }
-        this.fail(`${method} ${url.host}${url.pathname}: connection failed: ${errCode(err)}`, undefined, 'CONNECTION');
-      }
-      for (const w of res.headers.get('warning')?.split(/,(?=\s*\d{3}\s)/) ?? []) this.log(`registry warning: ${w.trim()}`);
+      if (authz) headers.Authorization = authz.header;
+      const { res } = await this.transport.send({ method, url, headers, body: opts.body, idempotent: opts.idempotent !== false, budget });
       if (res.status === 401 && authRetries < 2) {
-        const learned = this.learnChallenge(registry, res.headers.get('www-authenticate'), scopes);
+        const learned = this.learnChallenge(registry, res.headers.get('www-authenticate'), scopes, authz?.cached ?? false);
         if (learned.retry) {
           await res.body?.cancel();
-          authRetries++;
           scopes = learned.scopes;
           continue;
         }
-      }
-      if ((res.status === 429 || res.status >= 500) && attempt < retries) {
-        const ra = res.headers.get('retry-after');
-        let wait = base * 2 ** attempt;
-        if (ra) {
-          const secs = Number(ra);
-          wait = Number.isFinite(secs) ? secs * 1000 : Math.max(0, Date.parse(ra) - Date.now());
-        }
-        wait = Math.min(maxDelay, Math.max(0, wait));
-        this.log(`${method} ${url.host}${url.pathname}: ${res.status}; retrying in ${wait} ms`);
-        await res.body?.cancel();
-        attempt++;
-        await sleep(wait);
-        continue;
       }
       return res;
     }
   }
 
-  /** Throws a RegistryError naming the registry's error code. */
-  private async raise(res: Response, what: string): Promise<never> {
+  /** Reads an error answer: `503 UNAVAILABLE: message (detail)` and the registry's code. */
+  private async errorOf(res: Response): Promise<{ summary: string; code?: string }> {
     let text = '';
     try {
       text = await res.text();
     } catch {
-      /* ignore */
+      /* the answer broke off: the status says enough */
     }
     const { code, message, detail } = parseErrorBody(text);
     const fallback =
       res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'DENIED' : res.status === 429 ? 'TOOMANYREQUESTS' : undefined;
     const c = code ?? fallback;
-    const msg = `${what}: ${res.status}${c ? ` ${c}` : ''}${message ? `: ${message}` : text && !code ? `: ${text.trim().slice(0, 200)}` : ''}${detail ? ` (${detail})` : ''}`;
-    this.fail(msg, res.status, c);
+    const summary = `${res.status}${c ? ` ${c}` : ''}${message ? `: ${message}` : text && !code ? `: ${text.trim().slice(0, 200)}` : ''}${detail ? ` (${detail})` : ''}`;
+    return { summary: this.scrub(summary), code: c };
+  }
+
+  /** Throws a RegistryError naming the registry's error code. */
+  private async raise(res: Response, what: string): Promise<never> {
+    const e = await this.errorOf(res);
+    this.fail(`${what}: ${e.summary}`, res.status, e.code);
   }
 
   /** GET /v2/ (checks the API and primes auth). */
@@ -427,6 +424,12 @@ export class RegistryClient {
   /**
    * Uploads a blob under `digest` without checking it locally first (the registry verifies it and
    * refuses a wrong digest with DIGEST_INVALID). Chunked when `chunkSize` is given.
+   *
+   * Faults are bounded: a failed chunk (5xx, reset, timeout) waits a backoff, asks the session for
+   * the bytes it holds and resumes there (`uploadResumes` per session); a dead session, a failed
+   * final PUT, or a DIGEST_INVALID after a resume (the session's bytes went wrong) cancels the
+   * session, checks whether the blob landed anyway, and starts a new one after a backoff
+   * (`uploadRestarts`).
    */
   async uploadBlob(repo: Repo, data: Buffer, digest: string, opts: { chunkSize?: number; session?: URL } = {}): Promise<void> {
     assertDigest(digest);
@@ -435,81 +438,98 @@ export class RegistryClient {
     if (!chunked && data.length > DEFAULT_MONOLITHIC_LIMIT && chunkSize === undefined) {
       return this.uploadBlob(repo, data, digest, { ...opts, chunkSize: 16 * 1024 * 1024 });
     }
-    const maxRestarts = 2;
+    const maxRestarts = this.options.uploadRestarts ?? 2;
+    const maxResumes = this.options.uploadResumes ?? 3;
+    const target = `${repo.registry}/${repo.repository}`;
+    const scopes = [scopeFor(repo.repository, 'pull,push')];
     let session = opts.session;
     for (let restart = 0; ; restart++) {
+      let resumed = 0;
       try {
         if (!session) session = await this.startUpload(repo);
         let loc: URL = session;
         let offset = 0;
-        if (chunked) {
-          let resumes = 0;
-          while (offset < data.length) {
-            const end = Math.min(data.length, offset + chunkSize!);
-            const chunk = data.subarray(offset, end);
-            let res: Response | undefined;
-            let failure: unknown;
-            try {
-              res = await this.request(repo.registry, 'PATCH', loc, {
-                scopes: [scopeFor(repo.repository, 'pull,push')],
-                headers: {
-                  'Content-Type': 'application/octet-stream',
-                  'Content-Range': `${offset}-${end - 1}`
-                },
-                body: Buffer.from(chunk),
-                idempotent: false,
-              });
-            } catch (err) {
-              failure = err;
-            }
-            if (res && res.status === 202) {
-              await res.body?.cancel();
-              const next = res.headers.get('location');
-              if (next) loc = new URL(next, loc);
-              session = loc;
-              offset = end;
-              continue;
-            }
-            if (res && res.status !== 416 && res.status < 500) return await this.raise(res, `upload chunk ${offset}-${end - 1} of ${digest}`);
-            await res?.body?.cancel();
-            // Interrupted or refused chunk: ask the registry where the session stands and resume.
-            const st = resumes < 3 ? await this.uploadOffset(repo, loc) : undefined;
-            if (!st || st.offset < 0 || st.offset > end) throw failure ?? new RegistryError(`upload of ${digest} interrupted`, res?.status);
-            this.log(`upload of ${digest} interrupted at ${offset}; resuming at ${st.offset}`);
-            loc = st.session;
-            session = loc;
-            offset = st.offset;
-            resumes++;
+        while (chunked && offset < data.length) {
+          const end = Math.min(data.length, offset + chunkSize!);
+          let res: Response | undefined;
+          let failure: RegistryError | undefined;
+          try {
+            res = await this.request(repo.registry, 'PATCH', loc, {
+              scopes,
+              headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${end - 1}` },
+              body: Buffer.from(data.subarray(offset, end)),
+              idempotent: false,
+            });
+          } catch (err) {
+            if (!(err instanceof RegistryError)) throw err;
+            failure = err;
           }
+          if (res?.status === 202) {
+            await res.body?.cancel();
+            const next = res.headers.get('location');
+            if (next) loc = new URL(next, loc);
+            session = loc;
+            offset = end;
+            continue;
+          }
+          if (res && res.status !== 416 && res.status !== 429 && res.status < 500) {
+            return await this.raise(res, `upload chunk ${offset}-${end - 1} of ${digest}`);
+          }
+          const e = res ? await this.errorOf(res) : { summary: failure!.message, code: failure!.code };
+          const status = res?.status ?? failure!.status;
+          const what = `chunk ${offset}-${end - 1}: ${e.summary}`;
+          if (resumed >= maxResumes) throw new RegistryError(this.scrub(`${what} (${resumed} resume(s))`), status, e.code);
+          const wait = this.backoff(resumed, res?.headers.get('retry-after'));
+          this.log(`upload of ${digest}: ${what}; retrying in ${wait} ms`);
+          await sleep(wait);
+          // Ask the registry where the session stands and go on from there.
+          const st = await this.uploadOffset(repo, loc);
+          if (!st || st.offset > end) {
+            throw new RegistryError(this.scrub(`${what}; the upload session cannot be resumed`), status, st ? e.code : 'BLOB_UPLOAD_UNKNOWN');
+          }
+          this.log(`upload of ${digest} interrupted at ${offset}; resuming at ${st.offset}`);
+          loc = st.session;
+          session = loc;
+          offset = st.offset;
+          resumed++;
         }
         const put = new URL(loc);
         put.searchParams.set('digest', digest);
-        const body = chunked ? Buffer.alloc(0) : data;
         const res = await this.request(repo.registry, 'PUT', put, {
-          scopes: [scopeFor(repo.repository, 'pull,push')],
+          scopes,
           headers: { 'Content-Type': 'application/octet-stream' },
-          body,
+          body: chunked ? Buffer.alloc(0) : data,
           idempotent: false,
         });
         if (res.status !== 201) {
-          if (res.status >= 500) {
-            await res.body?.cancel();
-            throw new RegistryError(`PUT upload of ${digest}: ${res.status}`, res.status);
+          if (res.status >= 500 || res.status === 429) {
+            const e = await this.errorOf(res);
+            throw new RegistryError(`final PUT: ${e.summary}`, res.status, e.code);
           }
-          return await this.raise(res, `upload ${digest} to ${repo.registry}/${repo.repository}`);
+          return await this.raise(res, `upload ${digest} to ${target}`);
         }
         await res.body?.cancel();
         const got = res.headers.get('docker-content-digest');
         if (got && got !== digest) this.fail(`registry stored ${digest} as ${got}`, 201, 'DIGEST_INVALID');
         return;
       } catch (err) {
-        const re = err as RegistryError;
-        const retryable = !(err instanceof RegistryError) || re.status === undefined || re.status >= 500 || re.code === 'CONNECTION' || re.code === 'BLOB_UPLOAD_UNKNOWN' || re.code === 'BLOB_UPLOAD_INVALID';
-        if (!retryable || restart >= maxRestarts) throw err;
+        if (!(err instanceof RegistryError)) throw err;
+        const retryable =
+          err.status === undefined ||
+          err.status >= 500 ||
+          err.status === 429 ||
+          RETRYABLE_UPLOAD_CODES.has(err.code ?? '') ||
+          (err.code === 'DIGEST_INVALID' && resumed > 0);
+        if (!retryable || restart >= maxRestarts) {
+          if (err.message.includes(digest)) throw err;
+          this.fail(`upload of ${digest} to ${target} failed in ${restart + 1} upload session(s): ${err.message}`, err.status, err.code);
+        }
         if (session) await this.cancelUpload(repo, session);
         session = undefined;
         if (await this.blobExists(repo, digest, true).catch(() => false)) return;
-        this.log(`upload of ${digest} failed (${this.scrub((err as Error).message)}); restarting`);
+        const wait = this.backoff(restart);
+        this.log(`upload of ${digest} failed (${err.message}); restarting in ${wait} ms`);
+        await sleep(wait);
       }
     }
   }
@@ -537,19 +557,16 @@ export class RegistryClient {
     return 'uploaded';
   }
 
-  /** GET a blob, verifying size and digest. */
+  /** GET a blob, verifying size and digest; a reset or stall mid-answer is retried (bounded). */
   async fetchBlob(repo: Repo, desc: Pick<Descriptor, 'digest' | 'size'>): Promise<Buffer> {
     assertDigest(desc.digest);
-    const res = await this.request(repo.registry, 'GET', this.path(repo, 'blobs', desc.digest), {
-      scopes: [scopeFor(repo.repository, 'pull')],
-    });
-    if (res.status !== 200) return this.raise(res, `GET ${repo.registry}/${repo.repository} blob ${desc.digest}`);
-    const data = Buffer.from(await res.arrayBuffer());
+    const what = `GET ${repo.registry}/${repo.repository} blob ${desc.digest}`;
+    const { body: data } = await this.getWhole(repo.registry, this.path(repo, 'blobs', desc.digest), { scopes: [scopeFor(repo.repository, 'pull')] }, what);
     if (desc.size !== undefined && desc.size >= 0 && data.length !== desc.size) {
-      this.fail(`blob ${desc.digest}: got ${data.length} bytes, descriptor says ${desc.size}`, 200, 'SIZE_INVALID');
+      this.fail(`blob ${desc.digest}: SIZE_INVALID: got ${data.length} bytes, the descriptor says ${desc.size}; refused`, 200, 'SIZE_INVALID');
     }
     const got = digestOf(data);
-    if (got !== desc.digest) this.fail(`blob digest mismatch: ${desc.digest} hashes to ${got}`, 200, 'DIGEST_INVALID');
+    if (got !== desc.digest) this.fail(`blob ${desc.digest}: digest mismatch (DIGEST_INVALID): the content hashes to ${got}; refused`, 200, 'DIGEST_INVALID');
     return data;
   }
 
@@ -593,17 +610,19 @@ export class RegistryClient {
 
   /** GET a manifest with Accept; verifies digest (by-digest refs and Docker-Content-Digest) and media type. */
   async getManifest(repo: Repo, reference: string): Promise<{ bytes: Buffer; descriptor: Descriptor; json: Record<string, unknown> }> {
-    const res = await this.request(repo.registry, 'GET', this.path(repo, 'manifests', reference), {
-      scopes: [scopeFor(repo.repository, 'pull')],
-      headers: { Accept: MANIFEST_ACCEPT },
-    });
-    if (res.status !== 200) return this.raise(res, `GET ${repo.registry}/${repo.repository}:${reference} manifest`);
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length > 4 * 1024 * 1024) this.fail(`manifest ${reference} is larger than 4 MiB`, 200, 'MANIFEST_INVALID');
+    const what = `GET ${repo.registry}/${repo.repository}:${reference} manifest`;
+    const { res, body: bytes } = await this.getWhole(
+      repo.registry,
+      this.path(repo, 'manifests', reference),
+      { scopes: [scopeFor(repo.repository, 'pull')], headers: { Accept: MANIFEST_ACCEPT } },
+      what,
+      MAX_MANIFEST_BYTES,
+    );
+    if (bytes.length > MAX_MANIFEST_BYTES) this.fail(`manifest ${reference} is larger than 4 MiB`, 200, 'MANIFEST_INVALID');
     const digest = digestOf(bytes);
-    if (isDigest(reference) && digest !== reference) this.fail(`manifest digest mismatch: ${reference} hashes to ${digest}`, 200, 'DIGEST_INVALID');
+    if (isDigest(reference) && digest !== reference) this.fail(`manifest ${reference}: digest mismatch (DIGEST_INVALID): the content hashes to ${digest}; refused`, 200, 'DIGEST_INVALID');
     const header = res.headers.get('docker-content-digest');
-    if (header && header !== digest) this.fail(`manifest digest mismatch: registry says ${header}, content hashes to ${digest}`, 200, 'DIGEST_INVALID');
+    if (header && header !== digest) this.fail(`manifest ${reference}: digest mismatch (DIGEST_INVALID): the registry says ${header}, the content hashes to ${digest}; refused`, 200, 'DIGEST_INVALID');
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(bytes.toString('utf8'));
@@ -622,9 +641,14 @@ export class RegistryClient {
     const tags: string[] = [];
     let next: URL | undefined = new URL(`/v2/${repo.repository}/tags/list`, this.baseUrl(repo.registry));
     for (let pages = 0; next && pages < 1000; pages++) {
-      const res = await this.request(repo.registry, 'GET', next, { scopes: [scopeFor(repo.repository, 'pull')] });
-      if (res.status !== 200) return this.raise(res, `list tags of ${repo.registry}/${repo.repository}`);
-      const body = (await res.json()) as { tags?: string[] | null };
+      const what = `list tags of ${repo.registry}/${repo.repository}`;
+      const { res, body: bytes } = await this.getWhole(repo.registry, next, { scopes: [scopeFor(repo.repository, 'pull')] }, what);
+      let body: { tags?: string[] | null };
+      try {
+        body = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        this.fail(`${what}: the answer is not JSON`, 200, 'NAME_INVALID');
+      }
       tags.push(...(body.tags ?? []));
       const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '');
       next = link ? new URL(link[1], next) : undefined;

@@ -64,6 +64,8 @@ export interface RegistryHandle {
   port: number;
   dir: string;
   tokenRequests: TokenRequestLog[];
+  /** Every token the token endpoint handed out (to check that none reaches any output). */
+  issuedTokens: string[];
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,8 @@ export interface RegistryOptions {
   auth?: 'none' | 'htpasswd' | 'token';
   user?: string;
   password?: string;
+  /** Token auth: a status for the token endpoint to answer request n (1-based) with instead of a token. */
+  tokenFault?: (n: number) => number | undefined;
 }
 
 /** Starts docker-registry on a free loopback port with storage in a temp dir. */
@@ -78,13 +82,14 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
   const dir = mkdtempSync(join(tmpdir(), 'oras-registry-'));
   const port = await freePort();
   const tokenRequests: TokenRequestLog[] = [];
+  const issuedTokens: string[] = [];
   let tokenServer: Server | undefined;
   let authYaml = '';
   if (opts.auth === 'htpasswd') {
     writeFileSync(join(dir, 'htpasswd'), `${opts.user}:${bcrypt(opts.password!, 4)}\n`);
     authYaml = `auth:\n  htpasswd:\n    realm: basic-realm\n    path: ${join(dir, 'htpasswd')}\n`;
   } else if (opts.auth === 'token') {
-    const t = await startTokenServer(dir, opts.user!, opts.password!, tokenRequests);
+    const t = await startTokenServer(dir, opts.user!, opts.password!, tokenRequests, issuedTokens, opts.tokenFault);
     tokenServer = t.server;
     authYaml =
       `auth:\n  token:\n    realm: http://127.0.0.1:${t.port}/token\n    service: meshwasm-test\n` +
@@ -131,6 +136,7 @@ ${authYaml}`;
     port,
     dir,
     tokenRequests,
+    issuedTokens,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -155,7 +161,15 @@ function b64url(data: Buffer | string): string {
  * self-signed cert generated with openssl) granting the requested actions to the valid user, and
  * nothing to anonymous callers.
  */
-async function startTokenServer(dir: string, user: string, password: string, log: TokenRequestLog[]) {
+async function startTokenServer(
+  dir: string,
+  user: string,
+  password: string,
+  log: TokenRequestLog[],
+  issued: string[],
+  fault?: (n: number) => number | undefined,
+) {
+  let served = 0;
   const keyPath = join(dir, 'token-key.pem');
   const certPath = join(dir, 'token-cert.pem');
   execFileSync('/usr/bin/openssl', [
@@ -166,6 +180,12 @@ async function startTokenServer(dir: string, user: string, password: string, log
   const certDer = new X509Certificate(readFileSync(certPath)).raw.toString('base64');
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const injected = fault?.(++served);
+    if (injected !== undefined) {
+      res.writeHead(injected, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected token endpoint fault' }] }));
+      return;
+    }
     const authz = req.headers.authorization ?? '';
     let who: string | undefined;
     if (authz.startsWith('Basic ')) {
@@ -199,6 +219,7 @@ async function startTokenServer(dir: string, user: string, password: string, log
     };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const token = `${input}.${b64url(sign('sha256', Buffer.from(input), key))}`;
+    issued.push(token);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
   });
@@ -206,55 +227,162 @@ async function startTokenServer(dir: string, user: string, password: string, log
   return { server, port, certPath };
 }
 
-export type FaultAction = 'pass' | 'cut' | 'tamper' | { status: number; headers?: Record<string, string> };
+/**
+ * What the fault proxy does with one request. Strings are shorthands:
+ * - `pass`: forward it to the registry and relay the answer;
+ * - `cut`: reset the connection before anything reaches the registry;
+ * - `tamper`: forward it, then flip the last byte of the answer's body (a wrong digest);
+ * - `hang`: never answer (the connection stays open until the proxy stops).
+ */
+export type FaultAction = 'pass' | 'cut' | 'tamper' | 'hang' | Fault;
+
+export interface Fault {
+  /** Answer this status without forwarding (JSON error body `UNAVAILABLE: injected fault`). */
+  status?: number;
+  headers?: Record<string, string>;
+  /** Forward the request, let the registry act on it, but answer this status instead of its answer. */
+  statusAfterForward?: number;
+  /** Forward the request headers and only this many body bytes, then reset both connections. */
+  cutRequestAfter?: number;
+  /** Relay the answer's headers (full Content-Length) and this many body bytes, then reset. */
+  cutResponseAfter?: number;
+  /** Relay only this many body bytes, with a Content-Length that says so (a lying registry). */
+  shortBody?: number;
+  /** Relay the headers and this many body bytes, then stall without closing. */
+  stallResponseAfter?: number;
+  /** Wait this long before forwarding (a slow registry). */
+  delayMs?: number;
+  /** Forward without the Authorization header (the registry answers 401 with its challenge). */
+  stripAuth?: boolean;
+  /** Answer this status with an error body that echoes the request's Authorization header. */
+  echoAuth?: number;
+}
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  accept?: string;
+  contentType?: string;
+  /** The Authorization scheme the client sent (`Basic`, `Bearer`), never the value. */
+  authScheme?: string;
+  /** What the proxy did: `pass`, `cut`, `tamper`, `hang` or the Fault's keys. */
+  fault: string;
+}
 
 export interface ProxyHandle {
   host: string;
-  requests: { method: string; path: string; accept?: string; contentType?: string }[];
+  requests: ProxiedRequest[];
   stop(): Promise<void>;
 }
 
-/** An HTTP proxy in front of a registry that can cut connections, answer errors or tamper bodies. */
+function describeFault(a: FaultAction): string {
+  return typeof a === 'string' ? a : Object.entries(a).map(([k, v]) => (typeof v === 'object' ? k : `${k}=${v}`)).join(',');
+}
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of a registry that injects faults per request: errors,
+ * resets before, during or after the body, truncated or altered answers, slow or missing answers,
+ * and stripped credentials. `decide` gets the method, the path (with query) and the 1-based number
+ * of the request.
+ */
 export async function startFaultProxy(targetPort: number, decide: (method: string, path: string, n: number) => FaultAction): Promise<ProxyHandle> {
-  const requests: ProxyHandle['requests'] = [];
+  const requests: ProxiedRequest[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
-    const n = requests.push({
+    const action = decide(req.method!, req.url!, requests.length + 1);
+    requests.push({
       method: req.method!,
       path: req.url!,
       accept: req.headers.accept,
       contentType: req.headers['content-type'],
+      authScheme: req.headers.authorization?.split(' ')[0],
+      fault: describeFault(action),
     });
-    const action = decide(req.method!, req.url!, n);
     if (action === 'cut') {
       req.socket.destroy();
       return;
     }
-    if (typeof action === 'object') {
+    if (action === 'hang') {
       req.resume();
-      res.writeHead(action.status, { 'Content-Type': 'application/json', ...(action.headers ?? {}) });
-      res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
       return;
     }
-    const up = httpRequest(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
-      (ur) => {
-        if (action === 'tamper') {
+    const f: Fault = action === 'pass' || action === 'tamper' ? {} : action;
+    if (f.status !== undefined || f.echoAuth !== undefined) {
+      req.resume();
+      const message = f.echoAuth !== undefined ? `bad request with authorization ${req.headers.authorization ?? '(none)'}` : 'injected fault';
+      res.writeHead(f.status ?? f.echoAuth!, { 'Content-Type': 'application/json', ...(f.headers ?? {}) });
+      res.end(JSON.stringify({ errors: [{ code: f.echoAuth !== undefined ? 'DENIED' : 'UNAVAILABLE', message }] }));
+      return;
+    }
+    const headers = { ...req.headers };
+    if (f.stripAuth) delete headers.authorization;
+    const forward = () => {
+      const up = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers }, (ur) => {
+        if (f.statusAfterForward !== undefined) {
+          ur.resume();
+          ur.on('end', () => {
+            res.writeHead(f.statusAfterForward!, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault after the registry answered' }] }));
+          });
+          return;
+        }
+        if (action === 'tamper' || f.shortBody !== undefined || f.cutResponseAfter !== undefined || f.stallResponseAfter !== undefined) {
           const chunks: Buffer[] = [];
           ur.on('data', (c) => chunks.push(c));
           ur.on('end', () => {
             const body = Buffer.concat(chunks);
-            if (body.length > 0) body[body.length - 1] ^= 0xff;
-            res.writeHead(ur.statusCode!, ur.headers);
-            res.end(body);
+            if (action === 'tamper') {
+              if (body.length > 0) body[body.length - 1] ^= 0xff;
+              res.writeHead(ur.statusCode!, ur.headers);
+              res.end(body);
+            } else if (f.shortBody !== undefined) {
+              const part = body.subarray(0, f.shortBody);
+              res.writeHead(ur.statusCode!, { ...ur.headers, 'content-length': String(part.length) });
+              res.end(part);
+            } else {
+              const n = f.cutResponseAfter ?? f.stallResponseAfter!;
+              res.writeHead(ur.statusCode!, ur.headers);
+              res.write(body.subarray(0, n));
+              if (f.cutResponseAfter !== undefined) {
+                // let the partial body leave before the reset
+                const t = setTimeout(() => res.destroy(), 20);
+                timers.add(t);
+              }
+            }
           });
           return;
         }
         res.writeHead(ur.statusCode!, ur.headers);
         ur.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+      });
+      up.on('error', () => res.destroy());
+      if (f.cutRequestAfter !== undefined) {
+        let sent = 0;
+        req.on('data', (c: Buffer) => {
+          if (sent >= f.cutRequestAfter!) return;
+          const part = c.subarray(0, f.cutRequestAfter! - sent);
+          sent += part.length;
+          up.write(part);
+          if (sent >= f.cutRequestAfter!) {
+            // give the registry the partial body, then reset both sides
+            const t = setTimeout(() => {
+              up.destroy();
+              req.socket.destroy();
+            }, 50);
+            timers.add(t);
+          }
+        });
+        req.on('end', () => {
+          if (sent < f.cutRequestAfter!) up.end();
+        });
+        return;
+      }
+      req.pipe(up);
+    };
+    if (f.delayMs !== undefined) {
+      const t = setTimeout(forward, f.delayMs);
+      timers.add(t);
+    } else forward();
   });
   const port = await listen(server);
   return {
@@ -262,6 +390,7 @@ export async function startFaultProxy(targetPort: number, decide: (method: strin
     requests,
     stop: () =>
       new Promise<void>((r) => {
+        for (const t of timers) clearTimeout(t);
         server.closeAllConnections();
         server.close(() => r());
       }),

@@ -8,6 +8,7 @@ import { validateEnvoyBootstrap, type WasmFilterInfo } from './envoy';
 import { validateIstioDocs, type PluginInfo } from './istio';
 import type { Issue, PathSeg } from './issues';
 import { loadFilterSchema, type FilterSchema } from './schema';
+import { checkWasmPortability, DISABLED_FEATURES, type WasmCheckOptions } from './wasm';
 import { parseYaml, positionIssues, type YamlFile } from './yaml';
 
 /** Container paths where a filter's .wasm may be mounted instead of `dist/<name>.wasm`. */
@@ -15,7 +16,7 @@ export const CONTAINER_WASM_DIRS = ['/etc/envoy/wasm', '/etc/envoy'];
 
 export interface FileResult {
   file: string;
-  kind: 'schema' | 'lab' | 'envoy' | 'istio' | 'compose' | 'package';
+  kind: 'schema' | 'lab' | 'envoy' | 'istio' | 'compose' | 'package' | 'wasm';
   summary: string;
   errors: number;
   warnings: number;
@@ -26,7 +27,7 @@ export interface Report {
   issues: Issue[];
 }
 
-export interface RunOptions {
+export interface RunOptions extends WasmCheckOptions {
   /** How file names appear in messages (default: relative to the cwd). */
   display?: (absPath: string) => string;
   /** Where the filter packages live (default: `<dir>/..` for a filter, `<dir>/../packages` for deploy). */
@@ -242,6 +243,22 @@ export function validateFilterDir(dir: string, opts: RunOptions = {}): Report {
       }
       const kinds = r.plugins.map((p) => `${p.kind} ${p.name ?? '?'}${p.pluginName ? ` (pluginName ${p.pluginName})` : ''}`);
       out.add(shown, 'istio', `${kinds.join(', ') || 'no plugin'}; CEL rules ok; pluginConfig valid against schema.json`, issues);
+    }
+  }
+
+  // dist/*.wasm: must load on every runtime Envoy can be built with
+  {
+    const dist = at('dist');
+    const modules = listFiles(dist, /\.wasm$/);
+    if (!modules.length && existsSync(at('asconfig.json'))) {
+      const f = join(dist, `${name}.wasm`);
+      out.add(show(f), 'wasm', '', [{ severity: 'error', file: show(f), path: [], message: 'missing: build the filter first (the validate target depends on build)' }]);
+    }
+    const without = DISABLED_FEATURES.map((f) => f.flag).join(' ');
+    for (const f of modules) {
+      const issues = checkWasmPortability(f, show(f), opts);
+      const checked = !issues.some((i) => i.message.startsWith('wasm-validate not found'));
+      out.add(show(f), 'wasm', checked ? `valid with wasm-validate ${without}` : 'not checked', issues);
     }
   }
   return out.report();

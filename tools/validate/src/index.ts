@@ -24,5 +24,7 @@ export type { EnvoyProtos } from './proto';
 export { ProtoJsonChecker, parseDuration } from './protojson';
 export { parseYaml } from './yaml';
 export { formatIssue, formatPath, jsonPointer } from './issues';
+export { checkWasmPortability, findWasmValidate, DISABLED_FEATURES } from './wasm';
+export type { MissingFeature, WasmCheckOptions } from './wasm';
 export type { Issue, PathSeg, Severity } from './issues';
 export { renderReport, validatePath } from './run';
