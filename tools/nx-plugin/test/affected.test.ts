@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, appendFileSync, rmSync, symlinkSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, appendFileSync, readFileSync, rmSync, symlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -23,6 +23,25 @@ function sh(cmd: string, args: string[], cwd = copy): string {
 function affected(): string[] {
   const out = sh(join(root, 'node_modules', '.bin', 'nx'), ['show', 'projects', '--affected', '--base=HEAD~1', '--head=HEAD', '--json']);
   return (JSON.parse(out.slice(out.indexOf('['))) as string[]).sort();
+}
+
+/** The projects that depend on `name`, directly or through others, from Nx's project graph. */
+function dependentsOf(name: string): string[] {
+  const file = join(copy, 'graph.json');
+  sh(join(root, 'node_modules', '.bin', 'nx'), ['graph', `--file=${file}`]);
+  const graph = JSON.parse(readFileSync(file, 'utf8')).graph as { dependencies: Record<string, Array<{ target: string }>> };
+  rmSync(file);
+  const found = new Set<string>();
+  const visit = (target: string): void => {
+    for (const [source, deps] of Object.entries(graph.dependencies)) {
+      if (!found.has(source) && deps.some((d) => d.target === target)) {
+        found.add(source);
+        visit(source);
+      }
+    }
+  };
+  visit(name);
+  return [...found].sort();
 }
 
 function commitChange(file: string, line: string): void {
@@ -68,12 +87,16 @@ describe('nx affected in a throwaway copy', () => {
     expect(header.targets.validate.inputs).toEqual(expect.arrayContaining([{ dependentTasksOutputFiles: '**/*.wasm' }, { env: 'CI' }]));
   }, 120_000);
 
-  test('a change to packages/header affects header and no other filter', () => {
+  test('a change to packages/header affects header and what consumes it, nothing else', () => {
     commitChange('packages/header/assembly/index.ts', '\n// touched\n');
     const got = affected();
     expect(got).toContain('header');
     expect(got.filter((p) => FILTERS.includes(p))).toEqual(['header']);
     expect(got).not.toContain('as-proxy-wasm');
+    // exactly header and the projects that depend on it, directly or not (deploy, …)
+    const consumers = dependentsOf('header');
+    expect(consumers).toContain('deploy');
+    expect(got).toEqual([...new Set(['header', ...consumers])].sort());
   }, 120_000);
 
   test('a change to packages/as-proxy-wasm affects every filter', () => {
