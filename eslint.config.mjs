@@ -5,10 +5,11 @@
 // file by walking up. `npx nx run-many -t lint` lints everything, `npx nx affected -t lint` what a
 // change touches.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       // Build output and caches.
@@ -31,10 +32,12 @@ export default tseslint.config(
     ],
   },
   {
+    // A one-line exception is `// eslint-disable-next-line <rule> -- <reason>` (see
+    // tools/validate/src/protojson.ts); a directive that no longer suppresses anything is an error.
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     languageOptions: {
