@@ -1,5 +1,5 @@
 /**
- * `npm test`: type-checks, tests and validates every project through Nx, then prints one
+ * `npm test`: lints, type-checks, tests and validates every project through Nx, then prints one
  * workspace-wide summary line ("N passed, N failed, N skipped"). Skipped tests fail the run
  * under CI=true: every test must run in CI.
  */
@@ -14,7 +14,7 @@ rmSync(resultsDir, { recursive: true, force: true });
 const extra = process.argv.slice(2);
 const run = spawnSync(
   'npx',
-  ['nx', 'run-many', '-t', 'typecheck', 'test', 'validate', '--outputStyle=stream', '--skipNxCache', ...extra],
+  ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', 'validate', '--outputStyle=stream', '--skipNxCache', ...extra],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NX_TUI: 'false' } },
 );
 

@@ -1,7 +1,6 @@
 // Quick blocklist benchmark: ns per exchange with 10 vs 10,000 entries (the cost must stay within
 // 2x), in the SDK's minimal V8 host (filter cost) and in tools/proxy-wasm-host (host included).
 //   npx tsx bench/quick.ts [--n 100000] [--runs 5]
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMini } from '../../as-proxy-wasm/bench/minihost';
 

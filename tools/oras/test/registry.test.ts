@@ -11,7 +11,7 @@ import { RegistryClient, RegistryError } from '../src/registry';
 import { MediaType, digestOf, encodeJson } from '../src/media';
 import { packWasm, packageWasm } from '../src/pack';
 import { StaticCredentials } from '../src/auth';
-import { bigWasm, fakeWasm } from './helpers';
+import { bigWasm } from './helpers';
 import { describeMissingComponents, missingComponents, skopeo, startFaultProxy, startRegistry, tempDir, type RegistryHandle } from './harness';
 
 const missing = missingComponents();

@@ -186,6 +186,9 @@ function benchBootstrap(file: string, echoPort: number, withoutWasm = false): st
 
 /** Proxy role: serve the bootstrap; print READY <first listener port>. */
 async function proxyRole(file: string): Promise<void> {
+  // Loaded lazily, in this role only. require, not import(): the roles run under tsx/cjs, and a
+  // dynamic import() goes to Node's ESM loader, which cannot resolve '../src/serve'.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
   const { EnvoyLikeProxy } = require('../src/serve') as typeof import('../src/serve');
   const proxy = await EnvoyLikeProxy.fromFile(file, { log: () => {} });
   await proxy.start();
@@ -194,6 +197,7 @@ async function proxyRole(file: string): Promise<void> {
 }
 
 async function echoRole(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy, as in proxyRole
   const { startEcho } = require('../src/servers') as typeof import('../src/servers');
   const e = await startEcho({ port: 0 });
   process.stdout.write(`READY ${e.port}\n`);
@@ -248,7 +252,7 @@ export async function measureServeThroughput(opts: ServeLoadOptions = {}): Promi
     };
   } finally {
     for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => { const t = setTimeout(() => { c.kill('SIGKILL'); r(undefined); }, 3000); c.once('exit', () => { clearTimeout(t); r(undefined); }); }))));
+    await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => { const t = setTimeout(() => { c.kill('SIGKILL'); r(undefined); }, 3000); c.once('exit', () => { clearTimeout(t); r(undefined); }); }))));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { parseModule, capMemory, WasmFormatError, type ModuleInfo } from './binary';
+import { parseModule, capMemory, type ModuleInfo } from './binary';
 import { S, ENV_IMPORTS, WASI_IMPORTS, START_ALLOWED, MALLOC_ALLOWED, EXPORT_SIGS, LOG_LEVELS, sigText, type LogLevelName } from './abi';
 import { HeaderMap, copyBytes, readPairs, type FastBuffer, writePairs, pairsSize, decodeBytes, toBytes, valueToString, bytesToText, type HeaderList, type HeaderValue } from './headers';
 import { MetricStore, prometheusText, type MetricValue, type StatsTag } from './metrics';

@@ -44,7 +44,7 @@ export async function startEcho(opts: { port?: number; host?: string } = {}): Pr
 
 /** httpbin-like metadata service: /headers, /status/N, /bytes/N, /json, /delay/MS; others -> JSON metadata. */
 export async function startMetadataService(opts: { port?: number; host?: string; metadata?: Record<string, unknown> } = {}): Promise<RunningServer> {
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://metadata');
     const parts = url.pathname.split('/').filter(Boolean);
@@ -58,6 +58,9 @@ export async function startMetadataService(opts: { port?: number; host?: string;
     if (parts[0] === 'delay') { await new Promise((r) => setTimeout(r, Math.min(Number(parts[1]) || 0, 10000))); return json(res, 200, { delayed: Number(parts[1]) || 0 }); }
     if (parts[0] === 'json') return json(res, 200, opts.metadata ?? { service: 'metadata', tier: 'gold', region: 'local' });
     return json(res, 200, { path: url.pathname, method: req.method, metadata: opts.metadata ?? { service: 'metadata', tier: 'gold', region: 'local' }, body: body.toString('utf8') });
-  });
+  };
+  // A client that goes away mid-body rejects readBody: close that response. Left unhandled, the
+  // rejection would end the whole process (and every server in it).
+  const server = createServer((req, res) => { handle(req, res).catch(() => res.destroy()); });
   return listen(server, opts.port ?? 8081, opts.host ?? '127.0.0.1');
 }

@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { compileFixture, PKG } from './helpers';
 import { EnvoyLikeProxy, durationMs } from '../src/serve';
 import { startEcho, startMetadataService, type RunningServer } from '../src/servers';
+import { WasmBuilder, op } from '../src/testing/wasm-builder';
 
 let kitchen: string;
 const dir = mkdtempSync(join(tmpdir(), 'pwh-'));
@@ -71,7 +72,6 @@ describe('proxy-wasm-host run', () => {
     expect(open.response.status).toBe(200);
     const bad = join(dir, 'seed.wasm');
     // (module (import "env" "seed" (func (result f64))) (func (export "proxy_abi_version_0_2_1")) (memory (export "memory") 1))
-    const { WasmBuilder, op } = require('../src/testing/wasm-builder') as typeof import('../src/testing/wasm-builder');
     const b = new WasmBuilder(); b.import('env', 'seed', '>F'); b.func('>', [], 'proxy_abi_version_0_2_1'); b.func('i>i', op.i32(8), 'malloc');
     writeFileSync(bad, b.build());
     const r = cli(['run', bad]);

@@ -25,7 +25,7 @@ const missing = missingComponents();
 let copy = '';
 let registry: RegistryHandle | undefined;
 let REG = '';
-let filters: string[] = [];
+const filters: string[] = [];
 const dropped: string[] = [];
 const versions = new Map<string, string>();
 const pinned = new Map<string, string>();

@@ -68,7 +68,10 @@ const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{
 const BASE64_RE = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
 
 const HEADER_NAME_STRICT = /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/;
+// Control characters are the point of these two: Envoy's header-value rules reject them.
+// eslint-disable-next-line no-control-regex -- see above
 const HEADER_VALUE_STRICT = /^[^\u0000-\u0008\u000A-\u001F\u007F]*$/;
+// eslint-disable-next-line no-control-regex -- see above
 const HEADER_LAX = /^[^\u0000\u000A\u000D]*$/;
 
 export function typeName(t: protobuf.ReflectionObject): string {
