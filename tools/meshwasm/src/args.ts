@@ -19,6 +19,8 @@ export function parse(cmd: string, args: string[], options: Options, maxPosition
     if (m) throw usageError(`unknown option ${m[1]} (meshwasm ${cmd} --help lists the options)`);
     const v = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(err.message);
     if (v) throw usageError(`${v[1]} needs a value`);
+    const a = /Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(err.message);
+    if (a) throw usageError(`${a[1]}: a value that starts with "-" is written ${a[1]}=VALUE (e.g. ${a[1]}=-1)`);
     const b = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(err.message);
     if (b) throw usageError(`${b[1]} takes no value`);
     throw usageError(err.message.split('\n')[0]);
