@@ -144,7 +144,9 @@ export function runTool(command: string, args: string[], opts: SpawnOptions): Pr
       for (const l of lines) {
         // eslint-disable-next-line no-control-regex
         const plain = l.replace(/\x1b\[[0-9;]*m/g, '').trim();
-        if (/^error: /.test(plain)) lastError = plain.slice('error: '.length);
+        // `error: …`, or `<project>: error: …` when Nx streams a task's output
+        const m = /^(?:[\w@/.-]+: )?error: (.+)$/.exec(plain);
+        if (m) lastError = m[1];
       }
     };
     const outPending = { text: '' };
