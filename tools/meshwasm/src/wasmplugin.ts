@@ -238,6 +238,8 @@ export function wasmPlugin(f: FilterInfo, opts: WasmPluginOptions): WasmPluginOu
     }
   }
   const config = opts.config === undefined ? undefined : readConfig(opts.config, opts.cwd);
+  // Your config is checked before the release is looked at: a bad config is always exit 2.
+  if (config) checkConfig(f, config.value, config.label);
 
   // The release.
   const release = readRelease(f);
@@ -290,7 +292,7 @@ export function wasmPlugin(f: FilterInfo, opts: WasmPluginOptions): WasmPluginOu
 
   // Validation: the config against the filter's schema, then the manifest against Istio's rules.
   const pluginConfig = outKind === 'WasmPlugin' ? outSpec.pluginConfig : (outSpec.wasm as Record<string, unknown>).pluginConfig;
-  checkConfig(f, pluginConfig ?? {}, config?.label ?? `${f.root}/wasmplugin.yaml (its pluginConfig)`);
+  if (!config) checkConfig(f, pluginConfig ?? {}, `${f.root}/wasmplugin.yaml (its pluginConfig)`);
   const istio = validateIstioDocs([{ index: 0, value: manifest }], `invalid ${outKind}`);
   if (istio.issues.some((i) => i.severity === 'error')) throw usageError(oneLine(istio.issues));
   for (const w of istio.issues) warnings.push(`warning: ${w.path.length ? formatPath(w.path) + ': ' : ''}${w.message}`);

@@ -158,6 +158,12 @@ describe('meshwasm wasmplugin (filter not released)', () => {
     expect(r.code).toBe(1);
   });
 
+  test('a bad config is still bad input (exit 2), checked before the release', () => {
+    writeFileSync(join(ws, 'bad-header.json'), '{"request":{"set":[{"name":"x"}]}}');
+    const r = meshwasm(['wasmplugin', 'header', '--config', 'bad-header.json'], { cwd: ws });
+    expect([r.code, r.out, r.err]).toEqual([2, '', `meshwasm wasmplugin: bad-header.json: pluginConfig violates header's schema.json at /request/set/0: missing required field "value"\n`]);
+  });
+
   test('--unpinned: the tag url without sha256, labelled on the first line and on stderr', () => {
     const r = meshwasm(['wasmplugin', 'header', '--unpinned'], { cwd: ws });
     expect(r.code).toBe(0);
