@@ -96,3 +96,7 @@ export function pinAndCommit(ws: string, name: string, sha256: string, version =
 
 /** Every line of `err` (without the trailing newline). */
 export const lines = (s: string): string[] => s.replace(/\n$/, '').split('\n').filter((l) => l !== '');
+
+/** Text without ANSI colour codes (Nx colours its log when its parent asks for colour). */
+// eslint-disable-next-line no-control-regex
+export const plain = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, '');

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, lines, meshwasm, meshwasmAsync, REPO, waitFor } from './helpers';
+import { freePort, lines, meshwasm, meshwasmAsync, plain, REPO, waitFor } from './helpers';
 
 const HEADER_WASM = join(REPO, 'packages/header/dist/header.wasm');
 const dir = mkdtempSync(join(tmpdir(), 'meshwasm-serve-test-'));
@@ -66,9 +66,16 @@ function get(port: number, path: string): Promise<{ status: number; headers: Rec
   });
 }
 
-const running: { child: { kill: (s: NodeJS.Signals) => boolean; exitCode: number | null } }[] = [];
-afterAll(() => {
-  for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+const running: ReturnType<typeof meshwasmAsync>[] = [];
+afterAll(async () => {
+  // A test that failed half-way leaves its server: SIGTERM (meshwasm passes it on to the host), then SIGKILL.
+  for (const r of running) {
+    if (r.child.exitCode !== null || r.child.signalCode !== null) continue;
+    r.child.kill('SIGTERM');
+    const t = setTimeout(() => r.child.kill('SIGKILL'), 10_000);
+    await r.exit;
+    clearTimeout(t);
+  }
 });
 
 beforeAll(async () => {
@@ -82,7 +89,7 @@ describe('meshwasm build', () => {
   test('builds the filter with Nx and names the wasm', () => {
     const r = meshwasm(['build', 'header']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('nx run header:build'); // Nx's own log
+    expect(plain(r.out)).toContain('nx run header:build'); // Nx's own log
     expect(lines(r.err).pop()).toBe('built packages/header/dist/header.wasm');
     expect(existsSync(HEADER_WASM)).toBe(true);
   }, 600_000);
@@ -113,7 +120,7 @@ describe('meshwasm run', () => {
     const r = meshwasm(['run', 'header', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out); // stdout is the host's JSON only: Nx wrote to stderr
-    expect(r.err).toContain('nx run header:build');
+    expect(plain(r.err)).toContain('nx run header:build');
     for (const h of lab.request.set) expect(j.request.headers).toContainEqual([h.name, h.value]);
     const u = meshwasm(['run', 'nope']);
     expect([u.code, u.out, lines(u.err).length]).toEqual([2, '', 1]);
