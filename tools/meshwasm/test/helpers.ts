@@ -1,6 +1,6 @@
 /** Test helpers: the real bin as a spawned process, and throwaway git workspaces. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,8 +69,19 @@ export function git(cwd: string, args: string[]): string {
  * asconfig.json, schema.json, wasmplugin.yaml, examples/ and assembly/) and of the SDK's sources:
  * enough for listFilters, the release manifests and the source-path checks, and nothing to build.
  */
+const scratch: string[] = [];
+/** Removes the temporary directories the tests made (call from afterAll). */
+export function removeScratch(): void {
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+export function scratchDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(d);
+  return d;
+}
+
 export function fixtureWorkspace(filters: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'meshwasm-ws-'));
+  const dir = scratchDir('meshwasm-ws-');
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   cpSync(join(REPO, 'asconfig.base.json'), join(dir, 'asconfig.base.json'));
   for (const p of [...filters, 'as-proxy-wasm']) {

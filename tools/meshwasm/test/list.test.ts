@@ -1,16 +1,17 @@
 // `meshwasm list` through the real bin: in a throwaway git workspace (pinned and unpinned filters,
 // source changes after the release), and with --rebuild in this repository.
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFilters } from '@meshwasm/release';
-import { cliEnv, fixtureWorkspace, git, meshwasm, pinAndCommit, REPO } from './helpers';
+import { cliEnv, fixtureWorkspace, git, meshwasm, pinAndCommit, REPO, removeScratch, scratchDir } from './helpers';
 
 let ws: string;
 let release: string;
 let sha: string;
+
+afterAll(removeScratch);
 
 beforeAll(() => {
   ws = fixtureWorkspace(['redact', 'header']);
@@ -84,7 +85,7 @@ describe('meshwasm list', () => {
     expect(list.map((x) => x.name)).toEqual(listFilters(REPO).map((f) => f.name));
     // the same digest as tools/release's own `package` of the same wasm, done separately
     const header = listFilters(REPO).find((f) => f.name === 'header')!;
-    const out = mkdtempSync(join(tmpdir(), 'meshwasm-pkg-'));
+    const out = scratchDir('meshwasm-pkg-');
     const p = spawnSync(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'tools/release/src/cli.ts'), 'package', header.dir, '--out', out, '--json'], { cwd: REPO, encoding: 'utf8' });
     expect(p.status).toBe(0);
     const packaged = JSON.parse(p.stdout.trim().split('\n').pop()!).digest as string;

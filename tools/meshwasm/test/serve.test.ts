@@ -1,14 +1,13 @@
 // build, run and serve through the real bin: Nx builds the header filter, the proxy-wasm host runs
 // it, and `serve --config header=FILE` answers differently from the bootstrap's own configuration.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, lines, meshwasm, meshwasmAsync, plain, REPO, waitFor } from './helpers';
+import { freePort, lines, meshwasm, meshwasmAsync, plain, REPO, removeScratch, scratchDir, waitFor } from './helpers';
 
 const HEADER_WASM = join(REPO, 'packages/header/dist/header.wasm');
-const dir = mkdtempSync(join(tmpdir(), 'meshwasm-serve-test-'));
+const dir = scratchDir('meshwasm-serve-test-');
 let listenPort: number;
 let echoPort: number;
 
@@ -76,6 +75,7 @@ afterAll(async () => {
     await r.exit;
     clearTimeout(t);
   }
+  removeScratch();
 });
 
 beforeAll(async () => {

@@ -1,17 +1,19 @@
 // `meshwasm wasmplugin` through the real bin, in a throwaway workspace whose redact release is pinned
 // the way release:version pins it (and whose header is not released).
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadFilterSchema, validateIstioDocs } from '@meshwasm/validate';
-import { fixtureWorkspace, lines, meshwasm, pinAndCommit, REPO } from './helpers';
+import { fixtureWorkspace, lines, meshwasm, pinAndCommit, REPO, removeScratch } from './helpers';
 
 let ws: string;
 let sha: string;
 let manifest: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> };
 const MY = { rules: [{ marker: 'TOKEN=' }, { detector: 'email' }], mask: '***' };
+
+afterAll(removeScratch);
 
 beforeAll(() => {
   ws = fixtureWorkspace(['redact', 'header']);
