@@ -130,7 +130,8 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * end, whatever happens.
  */
 export function sessionScript(block: string[], ready: string): string {
-  const out = ['servers=""', 'trap \'for p in $servers; do kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; done\' EXIT'];
+  // __s keeps each command's status across the printf that shows the next line, so `echo $?` works.
+  const out = ['__s=0', 'servers=""', 'trap \'for p in $servers; do kill -TERM -$p 2>/dev/null || kill -TERM $p 2>/dev/null; done\' EXIT'];
   let n = 0;
   for (const line of block) {
     if (!line.startsWith('$ ')) continue;
@@ -146,7 +147,7 @@ export function sessionScript(block: string[], ready: string): string {
         `i=0; until grep -q ${shellQuote(ready)} ${log} 2>/dev/null; do i=$((i+1)); if [ $i -gt $((\${TRANSCRIPT_READY_SECONDS:-30}*10)) ]; then echo "(the server never printed ${ready.replace(/[^\w ]/g, '')})"; cat ${log}; exit 1; fi; sleep 0.1; done; rm -f ${log}`,
       );
     } else {
-      out.push(cmd);
+      out.push('(exit $__s)', cmd, '__s=$?');
     }
   }
   return out.join('\n');

@@ -95,6 +95,9 @@ describe('sessions', () => {
     'made',
     '$ pwd | sed "s|.*/||"',
     'sub',
+    '$ false',
+    '$ echo $?',
+    '1',
     '```',
   ].join('\n');
   writeFileSync(md, text);
@@ -104,7 +107,7 @@ describe('sessions', () => {
     expect(t.session).toBe(true);
     const r = runTranscript(t);
     expect(r.problem).toBeNull();
-    expect(r.actual).toEqual([`$ ${server}`, '$ mkdir -p sub && cd sub && echo made', 'made', '$ pwd | sed "s|.*/||"', 'sub']);
+    expect(r.actual).toEqual([`$ ${server}`, '$ mkdir -p sub && cd sub && echo made', 'made', '$ pwd | sed "s|.*/||"', 'sub', '$ false', '$ echo $?', '1']);
     await new Promise((res) => setTimeout(res, 200));
     const before = statSync(join(dir, 'alive')).mtimeMs;
     await new Promise((res) => setTimeout(res, 400));
