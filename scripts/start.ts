@@ -18,11 +18,12 @@
  * shell, which dies without passing it on) stop the build and every server, then it exits. Any
  * failure ends the output with one line: what went wrong and what to do.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { failureLines, runNx } from '@meshwasm/nx-plugin/src/failures';
 import { formatLabReport, labFiles, runLab, type LabExchange } from '@meshwasm/labs';
 import {
   endWithSignalsAndParent, EnvoyLikeProxy, FilterConfigRejected, ListenError, startEcho, startMetadataService, type RunningServer,
@@ -33,7 +34,8 @@ const ENVOY_YAML = join(root, 'deploy', 'envoy', 'envoy.yaml');
 
 /** A failure the user can act on: `message` says what went wrong, `todo` what to do. */
 class Failure extends Error {
-  constructor(message: string, readonly todo: string) { super(message); }
+  /** `details`: lines printed just before the last one (e.g. each failed build task). */
+  constructor(message: string, readonly todo: string, readonly details: string[] = []) { super(message); }
 }
 
 function options() {
@@ -79,31 +81,16 @@ async function stopEverything(): Promise<void> {
   running.services = [];
 }
 
-/** `nx run-many -t build`; its output is shown only when it fails. */
-function build(): Promise<{ code: number; out: string }> {
-  return new Promise((resolveBuild) => {
-    const child = spawn('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NX_TUI: 'false' },
-    });
-    running.build = child;
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', (e) => { out += `${e.message}\n`; });
-    child.on('close', (code) => { running.build = undefined; resolveBuild({ code: code ?? 1, out }); });
-  });
-}
-
 async function main(o: Options): Promise<number> {
   console.log('▶ building every filter (nx run-many -t build)');
-  const built = await build();
+  // its output is shown only when it fails
+  const built = await runNx(['run-many', '-t', 'build', '--outputStyle=stream'], { cwd: root, quiet: true, onChild: (c) => (running.build = c) });
+  running.build = undefined;
   if (built.code !== 0) {
-    process.stdout.write(built.out);
-    const failed = /Failed tasks:\s*\n((?:\s*-\s*\S+\s*\n)+)/.exec(built.out.replace(/\x1b\[[0-9;]*m/g, ''))?.[1].match(/[\w@/.-]+:build/g) ?? [];
-    throw new Failure(`the build failed${failed.length ? ` (${failed.join(', ')})` : ''}`,
-      `the compiler's error is above; fix it, then npm start again${failed.length ? ` (or npx nx run ${failed[0]} to rebuild just that filter)` : ''}`);
+    process.stdout.write(built.output);
+    throw new Failure('the build failed', 'fix what the compiler says above, then npm start again', failureLines(built.failed));
   }
-  const cached = /(\d+) out of (\d+) tasks? (?:was|were) (?:read|retrieved) from cache|Nx read the output from the cache/.exec(built.out);
+  const cached = /(\d+) out of (\d+) tasks? (?:was|were) (?:read|retrieved) from cache|Nx read the output from the cache|Cache:\s+\d+\/\d+ hit/.exec(built.output);
   console.log(`✓ built${cached ? ' (from the Nx cache where nothing changed)' : ''}\n`);
 
   let failures = 0;
@@ -240,7 +227,10 @@ main(opts).then(
   (code) => process.exit(code),
   async (err: unknown) => {
     await stopEverything().catch(() => {});
-    if (err instanceof Failure) console.error(`✗ ${err.message}: ${err.todo}`);
+    if (err instanceof Failure) {
+      for (const l of err.details) console.error(l);
+      console.error(`✗ ${err.message}: ${err.todo}`);
+    }
     else console.error(`✗ ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   },

@@ -3,13 +3,13 @@
 // listener. Every port here is ephemeral (other runs share this machine). The timeouts are
 // guards for "it never exits", not speed goals.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileFixture, PKG, ROOT } from './helpers';
 import { EnvoyLikeProxy, FilterConfigRejected, ListenError } from '../src/serve';
+import { accepts, allClosed, exitWithin, holdPort, killGroup, lastLine, portOf, startGroup, waitFor, type Run } from '../src/testing/processes';
 
 const dir = mkdtempSync(join(tmpdir(), 'pwh-life-'));
 const BIN = join(PKG, 'bin', 'proxy-wasm-host.cjs');
@@ -34,61 +34,8 @@ function envoyYaml(listeners: Array<[string, number, string]>): string {
   return file;
 }
 
-/** A port held by this test process (so a listener on it fails with EADDRINUSE). */
-function holdPort(): Promise<Server> {
-  return new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => resolve(s)); });
-}
-const portOf = (s: Server) => (s.address() as { port: number }).port;
-
-/** Whether something accepts connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1');
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => resolve(false));
-  });
-}
-
-/** Waits until no listed port accepts connections; false when some still does after `ms`. */
-async function allClosed(ports: number[], ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const open = await Promise.all(ports.map(accepts));
-    if (!open.some(Boolean)) return true;
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-interface Run { child: ChildProcess; out: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }
-/** Starts a command in its own process group (so the test can clean up whatever it leaves). */
-function start(cmd: string, args: string[]): Run {
-  const child = spawn(cmd, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NX_TUI: 'false' } });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, out: () => out, exit };
-}
 const started: Run[] = [];
-function killGroup(r: Run): void { try { process.kill(-r.child.pid!, 'SIGKILL'); } catch { /* already gone */ } }
-
-/** Waits for `re` in the output; fails (with the output so far) after `ms`. */
-async function waitFor(r: Run, re: RegExp, ms: number): Promise<RegExpExecArray> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const m = re.exec(r.out());
-    if (m) return m;
-    if (Date.now() > until) throw new Error(`no ${re} within ${ms} ms; output:\n${r.out()}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
-
-/** Exit of a run, or 'still running' after `ms`. */
-function exitWithin(r: Run, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'still running'> {
-  return Promise.race([r.exit, new Promise<'still running'>((res) => setTimeout(() => res('still running'), ms).unref())]);
-}
-const lastLine = (s: string) => s.trimEnd().split('\n').pop();
+const start = (cmd: string, args: string[]) => startGroup(cmd, args, ROOT);
 
 beforeAll(() => {
   kitchen = join(dir, 'kitchen.wasm');
