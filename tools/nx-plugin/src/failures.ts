@@ -60,7 +60,7 @@ export function runNx(
 ): Promise<{ code: number; output: string; failed: FailedTask[] }> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), NX_TUI: 'false' };
-    if (!opts.quiet && process.stdout.isTTY && env.FORCE_COLOR === undefined) env.FORCE_COLOR = 'true'; // piped, Nx would drop its colours
+    if (!opts.quiet && process.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = 'true'; // piped, Nx would drop its colours
     const child = spawn('npx', ['nx', ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     opts.onChild?.(child);
     let output = '';

@@ -27,7 +27,7 @@ export default async function run(options: RunOptions, context: { root: string }
   const command = extra ? `${options.command} ${extra}` : options.command;
   process.stdout.write(`> ${command}\n\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: [join(context.root, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter) };
-  if (process.stdout.isTTY && env.FORCE_COLOR === undefined) env.FORCE_COLOR = 'true';
+  if (process.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.FORCE_COLOR = 'true';
   const code = await new Promise<number>((resolve) => {
     const child = spawn(command, { cwd: join(context.root, options.cwd ?? '.'), env, shell: true, stdio: 'inherit' });
     // Nx ends a task with SIGTERM (or SIGINT on Ctrl-C): the command ends with it
