@@ -64,7 +64,7 @@ async function run(argv: string[]): Promise<number> {
     },
   });
   const file = positionals[0];
-  if (!file) throw new Error('run: missing FILE.wasm');
+  if (!file) throw new UsageError('missing FILE.wasm');
   const env = Object.fromEntries((values.env ?? []).map((e) => { const i = e.indexOf('='); return [e.slice(0, i), e.slice(i + 1)]; }));
   const plugin = await loadPlugin(file, {
     config: fileOr(values.config) ?? '', vmConfig: fileOr(values['vm-config']), rootId: values['root-id'], pluginName: values['plugin-name'],
@@ -99,7 +99,7 @@ async function run(argv: string[]): Promise<number> {
  *  every --upstream-data chunk, then the close (default: the client closes). */
 function runTcp(plugin: Plugin, file: string, values: { data?: string[]; 'upstream-data'?: string[]; close?: string; json?: boolean; 'plugin-name'?: string; 'root-id'?: string }): number {
   const close = values.close ?? 'client';
-  if (!['client', 'upstream', 'none'].includes(close)) throw new Error(`run --tcp: --close must be client, upstream or none (got "${close}")`);
+  if (!['client', 'upstream', 'none'].includes(close)) throw new UsageError(`--tcp: --close must be client, upstream or none (got "${close}")`);
   const startLogs = plugin.logs.slice();
   plugin.clearLogs();
   const steps: Array<{ from: 'client' | 'upstream'; data: string; status: string }> = [];
@@ -165,11 +165,11 @@ async function serve(argv: string[]): Promise<number> {
     },
   });
   const file = values['envoy-config'];
-  if (!file) throw new UsageError('serve: --envoy-config FILE is required');
+  if (!file) throw new UsageError('--envoy-config FILE is required');
   const portOverrides: Record<string, number> = {};
   for (const p of values.port ?? []) {
     const i = p.lastIndexOf('=');
-    if (i <= 0) throw new UsageError(`serve: --port expects LISTENER=PORT (a listener name from ${file}), got "${p}"`);
+    if (i <= 0) throw new UsageError(`--port expects LISTENER=PORT (a listener name from ${file}), got "${p}"`);
     portOverrides[p.slice(0, i)] = portNumber(p.slice(i + 1), `--port ${p.slice(0, i)}`);
   }
   const adminPort = values['admin-port'] === undefined ? undefined : portNumber(values['admin-port'], '--admin-port');
@@ -182,6 +182,10 @@ async function serve(argv: string[]): Promise<number> {
   const life = endWithSignalsAndParent({ stop, onStop: (why) => process.stderr.write(`proxy-wasm-host serve: stopping (${why})\n`) });
   try {
     proxy = await EnvoyLikeProxy.fromFile(file, { portOverrides, adminPort });
+    const names = proxy.listeners.map((l) => l.name);
+    const unknown = Object.keys(portOverrides).filter((n) => !names.includes(n));
+    if (unknown.length) throw new UsageError(`--port ${unknown[0]}=…: ${file} has no listener named "${unknown[0]}" (its listeners: ${names.join(', ') || 'none'})`);
+    if (adminPort !== undefined && !proxy.admin) process.stderr.write(`[warning] --admin-port: ${file} has no admin listener; ignored\n`);
     const service = async (what: string, start: () => Promise<RunningServer>, port: number) => {
       const s = await start().catch((e: NodeJS.ErrnoException) => { throw e.code === 'EADDRINUSE' ? new ListenError(what, '127.0.0.1', port, e.code) : e; });
       services.push(s);
