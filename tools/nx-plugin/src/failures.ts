@@ -12,11 +12,13 @@ import { spawn } from 'node:child_process';
 export interface FailedTask {
   /** `project:target` */
   task: string;
-  /** The last non-empty line its project printed (prefix removed); '' when none was found. */
+  /** The last non-empty line its project printed (prefix removed), npm's and Nx's own failure lines skipped; '' when none. */
   lastLine: string;
 }
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+/** Lines the launchers add after a failed command (npm's lifecycle report, nx:run-commands' warning): not the reason. */
+const NOISE = /^(npm error |npm ERR! |Warning: command ".*" exited with non-zero status code)/;
 
 /** The failed tasks listed in an Nx run's summary, each with the last line its project printed. */
 export function failedTasks(output: string): FailedTask[] {
@@ -35,7 +37,8 @@ export function failedTasks(output: string): FailedTask[] {
     let lastLine = '';
     for (let i = at - 1; i >= 0; i--) {
       const l = lines[i];
-      if (l.startsWith(prefix) && l.slice(prefix.length).trim() !== '') { lastLine = l.slice(prefix.length).trim(); break; }
+      const said = l.startsWith(prefix) ? l.slice(prefix.length).trim() : '';
+      if (said !== '' && !NOISE.test(said)) { lastLine = said; break; }
     }
     return { task, lastLine };
   });

@@ -45,6 +45,17 @@ describe('a failed filter target ends with why and what to do', () => {
     expect(failureLines(failed)).toEqual([`✗ header:publish: ${GUIDANCE}`, `✗ redact:publish: ${GUIDANCE}`, '  to see one task\'s whole output: npx nx run header:publish']);
   }, 300_000);
 
+  test('failedTasks() skips the lines npm and nx:run-commands add after a failed command', () => {
+    const out = [
+      'labs: src/index.ts(221,14): error TS2322: Type \'string\' is not assignable to type \'number\'.',
+      'labs: npm error Lifecycle script `typecheck` failed with error:',
+      'labs: npm error command sh -c tsc -p tsconfig.json',
+      'labs: Warning: command "tsc -p tsconfig.json" exited with non-zero status code',
+      '', ' NX   Running target typecheck for project labs failed', '', 'Failed tasks:', '', '- labs:typecheck', '',
+    ].join('\n');
+    expect(failedTasks(out)).toEqual([{ task: 'labs:typecheck', lastLine: 'src/index.ts(221,14): error TS2322: Type \'string\' is not assignable to type \'number\'.' }]);
+  });
+
   test('no failed tasks in a run that passed', () => {
     expect(failedTasks('\n NX   Successfully ran target build for 5 projects\n')).toEqual([]);
   });
