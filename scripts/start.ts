@@ -178,7 +178,7 @@ async function serve(o: Options): Promise<number> {
   try {
     running.proxy = await EnvoyLikeProxy.fromFile(ENVOY_YAML, { cwd: root, log: () => {}, portOverrides: { ingress: o.listenPort }, adminPort: o.adminPort });
   } catch (e) {
-    if (e instanceof FilterConfigRejected) throw new Failure(e.message, `fix the configuration of filter "${e.filter}" in ${yaml} (its lab config, examples/lab.json, passed above)`);
+    if (e instanceof FilterConfigRejected) throw new Failure(e.message, `fix the configuration of filter "${e.filter}" in ${yaml}`);
     throw new Failure(`cannot load ${yaml}: ${(e as Error).message}`, `fix ${yaml}`);
   }
   const echo = await service('echo upstream', 'echo-port', () => startEcho({ port: o.echoPort, host: '127.0.0.1' }), o.echoPort);
