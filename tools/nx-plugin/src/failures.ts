@@ -16,7 +16,8 @@ export interface FailedTask {
   lastLine: string;
 }
 
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+// eslint-disable-next-line no-control-regex -- ESC starts the colour codes Nx writes
+export const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 /** Lines the launchers add after a failed command (npm's lifecycle report, nx:run-commands' warning): not the reason. */
 const NOISE = /^(npm error |npm ERR! |Warning: command ".*" exited with non-zero status code)/;
 

@@ -7,7 +7,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { failedTasks, failureLines } from '../src/failures';
+import { ANSI, failedTasks, failureLines } from '../src/failures';
 
 const root = join(__dirname, '..', '..', '..');
 const GUIDANCE = 'error: WASM_REGISTRY is not set: export WASM_REGISTRY=host[:port]/path (e.g. WASM_REGISTRY=127.0.0.1:5000/meshwasm), or run meshwasm push <filter> --registry host[:port]/path';
@@ -19,7 +19,7 @@ function nx(args: string[]): { code: number | null; out: string } {
   delete env.NX_TASK_TARGET_PROJECT; delete env.NX_TASK_TARGET_TARGET; delete env.NX_TASK_HASH;
   // one stream, in the order a terminal shows it (Nx writes its summary to stderr)
   const r = spawnSync('sh', ['-c', 'exec "$0" "$@" 2>&1', join(root, 'node_modules', '.bin', 'nx'), ...args], { cwd: root, encoding: 'utf8', env, timeout: 240_000 });
-  return { code: r.status, out: r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '') };
+  return { code: r.status, out: r.stdout.replace(ANSI, '').replace(/\r/g, '') };
 }
 
 /** The last non-empty line before Nx's own "… failed" banner: the end of the failed task's output. */
