@@ -170,14 +170,17 @@ async function main(): Promise<void> {
   } else {
     console.log(renderMarkdown(report));
   }
-  const failedSmoke = results.some((r) => r.error) || (serve !== null && 'error' in serve);
-  if (failedSmoke) {
-    console.error('✗ some targets failed to run: ' + results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`).join('; '));
+  const failed = [...results.filter((r) => r.error).map((r) => ({ id: r.id, error: r.error! })), ...(serve !== null && 'error' in serve ? [{ id: 'serve', error: serve.error }] : [])];
+  if (failed.length) {
+    // the last line: what failed and how to see it alone (its own error is above)
+    console.error(`✗ ${failed.length} benchmark target(s) failed: ${failed.map((f) => `${f.id}: ${f.error}`).join('; ')}. Their errors are above; rerun one alone with npm run bench -- --only=${failed[0].id}`);
     process.exit(1);
   }
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack : err);
+  // the stack for whoever debugs it, then the reason as the last line
+  if (err instanceof Error && err.stack) console.error(err.stack);
+  console.error(`✗ ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -9,7 +9,8 @@
  *   package    deterministic OCI layout in dist/oci, Istio-checked (tools/release, cached)
  *   publish    push to $WASM_REGISTRY/<name>:<version>, skipped when already there (not cached)
  *   changeset-check  sources changed since the last `<name>@<version>` tag need a changeset
- * so a new filter needs no per-package target boilerplate.
+ * so a new filter needs no per-package target boilerplate. They run with the `run` executor
+ * (src/run.ts): a failing target's output ends with the tool's own error line.
  *
  * Written in erasable TypeScript only, so Nx can load it with its TS register.
  */
@@ -147,6 +148,21 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       outputs: [],
       metadata: { description: 'Type-checks the filter tests' },
     };
+  }
+  return withOwnLastLine(targets);
+}
+
+/**
+ * Every command target runs with our `run` executor instead of `nx:run-commands`, which appends
+ * `Warning: command "…" exited with non-zero status code` to a failed command's output: the
+ * tool's own last line (why it failed, what to do) stays the last line of the task's output.
+ */
+function withOwnLastLine(targets: Record<string, TargetConfiguration>): Record<string, TargetConfiguration> {
+  for (const t of Object.values(targets)) {
+    if (!t.command) continue;
+    t.executor = '@meshwasm/nx-plugin:run';
+    t.options = { command: t.command, ...t.options };
+    delete t.command;
   }
   return targets;
 }

@@ -5,8 +5,9 @@ import { loadPlugin, PluginLoadError, type Plugin } from './plugin';
 import type { TcpConnection } from './connection';
 import type { ExchangeRequest, ExchangeResult, CallResponse } from './exchange';
 import type { HeaderList } from './headers';
-import { EnvoyLikeProxy } from './serve';
-import { startEcho, startMetadataService } from './servers';
+import { EnvoyLikeProxy, FilterConfigRejected, ListenError } from './serve';
+import { startEcho, startMetadataService, type RunningServer } from './servers';
+import { endWithSignalsAndParent } from './lifetime';
 
 const USAGE = `usage:
   proxy-wasm-host run FILE.wasm [--config JSON|@file] [--method M] [--path P] [--authority A] [-H 'k: v']...
@@ -15,7 +16,7 @@ const USAGE = `usage:
         [--root-id ID] [--plugin-name NAME] [--vm-config TEXT|@file] [--env K=V]... [--cluster NAME]...
   proxy-wasm-host run FILE.wasm --tcp [--data TEXT|@file]... [--upstream-data TEXT|@file]... [--close client|upstream|none]
         [--config JSON|@file] [--fail-open] [--json] [--root-id ID] [--plugin-name NAME] [--env K=V]... [--cluster NAME]...
-  proxy-wasm-host serve --envoy-config FILE [--echo PORT] [--metadata PORT]
+  proxy-wasm-host serve --envoy-config FILE [--echo PORT] [--metadata PORT] [--port LISTENER=PORT]... [--admin-port PORT]
   proxy-wasm-host echo [--port 8080]
   proxy-wasm-host metadata [--port 8081]`;
 
@@ -63,7 +64,7 @@ async function run(argv: string[]): Promise<number> {
     },
   });
   const file = positionals[0];
-  if (!file) throw new Error('run: missing FILE.wasm');
+  if (!file) throw new UsageError('missing FILE.wasm');
   const env = Object.fromEntries((values.env ?? []).map((e) => { const i = e.indexOf('='); return [e.slice(0, i), e.slice(i + 1)]; }));
   const plugin = await loadPlugin(file, {
     config: fileOr(values.config) ?? '', vmConfig: fileOr(values['vm-config']), rootId: values['root-id'], pluginName: values['plugin-name'],
@@ -98,7 +99,7 @@ async function run(argv: string[]): Promise<number> {
  *  every --upstream-data chunk, then the close (default: the client closes). */
 function runTcp(plugin: Plugin, file: string, values: { data?: string[]; 'upstream-data'?: string[]; close?: string; json?: boolean; 'plugin-name'?: string; 'root-id'?: string }): number {
   const close = values.close ?? 'client';
-  if (!['client', 'upstream', 'none'].includes(close)) throw new Error(`run --tcp: --close must be client, upstream or none (got "${close}")`);
+  if (!['client', 'upstream', 'none'].includes(close)) throw new UsageError(`--tcp: --close must be client, upstream or none (got "${close}")`);
   const startLogs = plugin.logs.slice();
   plugin.clearLogs();
   const steps: Array<{ from: 'client' | 'upstream'; data: string; status: string }> = [];
@@ -141,23 +142,86 @@ function runTcp(plugin: Plugin, file: string, values: { data?: string[]; 'upstre
   return r.configured ? 0 : 1;
 }
 
+function portNumber(v: string, flag: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`${flag}: expected a port number (0 = any free port), got "${v}"`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+/**
+ * `serve`: loads every filter first (a refused configuration fails before any port is bound), then
+ * the built-in services, then the listeners. Any failure closes what was started and exits non-zero
+ * with one last line saying why and what to do. SIGINT, SIGTERM, SIGHUP or the parent's death
+ * (npx killed) close everything and exit.
+ */
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: {
+      'envoy-config': { type: 'string', short: 'c' }, echo: { type: 'string' }, metadata: { type: 'string' },
+      port: { type: 'string', multiple: true }, 'admin-port': { type: 'string' },
+    },
+  });
+  const file = values['envoy-config'];
+  if (!file) throw new UsageError('--envoy-config FILE is required');
+  const portOverrides: Record<string, number> = {};
+  for (const p of values.port ?? []) {
+    const i = p.lastIndexOf('=');
+    if (i <= 0) throw new UsageError(`--port expects LISTENER=PORT (a listener name from ${file}), got "${p}"`);
+    portOverrides[p.slice(0, i)] = portNumber(p.slice(i + 1), `--port ${p.slice(0, i)}`);
+  }
+  const adminPort = values['admin-port'] === undefined ? undefined : portNumber(values['admin-port'], '--admin-port');
+  const echoPort = values.echo === undefined ? undefined : portNumber(values.echo, '--echo');
+  const metaPort = values.metadata === undefined ? undefined : portNumber(values.metadata, '--metadata');
+
+  const services: RunningServer[] = [];
+  let proxy: EnvoyLikeProxy | null = null;
+  const stop = async () => { await proxy?.stop(); await Promise.all(services.map((s) => s.close())); };
+  const life = endWithSignalsAndParent({ stop, onStop: (why) => process.stderr.write(`proxy-wasm-host serve: stopping (${why})\n`) });
+  try {
+    proxy = await EnvoyLikeProxy.fromFile(file, { portOverrides, adminPort });
+    const names = proxy.listeners.map((l) => l.name);
+    const unknown = Object.keys(portOverrides).filter((n) => !names.includes(n));
+    if (unknown.length) throw new UsageError(`--port ${unknown[0]}=…: ${file} has no listener named "${unknown[0]}" (its listeners: ${names.join(', ') || 'none'})`);
+    if (adminPort !== undefined && !proxy.admin) process.stderr.write(`[warning] --admin-port: ${file} has no admin listener; ignored\n`);
+    const service = async (what: string, start: () => Promise<RunningServer>, port: number) => {
+      const s = await start().catch((e: NodeJS.ErrnoException) => { throw e.code === 'EADDRINUSE' ? new ListenError(what, '127.0.0.1', port, e.code) : e; });
+      services.push(s);
+      process.stderr.write(`${what} on ${s.url}\n`);
+    };
+    if (echoPort !== undefined) await service('echo upstream', () => startEcho({ port: echoPort }), echoPort);
+    if (metaPort !== undefined) await service('metadata service', () => startMetadataService({ port: metaPort }), metaPort);
+    await proxy.start();
+  } catch (e) {
+    life.dispose();
+    await stop();
+    throw e;
+  }
+  return new Promise(() => {});
+}
+
+/** The last line of a failed command: what went wrong, then what to do about it. */
+function failureLine(e: Error, argv: string[]): string {
+  const file = argv[argv.indexOf('--envoy-config') + 1] ?? argv[argv.indexOf('-c') + 1];
+  if (e instanceof FilterConfigRejected) return `${e.message}. Fix the configuration of filter "${e.filter}" in ${file ?? 'the Envoy config'}; serve did not start.`;
+  if (e instanceof ListenError) return `${e.message}. Stop whatever holds port ${e.port}, or choose another port${e.what.startsWith('listener ') ? ` (--port ${e.what.slice(9)}=N, 0 = any free port)` : e.what === 'admin' ? ' (--admin-port N)' : ''}.`;
+  if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return `${e.message} (proxy-wasm-host --help prints the usage)`;
+  return e.message;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'run') return run(rest);
-  if (cmd === 'serve') {
-    const { values } = parseArgs({ args: rest, options: { 'envoy-config': { type: 'string', short: 'c' }, echo: { type: 'string' }, metadata: { type: 'string' } } });
-    if (!values['envoy-config']) throw new Error('serve: --envoy-config FILE is required');
-    if (values.echo) { const e = await startEcho({ port: Number(values.echo) }); process.stderr.write(`echo upstream on ${e.url}\n`); }
-    if (values.metadata) { const m = await startMetadataService({ port: Number(values.metadata) }); process.stderr.write(`metadata service on ${m.url}\n`); }
-    const proxy = await EnvoyLikeProxy.fromFile(values['envoy-config']);
-    await proxy.start();
-    const stop = () => { void proxy.stop().then(() => process.exit(0)); };
-    process.on('SIGINT', stop); process.on('SIGTERM', stop);
-    return new Promise(() => {});
-  }
+  if (cmd === 'serve') return serve(rest);
   if (cmd === 'echo' || cmd === 'metadata') {
     const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
-    const s = cmd === 'echo' ? await startEcho({ port: values.port ? Number(values.port) : 8080 }) : await startMetadataService({ port: values.port ? Number(values.port) : 8081 });
+    const port = values.port ? portNumber(values.port, '--port') : cmd === 'echo' ? 8080 : 8081;
+    const s = await (cmd === 'echo' ? startEcho({ port }) : startMetadataService({ port })).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'EADDRINUSE' ? new ListenError(cmd, '127.0.0.1', port, e.code) : e;
+    });
+    endWithSignalsAndParent({ stop: () => s.close() });
     process.stderr.write(`${cmd} on ${s.url}\n`);
     return new Promise(() => {});
   }
@@ -166,6 +230,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { if (typeof code === 'number') process.exitCode = code; }, (e: Error) => {
-  process.stderr.write(`proxy-wasm-host: ${e instanceof PluginLoadError ? e.message : e.message}\n`);
-  process.exitCode = e instanceof PluginLoadError ? 3 : 2;
+  const argv = process.argv.slice(2);
+  process.stderr.write(`proxy-wasm-host ${argv[0] ?? ''}: ${failureLine(e, argv)}\n`);
+  // exit now: a failed command must not wait on anything still scheduled
+  process.exit(e instanceof PluginLoadError ? 3 : e instanceof FilterConfigRejected || e instanceof ListenError ? 1 : 2);
 });

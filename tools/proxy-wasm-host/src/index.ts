@@ -7,5 +7,6 @@ export type { FilterStatus, LogLevelName } from './abi';
 export { HeaderMap, valueToString, type HeaderList, type HeaderValue } from './headers';
 export type { PropertyValue } from './properties';
 export { prometheusText, extractTags, DEFAULT_BUCKETS, type MetricValue, type HistogramValue, type StatsTag } from './metrics';
-export { EnvoyLikeProxy, type ServeOptions, type Endpoint } from './serve';
+export { EnvoyLikeProxy, FilterConfigRejected, ListenError, type ServeOptions, type Endpoint } from './serve';
+export { endWithSignalsAndParent, spawnServe, type Lifetime, type LifetimeOptions, type ServeChild } from './lifetime';
 export { startEcho, startMetadataService, type RunningServer } from './servers';

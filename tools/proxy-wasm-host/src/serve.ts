@@ -24,6 +24,20 @@ export interface ServeOptions {
   adminPort?: number;
 }
 
+/** A wasm filter refused its configuration (vm_start or configure returned false, or trapped): Envoy does not start. */
+export class FilterConfigRejected extends Error {
+  constructor(readonly filter: string, readonly reason: string) {
+    super(`Unable to create Wasm HTTP filter ${filter}: ${reason}`);
+  }
+}
+
+/** A listener's port is taken (EADDRINUSE) or not allowed (EACCES). */
+export class ListenError extends Error {
+  constructor(readonly what: string, readonly host: string, readonly port: number, readonly code: string) {
+    super(`${what} cannot listen on ${host}:${port}: ${code === 'EADDRINUSE' ? 'the port is in use by another process' : code}`);
+  }
+}
+
 interface WasmFilter { name: string; plugin: Plugin }
 interface Route { prefix?: string; path?: string; cluster: string }
 interface Listener {
@@ -70,7 +84,12 @@ export class EnvoyLikeProxy {
     const p = new EnvoyLikeProxy({ cwd: process.cwd(), ...opts });
     let doc: unknown;
     try { doc = parseYaml(readFileSync(file, 'utf8')); } catch (e) { throw new Error(`cannot read Envoy config ${file}: ${(e as Error).message}`); }
-    await p.configure(doc as Record<string, unknown>, dirname(resolve(file)));
+    try {
+      await p.configure(doc as Record<string, unknown>, dirname(resolve(file)));
+    } catch (e) {
+      await p.stop(); // the filters loaded before the failing one
+      throw e;
+    }
     return p;
   }
 
@@ -121,6 +140,7 @@ export class EnvoyLikeProxy {
     // Envoy >= 1.33 exposes xds.listener_direction; older Envoy the top-level listener_direction (both int64)
     const streamOptions: StreamOptions = { properties: { 'xds.listener_direction': BigInt(direction), listener_direction: BigInt(direction) } };
     const listener: Listener = { name, host: host === '0.0.0.0' ? '127.0.0.1' : host, port: this.opts.portOverrides?.[name] ?? sa.port_value ?? 10000, routes: [], filters: [], direction, streamOptions };
+    this.listeners.push(listener); // now, so stop() closes the filters loaded before a failing one
     const bufferLimit = (l.per_connection_buffer_limit_bytes as number | undefined) ?? 1024 * 1024;
     const chains = (l.filter_chains ?? []) as Array<{ filters?: Array<Record<string, unknown>> }>;
     if (chains.length > 1) this.warn(`listener ${name}: only the first filter chain is used`);
@@ -140,7 +160,6 @@ export class EnvoyLikeProxy {
         listener.filters.push(await this.loadWasmFilter(hf, bufferLimit));
       }
     }
-    this.listeners.push(listener);
   }
 
   private async loadWasmFilter(hf: Record<string, unknown>, bufferLimit: number): Promise<WasmFilter> {
@@ -182,7 +201,13 @@ export class EnvoyLikeProxy {
       allowOnHeadersStopIteration: !!cfg.allow_on_headers_stop_iteration, statsTags: this.statsTags, logLevel: 'info',
       logSink: (line) => this.log(line),
     });
-    if (!plugin.configured) throw new Error(`Unable to create Wasm HTTP filter ${name}: ${plugin.logs.map((l) => l.message).join(' | ')}`);
+    if (!plugin.configured) {
+      // the reason is what the plugin (or the host, on a trap) logged at warn or above; the host's
+      // own "Unable to create" line only repeats the filter name
+      const said = plugin.logs.filter((l) => (l.level === 'warn' || l.level === 'error' || l.level === 'critical') && !l.message.startsWith('Unable to create Wasm')).map((l) => l.message);
+      plugin.close();
+      throw new FilterConfigRejected(name, said.length ? said.join('; ') : 'the plugin refused its configuration (proxy_on_vm_start or proxy_on_configure returned false) without logging why');
+    }
     plugin.onHttpCall = (call) => { void this.dispatchCall(plugin, call); };
     this.grpcUpstream.attach(plugin); // gRPC callouts go to the cluster over HTTP/2
     plugin.onTickPeriod = (ms) => this.armTick(plugin, ms);
@@ -435,17 +460,31 @@ export class EnvoyLikeProxy {
     return prometheusText(all, this.statsTags, { help: true });
   }
 
+  /** Binds every listener, then the admin one. On failure nothing stays bound. */
   async start(): Promise<void> {
+    try {
+      await this.listen();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const bind = (server: Server, what: string, host: string, port: number) => new Promise<void>((r, j) => {
+      server.once('error', (e: NodeJS.ErrnoException) => j(e.code === 'EADDRINUSE' || e.code === 'EACCES' ? new ListenError(what, host, port, e.code) : e));
+      server.listen(port, host, () => r());
+    });
     for (const l of this.listeners) {
       const server = createServer((req, res) => {
         const fail = (e: Error) => { this.warn(`request failed: ${e.stack ?? e.message}`); try { res.writeHead(500); res.end(); } catch { res.destroy(); } };
         try { const r = this.handle(l, req, res); if (r) r.catch(fail); } catch (e) { fail(e as Error); }
       });
       server.keepAliveTimeout = 60000;
-      await new Promise<void>((r, j) => { server.once('error', j); server.listen(l.port, l.host, () => r()); });
+      l.server = server;
+      await bind(server, `listener ${l.name}`, l.host, l.port);
       const a = server.address();
       if (a && typeof a === 'object') l.port = a.port;
-      l.server = server;
       this.log(`listener ${l.name} on http://${l.host}:${l.port} (${l.filters.length} wasm filter(s): ${l.filters.map((f) => f.name).join(', ') || 'none'})`);
     }
     if (this.admin) {
@@ -454,17 +493,17 @@ export class EnvoyLikeProxy {
         if (req.url?.startsWith('/stats/prometheus')) { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }); res.end(this.prometheus()); return; }
         res.writeHead(404, { 'content-type': 'text/plain' }); res.end('admin: only /ready and /stats/prometheus are served\n');
       });
-      await new Promise<void>((r, j) => { server.once('error', j); server.listen(this.admin!.port, this.admin!.host, () => r()); });
+      this.admin.server = server;
+      await bind(server, 'admin', this.admin.host, this.admin.port);
       const a = server.address();
       if (a && typeof a === 'object') this.admin.port = a.port;
-      this.admin.server = server;
       this.log(`admin on http://${this.admin.host}:${this.admin.port} (/ready, /stats/prometheus)`);
     }
   }
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    const close = (s?: Server) => new Promise<void>((r) => { if (!s) return r(); s.closeAllConnections?.(); s.close(() => r()); });
+    const close = (s?: Server) => new Promise<void>((r) => { if (!s?.listening) return r(); s.closeAllConnections?.(); s.close(() => r()); });
     await Promise.all([...this.listeners.map((l) => close(l.server)), close(this.admin?.server)]);
     for (const l of this.listeners) for (const f of l.filters) f.plugin.close();
     this.grpcUpstream.close();

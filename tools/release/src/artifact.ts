@@ -87,7 +87,7 @@ export async function packageFilter(workspaceRoot: string, filterDir: string, op
 /** `oci://127.0.0.1:5000/meshwasm/` -> `127.0.0.1:5000/meshwasm`, validated. */
 export function normaliseRegistry(value: string | undefined, what = 'WASM_REGISTRY'): string {
   if (value === undefined || value.trim() === '') {
-    throw new Error(`${what} is not set: name the registry and namespace to publish to, e.g. ${what}=ghcr.io/<owner>/meshwasm or ${what}=127.0.0.1:5000/meshwasm`);
+    throw new Error(`${what} is not set: export ${what}=host[:port]/path (e.g. ${what}=127.0.0.1:5000/meshwasm), or run meshwasm push <filter> --registry host[:port]/path`);
   }
   let r = value.trim();
   if (r.startsWith('oci://')) r = r.slice('oci://'.length);

@@ -37,7 +37,7 @@ export function runBin(workspaceRoot: string, bin: string, args: string[], env: 
   if (!existsSync(path)) throw new Error(`${bin} is not installed (${path}); run npm ci`);
   const r = spawnSync(path, args, { cwd: workspaceRoot, stdio: 'inherit', env: toolEnv(env) });
   if (r.error) throw new Error(`${bin} ${args.join(' ')}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (exit ${r.status ?? r.signal})${bin === 'nx' ? ': above Nx\'s list of failed tasks, each one\'s output ends with its error' : ''}`);
 }
 
 function nxRunMany(workspaceRoot: string, target: string, projects: string[], env: NodeJS.ProcessEnv): void {
