@@ -271,6 +271,8 @@ describe('redact: schema.json and on_configure agree', () => {
     { rules: [{ marker: 'a', delimiters: '|' }] }, { rules: 'x' }, { rules: [] }, {}, { rules: [{ marker: '' }] }, { rules: [{ marker: 'a', detector: 'email' }] },
     { rules: [{ detector: 'ssn' }] }, { rules: [{ marker: 'S=' }], mask: 'a"b' }, { rules: [{ marker: 'S=' }], directions: [] }, { rules: [{ marker: 'S=' }], maxBodyBytes: 1.5 },
     { rules: [{ marker: 'S=' }], onOversize: 'drop' }, { rules: [{ marker: 'S=' }], maks: 'x' }, { rules: [{ jsonField: 'a\\b' }] }, { rules: [{ marker: 'S=', delimiters: '' }] },
+    { rules: [{ pattern: '\\d{3}-\\d{2}-\\d{4}' }], missingContentType: 'skip', otherContentTypes: 'scan' }, { rules: [{ pattern: '' }] }, { rules: [{ pattern: 'x', marker: 'y' }] },
+    { rules: [{ marker: 'S=' }], missingContentType: 'text' }, { rules: [{ marker: 'S=' }], otherContentTypes: 'json' }, { rules: [{ pattern: 'a'.repeat(257) }] },
   ];
     for (const config of configs) {
       const p = await plugin(config);
