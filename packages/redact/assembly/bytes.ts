@@ -17,6 +17,75 @@
   return load<u32>(p + <usize>i);
 }
 
+/**
+ * Entry i of a table (StaticArray). The optimizer does not always inline StaticArray's indexer in
+ * these loops (a call per body byte), so the tables are read here directly.
+ */
+// @ts-ignore: decorator
+@inline export function entry8(table: StaticArray<u8>, i: u32): u32 {
+  return <u32>load<u8>(changetype<usize>(table) + <usize>i);
+}
+
+// @ts-ignore: decorator
+@inline export function entry32(table: StaticArray<i32>, i: i32): i32 {
+  return load<i32>(changetype<usize>(table) + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline export function setEntry32(table: StaticArray<i32>, i: i32, v: i32): void {
+  store<i32>(changetype<usize>(table) + (<usize>i << 2), v);
+}
+
+// @ts-ignore: decorator
+@inline export function entry64(table: StaticArray<u64>, i: u32): u64 {
+  return load<u64>(changetype<usize>(table) + (<usize>i << 3));
+}
+
+/**
+ * A set of bytes: those that can start a rule, or a pattern match. When it has one or two members
+ * (a lab-style config: one marker) the scan tests 8 body bytes per step (`words`).
+ */
+export class ByteSet {
+  /** byte -> non-zero when in the set (the value may carry more bits, e.g. Trigger bits) */
+  table: StaticArray<u8> = new StaticArray<u8>(256);
+  /** The members, each repeated in the 8 bytes of a word (one member: both the same). */
+  word1: u64 = 0;
+  word2: u64 = 0;
+  words: bool = false;
+
+  /** Builds the word-at-a-time tables; call once `table` is filled. */
+  prepare(): void {
+    let members = 0;
+    for (let b = 0; b < 256; b++) {
+      if (unchecked(this.table[b]) == 0) continue;
+      let w = <u64>b * 0x0101010101010101;
+      if (members == 0) this.word1 = w;
+      this.word2 = w;
+      members++;
+    }
+    this.words = members > 0 && members <= 2;
+  }
+}
+
+/** The first index in [i, limit) whose byte is in `set`, or limit. */
+export function skipUntil(set: ByteSet, p: usize, i: i32, limit: i32): i32 {
+  if (set.words) {
+    // 8 bytes per step: a byte equal to a member becomes zero after the xor, and
+    // (x - 0x01…) & ~x & 0x80… flags zero bytes; the lowest flag is always exact
+    let w1 = set.word1, w2 = set.word2;
+    while (i + 8 <= limit) {
+      let w = load<u64>(p + <usize>i);
+      let x = w ^ w1, y = w ^ w2;
+      let zero = (((x - 0x0101010101010101) & ~x) | ((y - 0x0101010101010101) & ~y)) & 0x8080808080808080;
+      if (zero != 0) return i + <i32>(ctz(zero) >> 3);
+      i += 8;
+    }
+  }
+  let t = changetype<usize>(set.table);
+  while (i < limit && load<u8>(t + <usize>load<u8>(p + <usize>i)) == 0) i++;
+  return i;
+}
+
 /** Address of the first byte of a buffer. */
 // @ts-ignore: decorator
 @inline export function addressOf(b: ArrayBuffer): usize {

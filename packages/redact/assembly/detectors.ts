@@ -1,6 +1,6 @@
 // Markers and the built-in detectors. Each is tried at a byte the trigger table points to and
 // returns the index to continue at, or -1 when nothing starts there.
-import { bytesEqual, byteAt, addressOf, wordAt } from "./bytes";
+import { addressOf, byteAt, bytesEqual, entry8, wordAt } from "./bytes";
 import { BodyMode, ByteClass, Delim, Detector, Marker, isClass } from "./rules";
 import { ScanState } from "./state";
 
@@ -31,11 +31,12 @@ function decodedEscape(c: u32): i32 {
 /** End of a marker's value starting at `from` (delimiter tables of the marker). */
 function valueEnd(s: ScanState, m: Marker, from: i32): i32 {
   let ends = s.mode == BodyMode.Json ? m.jsonEnds : m.textEnds;
+  let p = s.start;
   let n = s.length;
   let e = from;
   while (e < n) {
-    let c = s.at(e);
-    let d = unchecked(ends[c]);
+    let c = byteAt(p, e);
+    let d = entry8(ends, c);
     // in a decoded form field a `&` is data: it was sent as %26
     if (d == Delim.Value || (c == AMPERSAND && s.encodeForm)) { e++; continue; }
     if (d == Delim.Escape && e + 1 < n) {
@@ -43,7 +44,7 @@ function valueEnd(s: ScanState, m: Marker, from: i32): i32 {
       // ends the value like a quote in text; `\\`, `\/` and `\uXXXX` are part of it. The mask
       // never splits an escape, so the JSON stays valid.
       let x = decodedEscape(s.at(e + 1));
-      if (x >= 0 && unchecked(m.textEnds[x]) == Delim.End) break;
+      if (x >= 0 && entry8(m.textEnds, <u32>x) == Delim.End) break;
       e = min(e + (s.at(e + 1) == 0x75 ? 6 : 2), n);
       continue;
     }

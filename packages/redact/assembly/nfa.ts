@@ -3,7 +3,7 @@
 // an accepting position is live, [earliest start, here) is a match; the union of all matches is
 // what gets masked. The cost per byte is bounded by the number of positions (<= 64), so a body is
 // scanned in linear time whatever the pattern and the input.
-import { byteAt } from "./bytes";
+import { byteAt, entry32, entry64, setEntry32, skipUntil } from "./bytes";
 import { Pattern, MAX_POSITIONS } from "./pattern";
 import { RangeList } from "./ranges";
 
@@ -19,11 +19,10 @@ export class Matcher {
     while (i < n) {
       if (live == 0) {
         // nothing under way: skip to a byte a match can start with
-        let startBytes = pat.startBytes;
-        while (i < n && unchecked(startBytes[byteAt(p, i)]) == 0) i++;
+        i = skipUntil(pat.startBytes, p, i, n);
         if (i == n) break;
       }
-      let accepts = unchecked(pat.accepts[byteAt(p, i)]);
+      let accepts = entry64(pat.accepts, byteAt(p, i));
       let starts = this.starts, nextStarts = this.nextStarts;
       let next: u64 = 0;
       // every live position moves to the positions that may follow it and accept this byte;
@@ -32,14 +31,14 @@ export class Matcher {
       while (from != 0) {
         let x = <i32>ctz(from);
         from &= from - 1;
-        let start = unchecked(starts[x]);
-        let to = unchecked(pat.follow[x]) & accepts;
+        let start = entry32(starts, x);
+        let to = entry64(pat.follow, x) & accepts;
         while (to != 0) {
           let y = <i32>ctz(to);
           to &= to - 1;
           let bit: u64 = <u64>1 << <u64>y;
-          if ((next & bit) == 0 || start < unchecked(nextStarts[y])) {
-            unchecked(nextStarts[y] = start);
+          if ((next & bit) == 0 || start < entry32(nextStarts, y)) {
+            setEntry32(nextStarts, y, start);
             next |= bit;
           }
         }
@@ -50,7 +49,7 @@ export class Matcher {
       while (fresh != 0) {
         let y = <i32>ctz(fresh);
         fresh &= fresh - 1;
-        unchecked(nextStarts[y] = i);
+        setEntry32(nextStarts, y, i);
       }
       let accepting = next & pat.last;
       if (accepting != 0) {
@@ -58,7 +57,7 @@ export class Matcher {
         while (accepting != 0) {
           let y = <i32>ctz(accepting);
           accepting &= accepting - 1;
-          earliest = min(earliest, unchecked(nextStarts[y]));
+          earliest = min(earliest, entry32(nextStarts, y));
         }
         out.addMerged(earliest, i + 1, rule);
       }

@@ -9,7 +9,7 @@
 // Refused with a message: anchors, lookaround, backreferences, lazy or possessive quantifiers,
 // empty groups or alternatives, an expression that matches the empty string, and anything that
 // needs more than 64 positions once counted repetitions are written out.
-import { bufferByte } from "./bytes";
+import { ByteSet, bufferByte } from "./bytes";
 
 export const MAX_POSITIONS = 64;
 export const MAX_PATTERN_BYTES = 256;
@@ -26,7 +26,7 @@ export class Pattern {
   first: u64 = 0;
   last: u64 = 0;
   /** byte -> 1 when a match can start with it */
-  startBytes: StaticArray<u8> = new StaticArray<u8>(256);
+  startBytes: ByteSet = new ByteSet();
 }
 
 /** A compiled sub-expression: can it match empty, its first and its last positions. */
@@ -58,7 +58,9 @@ export class PatternCompiler {
     let pat = this.pat;
     pat.first = f.first;
     pat.last = f.last;
-    for (let b = 0; b < 256; b++) unchecked(pat.startBytes[b] = (unchecked(pat.accepts[b]) & f.first) != 0 ? 1 : 0);
+    let starts = pat.startBytes;
+    for (let b = 0; b < 256; b++) unchecked(starts.table[b] = (unchecked(pat.accepts[b]) & f.first) != 0 ? 1 : 0);
+    starts.prepare();
     return pat;
   }
 

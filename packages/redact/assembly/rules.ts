@@ -1,6 +1,6 @@
 // The configured rules, prepared once at configure time for the scanner.
 import { utf8Bytes } from "as-proxy-wasm";
-import { addressOf, lowerEquals } from "./bytes";
+import { ByteSet, addressOf, entry8, lowerEquals } from "./bytes";
 import { formMaskOf } from "./form";
 import { Pattern } from "./pattern";
 
@@ -80,7 +80,7 @@ function buildClasses(): StaticArray<u8> {
 /** True when byte b is in class k. */
 // @ts-ignore: decorator
 @inline export function isClass(b: u32, k: ByteClass): bool {
-  return (unchecked(CLASS[b]) & <u8>k) != 0;
+  return (entry8(CLASS, b) & <u32>k) != 0;
 }
 
 /** One literal marker rule and its delimiter tables (256 entries each, a Delim per byte). */
@@ -125,7 +125,7 @@ export class Rules {
   /** The mask as written into a form body (form-encoded). */
   formMask: ArrayBuffer = new ArrayBuffer(0);
   /** byte -> Trigger bits: what can start at that byte. */
-  triggers: StaticArray<u8> = new StaticArray<u8>(256);
+  triggers: ByteSet = new ByteSet();
 
   constructor() {
     for (let i = 0; i < DETECTOR_COUNT; i++) unchecked(this.detectors[i] = -1);
@@ -166,9 +166,11 @@ export class Rules {
     if (this.detectorRule(Detector.Bearer) >= 0) { this.trigger(0x42, Trigger.Bearer); this.trigger(0x62, Trigger.Bearer); } // B b
     if (this.detectorRule(Detector.Jwt) >= 0) this.trigger(0x65, Trigger.Jwt); // e (eyJ)
     if (this.detectorRule(Detector.CloudKey) >= 0) this.trigger(0x41, Trigger.CloudKey); // A (AKIA, AIza)
+    this.triggers.prepare();
   }
 
   private trigger(c: i32, bit: Trigger): void {
-    unchecked(this.triggers[c] = unchecked(this.triggers[c]) | <u8>bit);
+    let t = this.triggers.table;
+    unchecked(t[c] = unchecked(t[c]) | <u8>bit);
   }
 }

@@ -10,7 +10,7 @@
 //      pass reaches them. A byte that starts nothing costs one load and one branch.
 // Form bodies are read field by field: the field's key decides a jsonField match; any other field
 // is percent-decoded and scanned as text by a second scanner, and re-encoded when masked.
-import { ByteSink, addressOf, byteAt, bytesEqual } from "./bytes";
+import { ByteSink, addressOf, byteAt, bytesEqual, entry8, skipUntil } from "./bytes";
 import { tryBearer, tryCard, tryCloudKey, tryEmail, tryJwt, tryMarkers } from "./detectors";
 import { formDecode, isEncoded } from "./form";
 import { JsonFields } from "./json";
@@ -119,8 +119,8 @@ export class Scanner extends ScanState {
         continue;
       }
       let limit = min(n, span);
-      while (i < limit && unchecked(triggers[byteAt(p, i)]) == 0) i++;
-      if (i < limit) i = this.step(i, unchecked(triggers[byteAt(p, i)]));
+      i = skipUntil(triggers, p, i, limit);
+      if (i < limit) i = this.step(i, <u8>entry8(triggers.table, byteAt(p, i)));
     }
     while (span < n) { // spans inside the last match
       this.maskSpan(i);

@@ -110,7 +110,15 @@ describe('redact: rules', () => {
     expect(JSON.parse(JSON.parse(r.request!.body).body)).toEqual({ note: 'SECRET=[REDACTED]', other: 'public' });
   });
 
-  test('both scan paths agree: SIMD prefilter (few trigger bytes, digits only) and table only (many)', async () => {
+  test('the word-at-a-time scan (one or two trigger bytes) finds a trigger at every offset', async () => {
+    const p = await plugin({ rules: [{ marker: 'SECRET=' }, { marker: 'Sx=' }] });
+    for (let k = 0; k < 20; k++) {
+      const body = 'x'.repeat(k) + 'SECRET=a ' + 'y'.repeat(k) + ' Sx=b';
+      expect((await p.exchange(post(body, 5, 'text/plain'))).request!.body).toBe('x'.repeat(k) + 'SECRET=[REDACTED] ' + 'y'.repeat(k) + ' Sx=[REDACTED]');
+    }
+  });
+
+  test('both scan paths agree: word-at-a-time (one trigger byte, here digits are not) and table (many)', async () => {
     const body = 'x'.repeat(29) + ' 4111111111111111 ' + 'y'.repeat(17) + ' A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 ' + 'z'.repeat(40) + ' 5500 0000 0000 0004';
     const cards = await plugin({ rules: [{ detector: 'credit_card' }] });
     expect((await cards.exchange(post(body, 5, 'text/plain'))).request!.body).toBe(
