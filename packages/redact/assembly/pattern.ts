@@ -9,6 +9,7 @@
 // Refused with a message: anchors, lookaround, backreferences, lazy or possessive quantifiers,
 // empty groups or alternatives, an expression that matches the empty string, and anything that
 // needs more than 64 positions once counted repetitions are written out.
+import { formatInt } from "as-proxy-wasm";
 import { ByteSet, bufferByte } from "./bytes";
 
 export const MAX_POSITIONS = 64;
@@ -65,7 +66,7 @@ export class PatternCompiler {
   }
 
   private fail(message: string): Fragment | null {
-    if (this.error.length == 0) this.error = message + " (at byte " + this.at.toString() + ")";
+    if (this.error.length == 0) this.error = message + " (at byte " + formatInt(this.at) + ")";
     return null;
   }
 
