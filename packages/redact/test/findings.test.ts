@@ -172,3 +172,37 @@ describe('missing content-type', () => {
     expect(await upstream(scan, 'SECRET=abc', 'application/xml')).toBe('SECRET=[REDACTED]');
   });
 });
+
+describe('seeded random bodies', () => {
+  /** xorshift32: the same sequence on every run. */
+  function rng(seed: number) {
+    let s = seed >>> 0;
+    return (n: number) => {
+      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      return s % n;
+    };
+  }
+  const PIECES = ['"', '\\', '\\"', '{', '}', '[', ']', ':', ',', ' ', '&', '=', ';', '%', '%4', '+', '@', 'é', '\n', 'a', '7', '-', 'Bearer ', 'SECRET=', '"password":', 'eyJ', 'AKIA', '[REDACTED]'];
+  const SECRETS: Array<[string, string]> = [
+    ['SECRET=', 'Zq9sEcReT1'], ['email ', 'zed.q@example.org'], ['card ', '4111 1111 1111 1111'], ['ssn ', '078-05-1120'], ['auth Bearer ', 'Zq9tok3n.abc'],
+  ];
+  const CONFIG = { rules: [{ marker: 'SECRET=' }, { jsonField: 'password' }, { detector: 'email' }, { detector: 'credit_card' }, { detector: 'bearer_token' }, { pattern: '\\d{3}-\\d{2}-\\d{4}' }] };
+
+  test.each(['text/plain', 'application/json', FORM])('%s: no trap, and a planted secret never reaches the upstream', async (type) => {
+    const p = await plugin(CONFIG);
+    const next = rng(type.length * 7919);
+    for (let round = 0; round < 60; round++) {
+      let noise = '';
+      for (let k = next(40); k > 0; k--) noise += PIECES[next(PIECES.length)];
+      const [lead, secret] = SECRETS[next(SECRETS.length)];
+      // the secret stands alone: separated from the noise by a space (form: its own field)
+      const body = type === FORM
+        ? `n=${encodeURIComponent(noise)}&s=${encodeURIComponent(lead + secret)}&m=${encodeURIComponent(noise)}`
+        : `${noise} ${lead}${secret} ${noise}`;
+      const out = await upstream(p, body, type, 1 + next(9));
+      const seen = type === FORM ? decodeURIComponent(out.replace(/\+/g, ' ').replace(/%(?![0-9A-Fa-f]{2})/g, '%25')) : out;
+      expect({ body, leaked: seen.includes(secret) }).toEqual({ body, leaked: false });
+    }
+    expect(p.failed).toBe(false);
+  });
+});
