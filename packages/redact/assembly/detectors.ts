@@ -68,7 +68,8 @@ export function tryMarkers(s: ScanState, i: i32): i32 {
     // "[REDACTED]"), so a value that only starts with the mask is masked whole.
     let e = from;
     let ml = mask.byteLength;
-    while (e + ml <= s.length && bytesEqual(s.start + <usize>e, ml, mask)) e += ml;
+    let m0 = byteAt(addressOf(mask), 0);
+    while (e + ml <= s.length && s.at(e) == m0 && bytesEqual(s.start + <usize>e, ml, mask)) e += ml;
     e = valueEnd(s, m, e);
     if (e == from) return from; // marker without a value: nothing to mask
     if (e - from == ml && bytesEqual(s.start + <usize>from, ml, mask)) return e;
