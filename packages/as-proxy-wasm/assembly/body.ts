@@ -49,6 +49,15 @@ export class Buffer {
     return this.set<T>(0, u32.MAX_VALUE, data);
   }
 
+  /**
+   * Replaces the whole buffer with the first `length` bytes of `data` (for a reused output buffer
+   * that is larger than what it holds). `length` is clamped to `data.byteLength`.
+   */
+  replaceBytes(data: ArrayBuffer, length: i32): Status {
+    let n = <u32>min(max(length, 0), data.byteLength);
+    return <Status>proxy_set_buffer_bytes(this.type, 0, u32.MAX_VALUE, changetype<usize>(data), n);
+  }
+
   /** Inserts `data` before the current bytes. */
   prepend<T>(data: T): Status {
     return this.set<T>(0, 0, data);

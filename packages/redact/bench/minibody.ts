@@ -83,6 +83,8 @@ function main(): void {
 const configs: Record<string, unknown> = {
   'lab (SECRET= marker)': { rules: [{ marker: 'SECRET=' }] },
   'all rule kinds': { rules: [{ marker: 'SECRET=' }, { jsonField: 'password' }, { detector: 'email' }, { detector: 'credit_card' }, { detector: 'bearer_token' }, { detector: 'jwt' }, { detector: 'cloud_key' }] },
+  // a pattern rule: a US SSN (the body's many digits keep the automaton busy) or the body's secrets
+  'pattern (SSN|s3cr3t-N)': { rules: [{ pattern: '\\d{3}-\\d{2}-\\d{4}|s3cr3t-\\d+' }] },
 };
 for (const [label, config] of Object.entries(configs)) {
   for (const size of [64 * 1024, 1024 * 1024]) {

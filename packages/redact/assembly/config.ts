@@ -1,0 +1,173 @@
+// Reading and checking the plugin configuration (schema.json says the same).
+import { JsonValue, asciiLower, utf8Bytes } from "as-proxy-wasm";
+import { addressOf } from "./bytes";
+import { Matcher } from "./nfa";
+import { PatternCompiler } from "./pattern";
+import { RangeList } from "./ranges";
+import { DETECTOR_NAMES, Field, Marker, PatternRule, Rules } from "./rules";
+
+export const DEFAULT_DELIMITERS = " \t\r\n\"'&;,<>)]}";
+export const DEFAULT_MASK = "[REDACTED]";
+export const DEFAULT_MAX_BODY: u32 = 1048576;
+const MAX_BODY: f64 = 16777216;
+const MAX_RULES: i32 = 64;
+
+/** Bits of the `directions` list. */
+export enum Directions {
+  Request = 1,
+  Response = 2,
+  Both = 3,
+}
+
+/** Bits of the `contentTypes` list. */
+export enum ContentTypes {
+  Json = 1,
+  Text = 2,
+  Form = 4,
+  All = 7,
+}
+
+/** The whole configuration, checked. */
+export class RedactConfig {
+  rules: Rules = new Rules();
+  directions: Directions = Directions.Both;
+  contentTypes: ContentTypes = ContentTypes.All;
+  maxBodyBytes: u32 = DEFAULT_MAX_BODY;
+  /** Past maxBodyBytes: reject (true) or pass unredacted. */
+  rejectOversize: bool = true;
+  /** Ask upstreams for identity encoding when responses are scanned. */
+  askIdentity: bool = true;
+  /** A body without content-type is scanned as text (true) or skipped. */
+  scanMissingType: bool = true;
+  /** A body of any other content type is scanned as text (true) or skipped. */
+  scanOtherTypes: bool = false;
+}
+
+/** Bit set of the names listed in the optional array `key`; `all` when absent. */
+function readEnumList(cfg: JsonValue, key: string, names: string[], all: i32): i32 {
+  let v = cfg.get(key);
+  if (v === null) return all;
+  let items = v.asArray();
+  if (items.length == 0) v.fail("expected a non-empty list");
+  let bits = 0;
+  for (let i = 0; i < items.length; i++) {
+    let it = unchecked(items[i]);
+    let k = names.indexOf(it.asString());
+    if (k < 0) { it.fail("unexpected value"); break; }
+    bits |= 1 << k;
+  }
+  return bits;
+}
+
+/** An optional string that must be `a` (true, the default when `aIsDefault`) or `b` (false). */
+function readChoice(cfg: JsonValue, key: string, a: string, b: string, aIsDefault: bool): bool {
+  let s = cfg.optStr(key, aIsDefault ? a : b);
+  if (cfg.hasError()) return aIsDefault;
+  if (s != a && s != b) cfg.get(key)!.fail("expected \"" + a + "\" or \"" + b + "\"");
+  return s == a;
+}
+
+/** True when a string contains '"', '\\' or a control character. */
+function hasUnsafe(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c == 0x22 || c == 0x5c || c < 0x20) return true;
+  }
+  return false;
+}
+
+/** Reads the configuration; null after reporting the first error on `cfg`. */
+export function readConfig(cfg: JsonValue): RedactConfig | null {
+  let c = new RedactConfig();
+  let rules = c.rules;
+  let mask = cfg.optStr("mask", DEFAULT_MASK);
+  if (!cfg.hasError() && (mask.length == 0 || mask.length > 64 || hasUnsafe(mask))) {
+    cfg.get("mask")!.fail("expected 1..64 characters, no quote, backslash or control");
+  }
+  rules.setMask(mask);
+  let list = cfg.arr("rules");
+  if (!cfg.hasError() && (list.length == 0 || list.length > MAX_RULES)) cfg.get("rules")!.fail("expected 1..64 rules");
+  let reader = new RuleReader(rules, mask);
+  for (let i = 0; i < list.length && !cfg.hasError(); i++) reader.read(unchecked(list[i]), i);
+  if (!cfg.hasError()) c.directions = <Directions>readEnumList(cfg, "directions", ["request", "response"], Directions.Both);
+  if (!cfg.hasError()) c.contentTypes = <ContentTypes>readEnumList(cfg, "contentTypes", ["json", "text", "form"], ContentTypes.All);
+  let maxBody = cfg.optNum("maxBodyBytes", <f64>DEFAULT_MAX_BODY);
+  if (!cfg.hasError() && (maxBody != Math.floor(maxBody) || maxBody < 1 || maxBody > MAX_BODY)) {
+    cfg.get("maxBodyBytes")!.fail("expected an integer in [1, 16777216]");
+  }
+  c.maxBodyBytes = <u32>maxBody;
+  c.rejectOversize = readChoice(cfg, "onOversize", "reject", "pass", true);
+  c.askIdentity = readChoice(cfg, "compressed", "identity", "skip", true);
+  c.scanMissingType = readChoice(cfg, "missingContentType", "scan", "skip", true);
+  c.scanOtherTypes = readChoice(cfg, "otherContentTypes", "scan", "skip", false);
+  if (cfg.hasError()) return null;
+  rules.finish(list.length);
+  return c;
+}
+
+/** Reads one rule into Rules. */
+class RuleReader {
+  private compiler: PatternCompiler = new PatternCompiler();
+
+  constructor(private rules: Rules, private mask: string) {}
+
+  read(r: JsonValue, index: i32): void {
+    if (r.asObject() === null) return;
+    let kinds = ["marker", "jsonField", "detector", "pattern"];
+    let kind = -1;
+    for (let k = 0; k < kinds.length; k++) {
+      if (r.get(unchecked(kinds[k])) === null) continue;
+      if (kind >= 0) { kind = -2; break; }
+      kind = k;
+    }
+    if (kind < 0) { r.fail("expected exactly one of marker, jsonField, detector, pattern"); return; }
+    let v = r.get(unchecked(kinds[kind]))!;
+    if (kind == 0) this.marker(r, v, index);
+    else if (kind == 1) this.field(r, v, index);
+    else if (kind == 2) this.detector(r, v, index);
+    else this.pattern(r, v, index);
+  }
+
+  private marker(r: JsonValue, v: JsonValue, index: i32): void {
+    let m = v.asString();
+    let delimiters = r.optStr("delimiters", DEFAULT_DELIMITERS);
+    if (r.hasError()) return;
+    let bytes = utf8Bytes(m);
+    if (bytes.byteLength == 0 || bytes.byteLength > 256) { v.fail("expected non-empty string (max 256 bytes)"); return; }
+    if (this.mask.includes(m)) { v.fail("the mask contains the marker"); return; }
+    let ascii = delimiters.length > 0 && delimiters.length <= 64;
+    for (let i = 0; i < delimiters.length; i++) if (delimiters.charCodeAt(i) > 0x7f) ascii = false;
+    if (!ascii) { r.get("delimiters")!.fail("expected 1..64 ASCII characters"); return; }
+    this.rules.markers.push(new Marker(bytes, delimiters, index));
+  }
+
+  private field(r: JsonValue, v: JsonValue, index: i32): void {
+    let f = v.asString();
+    if (r.hasError()) return;
+    let name = utf8Bytes(asciiLower(f));
+    if (name.byteLength == 0 || name.byteLength > 256 || hasUnsafe(f)) { v.fail("expected 1..256 bytes, no quote, backslash or control"); return; }
+    this.rules.fields.push(new Field(name, index));
+    this.rules.maxField = max(this.rules.maxField, name.byteLength);
+  }
+
+  private detector(r: JsonValue, v: JsonValue, index: i32): void {
+    let k = DETECTOR_NAMES.indexOf(v.asString());
+    if (r.hasError()) return;
+    if (k < 0) { v.fail("unknown detector"); return; }
+    if (this.rules.detectorRule(k) >= 0) { v.fail("listed twice"); return; }
+    unchecked(this.rules.detectors[k] = index);
+  }
+
+  private pattern(r: JsonValue, v: JsonValue, index: i32): void {
+    let source = v.asString();
+    if (r.hasError()) return;
+    let pat = this.compiler.compile(utf8Bytes(source));
+    if (pat === null) { v.fail(this.compiler.error); return; }
+    // The mask must not match, or masking an already masked body would change it again.
+    let found = new RangeList();
+    let mask = this.rules.mask;
+    new Matcher().findAll(pat, addressOf(mask), mask.byteLength, found, index);
+    if (found.length > 0) { v.fail("the mask matches the pattern"); return; }
+    this.rules.patterns.push(new PatternRule(pat, index));
+  }
+}
