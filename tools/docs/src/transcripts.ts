@@ -150,6 +150,7 @@ export function sessionScript(block: string[], ready: string): string {
       out.push('(exit $__s)', cmd, '__s=$?');
     }
   }
+  out.push('exit $__s');
   return out.join('\n');
 }
 

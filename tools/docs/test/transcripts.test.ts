@@ -122,6 +122,13 @@ describe('sessions', () => {
     expect(r.actual).toContain('(the server never printed never)');
   }, 60_000);
 
+  test('a session ends with the status of its last command', () => {
+    const fails = ['<!-- transcript session exit=3: -->', '```', '$ true', '$ sh -c "exit 3"', '```'].join('\n');
+    const [t] = parseTranscripts(md, fails, dir);
+    expect(runTranscript(t).problem).toBeNull();
+    expect(runTranscript({ ...t, exit: 0 }).problem).toBe('exit code 3, the transcript says 0');
+  });
+
   test('a session needs ready= when it starts a server, and no command after the colon', () => {
     expect(() => parseTranscripts(md, '<!-- transcript session: -->\n```\n$ x &\n```\n', dir)).toThrow(/needs ready=TEXT/);
     expect(() => parseTranscripts(md, '<!-- transcript session: ls -->\n```\n```\n', dir)).toThrow(/not both/);
