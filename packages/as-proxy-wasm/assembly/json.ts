@@ -573,7 +573,7 @@ function addKey(obj: usize, p: usize, n: usize): bool {
 /** Doubles the table (FIRST_SLOTS at first), moving every key to its slot in the new one. */
 function growKeys(): void {
   let old = keyTable;
-  let oldSlots = old == 0 ? 0 : <usize>keyMask + 1;
+  let oldSlots: usize = old == 0 ? 0 : <usize>keyMask + 1;
   let slots = oldSlots == 0 ? FIRST_SLOTS : oldSlots << 1;
   let table = __alloc(slots * SLOT_BYTES);
   memory.fill(table, 0, slots * SLOT_BYTES);
