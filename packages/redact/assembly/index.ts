@@ -90,7 +90,7 @@ class RedactRoot extends RootContext {
   res: DirMetrics | null = null;
 
   onConfigure(configSize: u32): bool {
-    let cfg = this.configJson(false);
+    let cfg = this.configJson(); // empty or blank (Istio: no pluginConfig) reads as {}: missing "rules"
     if (cfg === null) return false;
     cfg.asObject();
     let rules = new Rules();
