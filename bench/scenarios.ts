@@ -141,6 +141,34 @@ function calloutCallScenario(): Scenario {
   };
 }
 
+/** An answer object of `keys` members (`"k<i>":<i>`) and the `tier` a json mapping reads, last. */
+function manyKeysAnswer(keys: number): string {
+  const members: string[] = [];
+  for (let i = 0; i < keys; i++) members.push(`"k${i}":${i}`);
+  return `{${members.join(',')},"tier":"gold"}`;
+}
+
+/**
+ * callout: a request resumed by a large JSON answer (`keys` members, within the default
+ * maxAnswerBytes of 64 KiB), mapped with `source: json`: the JSON reader's cost per answer.
+ */
+function calloutManyKeysScenario(labConfig: unknown, keys: number): Scenario {
+  const body = manyKeysAnswer(keys);
+  const config = { ...(labConfig as object), mappings: [{ header: 'x-tier', source: 'json', path: 'tier' }] };
+  return {
+    name: `answer of ${keys.toLocaleString('en')} keys (${(body.length / 1024).toFixed(0)} KiB)`,
+    config,
+    weight: Math.max(1, Math.round(body.length / 4096)),
+    run(plugin) {
+      const s = plugin.newStream();
+      s.sendRequestHeaders(REQUEST, true);
+      for (const c of plugin.pendingHttpCalls()) plugin.respondHttpCall(c.token, { headers: [[':status', '200'], ['content-type', 'application/json']], body });
+      s.sendResponseHeaders(RESPONSE, true);
+      s.complete();
+    },
+  };
+}
+
 /** The scenarios of each filter (default: headers both ways with its lab config). */
 export function filterScenarios(name: string, labConfig: unknown): Scenario[] {
   switch (name) {
@@ -157,6 +185,7 @@ export function filterScenarios(name: string, labConfig: unknown): Scenario[] {
         calloutCallScenario(),
         // The first exchange fills the cache; every later one is a hit (no call out).
         { ...calloutCallScenario(), name: 'cache hit', config: cached },
+        calloutManyKeysScenario(labConfig, 5_000),
       ];
     }
     case 'http-timing':

@@ -515,6 +515,89 @@ function ws(): i32 {
 }
 
 /**
+ * The keys of every object of the document being parsed, for the duplicate-key check: one
+ * lookup per key, so parsing stays linear however many keys an object has (comparing each key
+ * with the object's previous keys made a 100,000-key object take seconds). A key belongs to its
+ * object, so one set serves the whole document. Open addressing with linear probing, at most
+ * half full; each slot holds the object's address, the key's address in the parser's copy and
+ * its length (0 in the object word: an empty slot). The table is raw SDK heap memory that lives
+ * for one parse (parseJsonAt frees it), so no collector or arena ever sees it.
+ */
+// @ts-ignore: decorator
+@inline const KEY_AT: usize = sizeof<usize>();
+// @ts-ignore: decorator
+@inline const KEY_LEN: usize = 2 * sizeof<usize>();
+// @ts-ignore: decorator
+@inline const SLOT_BYTES: usize = 3 * sizeof<usize>();
+// @ts-ignore: decorator
+@inline const FIRST_SLOTS: usize = 16;
+// @ts-ignore: decorator
+@inline const FNV_OFFSET: u32 = 2166136261;
+// @ts-ignore: decorator
+@inline const FNV_PRIME: u32 = 16777619;
+/** The slots (SLOT_BYTES each; 0 before the first key), their number minus 1, the keys in them. */
+let keyTable: usize = 0;
+let keyMask: u32 = 0;
+let keyCount: u32 = 0;
+
+/** FNV-1a over the key's bytes, started from the object's address (the same key hashes apart in two objects). */
+function keyHash(obj: usize, p: usize, n: usize): u32 {
+  let h = FNV_OFFSET ^ <u32>obj;
+  for (let end = p + n; p < end; p++) h = (h ^ <u32>load<u8>(p)) * FNV_PRIME;
+  return h;
+}
+
+/** The slot of `table` holding key [p, p + n) of the object at `obj`, or the empty slot where it goes. */
+function keySlot(table: usize, mask: u32, obj: usize, p: usize, n: usize): usize {
+  let i = keyHash(obj, p, n);
+  while (true) {
+    let slot = table + <usize>(i & mask) * SLOT_BYTES;
+    let owner = load<usize>(slot);
+    if (owner == 0 || (owner == obj && sameBytes(load<usize>(slot, KEY_AT), load<usize>(slot, KEY_LEN), p, n))) return slot;
+    i++;
+  }
+}
+
+/** Adds key [p, p + n) of the object at `obj`; false when that object has the key already. */
+function addKey(obj: usize, p: usize, n: usize): bool {
+  if (keyCount >= (keyMask + 1) >> 1) growKeys();
+  let slot = keySlot(keyTable, keyMask, obj, p, n);
+  if (load<usize>(slot) != 0) return false;
+  store<usize>(slot, obj);
+  store<usize>(slot, p, KEY_AT);
+  store<usize>(slot, n, KEY_LEN);
+  keyCount++;
+  return true;
+}
+
+/** Doubles the table (FIRST_SLOTS at first), moving every key to its slot in the new one. */
+function growKeys(): void {
+  let old = keyTable;
+  let oldSlots: usize = old == 0 ? 0 : <usize>keyMask + 1;
+  let slots = oldSlots == 0 ? FIRST_SLOTS : oldSlots << 1;
+  let table = __alloc(slots * SLOT_BYTES);
+  memory.fill(table, 0, slots * SLOT_BYTES);
+  let mask = <u32>slots - 1;
+  for (let s = old, end = old + oldSlots * SLOT_BYTES; s < end; s += SLOT_BYTES) {
+    let obj = load<usize>(s);
+    if (obj == 0) continue;
+    let p = load<usize>(s, KEY_AT), n = load<usize>(s, KEY_LEN);
+    memory.copy(keySlot(table, mask, obj, p, n), s, SLOT_BYTES);
+  }
+  if (old != 0) __free(old);
+  keyTable = table;
+  keyMask = mask;
+}
+
+/** Forgets every key and gives the table back to the heap (at the end of each parse). */
+function clearKeys(): void {
+  if (keyTable != 0) __free(keyTable);
+  keyTable = 0;
+  keyMask = 0;
+  keyCount = 0;
+}
+
+/**
  * Parses the value at the position. Its key, for an object member, is the string the parser
  * read last (sAt / sLen); keys are read as a member's value is made, so the value keeps them.
  */
@@ -540,11 +623,7 @@ function parseValue(parent: JsonValue | null, index: i32, depth: i32): JsonValue
         if (isObject) {
           if (ws() != 0x22) syntaxError(T.KEY_QUOTE);
           parseString();
-          let e = v.first;
-          while (e !== null) {
-            if (sameBytes(e.keyAt, e.keyLen, sAt, sLen)) failKey(v, T.DUPLICATE_KEY, sAt, sLen);
-            e = e.next;
-          }
+          if (!addKey(changetype<usize>(v), sAt, sLen)) failKey(v, T.DUPLICATE_KEY, sAt, sLen);
           if (ws() != 0x3A) syntaxError(T.KEY_COLON);
           pos++;
         }
@@ -745,6 +824,7 @@ export function parseJsonAt(ptr: usize, len: usize, rootName: ArrayBuffer | null
   pEnd = pos + len;
   line = 1;
   let v = parseValue(null, 0, 0);
+  clearKeys();
   if (ws() >= 0) syntaxError(T.TRAILING);
   v.visited = v.kind == JsonKind.Object;
   return v;

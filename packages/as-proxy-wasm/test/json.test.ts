@@ -148,6 +148,41 @@ describe('syntax errors name the line, the column and the problem', () => {
     expect(errors(await run('{"a":1,"a":2}', 'dump'))).toEqual(['config: duplicate key "a"']);
     expect(errors(await run('{"x":[{"a":1,"a":2}]}', 'dump'))).toEqual(['config.x[0]: duplicate key "a"']);
   });
+
+  it('reports the first error in the text, a duplicate key before a later syntax error', async () => {
+    expect(errors(await run('{"a":1,"a" 2}', 'dump'))).toEqual(['config: duplicate key "a"']);
+    expect(errors(await run('{"a":{"b":1,"b":2},"a":3}', 'dump'))).toEqual(['config.a: duplicate key "b"']);
+    expect(errors(await run('{"a":1,"b":{"c":1},"b":{"c":1,"c":2}}', 'dump'))).toEqual(['config: duplicate key "b"']);
+  });
+});
+
+describe('objects with many keys (the duplicate-key check is one hash lookup per key)', () => {
+  const N = 110_000;
+  const members = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":${i}`);
+  const sum = (n: number) => (n * (n - 1)) / 2;
+
+  it(`reads an object of ${N.toLocaleString('en')} keys`, async () => {
+    const p = await run(`{${members(N).join(',')}}`, 'members');
+    expect(errors(p)).toEqual([]);
+    expect(msgs(p, 'info')).toContain(`members:${N}:k0:k${N - 1}:${sum(N)}.0`);
+  });
+
+  it('finds a duplicate among them, wherever it is', async () => {
+    for (const [dup, at] of [['k0', N], [`k${N - 1}`, N >> 1], ['k54321', 3]] as const) {
+      const list = members(N);
+      list.splice(at, 0, `"${dup}":0`);
+      expect(errors(await run(`{${list.join(',')}}`, 'members'))).toEqual([`config: duplicate key "${dup}"`]);
+    }
+  });
+
+  it('takes the same key in different objects as distinct, and keys that differ by one byte too', async () => {
+    const siblings = Array.from({ length: 20_000 }, (_, i) => `{"a":${i},"b":{"a":1,"b":2}}`);
+    expect(errors(await run(`{"list":[${siblings.join(',')}],"a":{"a":{"a":1}}}`, 'members'))).toEqual([]);
+    const near = Array.from({ length: 4096 }, (_, i) => `${JSON.stringify(String.fromCharCode(0x21 + (i >> 6), 0x21 + (i & 63)))}:1`);
+    const p = await run(`{${near.join(',')}}`, 'members');
+    expect(errors(p)).toEqual([]);
+    expect(msgs(p, 'info').some((m) => m.startsWith('members:4096:'))).toBe(true);
+  });
 });
 
 describe('typed reads', () => {

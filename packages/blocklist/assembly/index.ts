@@ -101,7 +101,9 @@ class BlocklistRoot extends RootContext {
   private counters: Array<Array<Counter | null> | null> = new Array<Array<Counter | null> | null>(9);
 
   onConfigure(configSize: u32): bool {
-    let cfg = this.configJson(false);
+    // An empty or blank configuration (Istio: a WasmPlugin without pluginConfig) reads as {}: refused
+    // like {}, naming the missing list (`deny mode needs a non-empty "deny" list`).
+    let cfg = this.configJson();
     if (cfg === null) return false;
     cfg.asObject();
     let mode = cfg.optStr("mode", "deny");

@@ -157,6 +157,8 @@ describe('blocklist: configuration is refused with one log line naming the field
     ['wrong type', { deny: 'evil.test' }, /config\.deny: expected array/],
     ['empty rules', { deny: [] }, /config\.deny: expected a non-empty list of at most 100000 entries/],
     ['no deny list in deny mode', {}, /config: deny mode needs a non-empty "deny" list/],
+    ['an empty configuration', '', /^config: deny mode needs a non-empty "deny" list/],
+    ['a blank configuration (Istio: no pluginConfig)', ' \n\t ', /^config: deny mode needs a non-empty "deny" list/],
     ['no allow list in allow mode', { mode: 'allow', deny: ['a.test'] }, /config: allow mode needs a non-empty "allow" list/],
     ['bad mode', { mode: 'block', deny: ['a.test'] }, /config\.mode: expected "deny" or "allow"/],
     ['invalid status code', { deny: ['a.test'], response: { status: 99 } }, /config\.response\.status: expected integer in \[200, 599\]/],

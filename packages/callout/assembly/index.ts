@@ -19,8 +19,18 @@ export {
 } from "as-proxy-wasm/assembly/exports";
 
 // ---- outcomes (bounded metric label values) ----
-const OK = 0, ERROR = 1, TIMEOUT = 2, CACHE_HIT = 3, OVERFLOW = 4;
-const OUTCOMES: string[] = ["ok", "error", "timeout", "cache_hit", "overflow"];
+const OK = 0, ERROR = 1, TIMEOUT = 2, CACHE_HIT = 3, OVERFLOW = 4, TOO_LARGE = 5;
+const OUTCOMES: string[] = ["ok", "error", "timeout", "cache_hit", "overflow", "too_large"];
+/** Counts the answer values a mapping dropped (too long, or with control characters). */
+const VALUE_DROPPED_METRIC = "callout_value_dropped_total";
+
+// ---- limits on the answer ----
+/** Default and largest `maxAnswerBytes`: a larger answer body is a failure (outcome too_large), never read. */
+const DEFAULT_MAX_ANSWER_BYTES = 65536;
+const MAX_ANSWER_BYTES_LIMIT = 16777216;
+/** Default and largest `maxValueBytes`: a longer value from the answer is dropped (header left absent). */
+const DEFAULT_MAX_VALUE_BYTES = 8192;
+const MAX_VALUE_BYTES_LIMIT = 65536;
 
 // ---- sources and path template parts ----
 const SRC_BODY = 0, SRC_HEADER = 1, SRC_JSON = 2;
@@ -66,6 +76,8 @@ class Config {
   cacheMax: i32 = 1024;
   cacheMaxKey: i32 = 256;
   maxConcurrent: i32 = 100;
+  maxAnswerBytes: i32 = DEFAULT_MAX_ANSWER_BYTES;
+  maxValueBytes: i32 = DEFAULT_MAX_VALUE_BYTES;
   labels: bool = true;
   /** Prebuilt callout headers when nothing depends on the request. */
   staticPairs: Pairs | null = null;
@@ -293,6 +305,8 @@ function parseConfig(root: JsonValue): Config | null {
     cfg.cacheMaxKey = intField(c, "maxKeyLength", 256, 1, 4096);
   }
   cfg.maxConcurrent = intField(root, "maxConcurrent", 100, 1, 100000);
+  cfg.maxAnswerBytes = intField(root, "maxAnswerBytes", DEFAULT_MAX_ANSWER_BYTES, 1, MAX_ANSWER_BYTES_LIMIT);
+  cfg.maxValueBytes = intField(root, "maxValueBytes", DEFAULT_MAX_VALUE_BYTES, 1, MAX_VALUE_BYTES_LIMIT);
   let sv = root.get("metricStyle");
   if (sv !== null) {
     let style = sv.asString();
@@ -338,6 +352,26 @@ function percentEncode(b: ArrayBuffer): string {
   return changetype<string>(__renew(out, o - out));
 }
 
+const DOT: u8 = 0x2E;
+const ESCAPED_DOT = "%2E";
+
+/**
+ * True for a value made only of dots. Percent-encoding leaves `.` as is (an unreserved
+ * character) and turns `/` into %2F, so a header value always lies inside one path segment:
+ * only a value of dots alone can make that segment `.` or `..` (`/users/../profile`).
+ */
+function isOnlyDots(v: ArrayBuffer): bool {
+  let b = Uint8Array.wrap(v);
+  if (b.length == 0) return false;
+  for (let i = 0; i < b.length; i++) if (unchecked(b[i]) != DOT) return false;
+  return true;
+}
+
+/** A request header's value as path text: percent-encoded, a value of dots alone as %2E each. */
+function pathValue(v: ArrayBuffer): string {
+  return isOnlyDots(v) ? ESCAPED_DOT.repeat(v.byteLength) : percentEncode(v);
+}
+
 function buildPairs(cfg: Config): Pairs {
   let sp = cfg.staticPairs;
   if (sp !== null) return sp;
@@ -347,7 +381,7 @@ function buildPairs(cfg: Config): Pairs {
     if (part.kind == PART_TEXT) path += part.text;
     else if (part.kind == PART_HEADER) {
       let v = requestHeaders.getBytes<Bytes>(changetype<Bytes>(part.header));
-      if (v !== null) path += percentEncode(v);
+      if (v !== null) path += pathValue(v);
     } else if (part.kind == PART_PATH) {
       let v = requestHeaders.get<string>(":path");
       if (v !== null) path += v;
@@ -427,6 +461,7 @@ function jsonLookup(doc: JsonValue, path: string[]): ArrayBuffer | null {
 class CalloutRoot extends RootContext {
   cfg: Config = new Config();
   counters: Counter[] = [];
+  valueDropped: Counter | null = null;
   inflight: i32 = 0;
   /** The cache: open addressing (linear probing, at most half full), keyed by keyHash. */
   slots: StaticArray<CacheEntry | null> = new StaticArray<CacheEntry | null>(1);
@@ -435,7 +470,9 @@ class CalloutRoot extends RootContext {
   ringHead: i32 = 0;
 
   onConfigure(size: u32): bool {
-    let json = this.configJson(false);
+    // An empty or blank configuration (Istio: a WasmPlugin without pluginConfig) reads as {}: it is
+    // refused like {}, naming the first missing field (`cluster`).
+    let json = this.configJson();
     if (json === null) return false;
     // parseConfig records its first error in `json` (null then); configOk logs it, or an unknown key
     let cfg = parseConfig(json);
@@ -447,6 +484,7 @@ class CalloutRoot extends RootContext {
         // Label in Istio's extractable encoding (see the README for the stats_tags).
         this.counters.push(new Counter(cfg.labels ? "outcome=.=" + o + ";.;callout_total" : "callout_total_" + o));
       }
+      this.valueDropped = new Counter(VALUE_DROPPED_METRIC);
     }
     let max = cfg.cacheKey !== null ? cfg.cacheMax : 0;
     let cap = 1;
@@ -464,6 +502,14 @@ class CalloutRoot extends RootContext {
 
   count(outcome: i32): void {
     unchecked(this.counters[outcome]).increment(1);
+  }
+
+  /** `v` when it may become a header value: at most maxValueBytes, no control character; else null, counted. */
+  keptValue(v: ArrayBuffer): ArrayBuffer | null {
+    if (v.byteLength <= this.cfg.maxValueBytes && safeBytes(v)) return v;
+    let dropped = this.valueDropped;
+    if (dropped !== null) dropped.increment(1);
+    return null;
   }
 
   /** The slot of `key`, or of the empty slot ending its probe chain. */
@@ -590,6 +636,12 @@ class CalloutStream extends HttpContext {
       return;
     }
     let size = resp.bodySize;
+    if (size > <u32>cfg.maxAnswerBytes) {
+      // never read: parsing a large answer would hold the worker (timeoutMs does not cover it)
+      log.warn("callout: \"" + cfg.cluster + "\" answered " + formatInt(size) + " bytes, more than maxAnswerBytes " + formatInt(cfg.maxAnswerBytes));
+      this.fail(TOO_LARGE, true);
+      return;
+    }
     let doc: JsonValue | null = null;
     if (size > 0 && cfg.expectJson) {
       let body = httpCallResponseBody.get();
@@ -606,13 +658,13 @@ class CalloutStream extends HttpContext {
       let m = unchecked(cfg.mappings[i]);
       let v: ArrayBuffer | null = null;
       if (m.source == SRC_BODY) {
-        if (size > 0) v = changetype<Bytes>(m.value).buffer;
-      } else if (m.source == SRC_HEADER) {
-        v = resp.headers.getBytes<Bytes>(changetype<Bytes>(m.name));
-      } else if (doc !== null) {
-        v = jsonLookup(doc, m.path);
+        if (size > 0) v = changetype<Bytes>(m.value).buffer; // from the configuration: checked there
+      } else {
+        let answered = m.source == SRC_HEADER
+          ? resp.headers.getBytes<Bytes>(changetype<Bytes>(m.name))
+          : doc !== null ? jsonLookup(doc, m.path) : null;
+        if (answered !== null) v = this.r.keptValue(answered);
       }
-      if (v !== null && !safeBytes(v)) v = null;
       unchecked(values[i] = v);
     }
     applyValues(cfg, values);

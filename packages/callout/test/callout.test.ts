@@ -137,6 +137,100 @@ describe('dispatch, pause and resume', () => {
   });
 });
 
+describe('the path template never makes a dot segment from a header value', () => {
+  const cases: Array<[string, string]> = [
+    ['..', '/users/%2E%2E/profile'],
+    ['.', '/users/%2E/profile'],
+    ['...', '/users/%2E%2E%2E/profile'],
+    ['../admin', '/users/..%2Fadmin/profile'],
+    ['a..', '/users/a../profile'],
+    ['.hidden', '/users/.hidden/profile'],
+    ['jo.hn', '/users/jo.hn/profile'],
+  ];
+  test.each(cases)('x-user: %j -> %s', async (user, path) => {
+    const p = await start({ ...CLOSED, path: '/users/{header.x-user}/profile' });
+    const r = await p.exchange({ headers: [['x-user', user]], callResponse: { status: 200, body: '{}' } });
+    expect(get(r.httpCalls[0].headers, ':path')).toBe(path);
+  });
+
+  test('two placeholders of one dot each stay escaped', async () => {
+    const p = await start({ ...CLOSED, path: '/u/{header.x-a}{header.x-b}/p' });
+    const r = await p.exchange({ headers: [['x-a', '.'], ['x-b', '.']], callResponse: { status: 200, body: '{}' } });
+    expect(get(r.httpCalls[0].headers, ':path')).toBe('/u/%2E%2E/p');
+  });
+});
+
+describe('limits on the answer', () => {
+  const TIER = { ...CLOSED, mappings: [{ header: 'x-tier', source: 'json', path: 'tier' }] };
+  /** A JSON answer of exactly `size` bytes: {"tier":"gold","pad":"xxx..."}. */
+  const answerOf = (size: number) => {
+    const head = '{"tier":"gold","pad":"';
+    return head + 'x'.repeat(size - head.length - 2) + '"}';
+  };
+
+  test('an answer of maxAnswerBytes (64 KiB by default) is read; one byte more is a failure, counted as too_large', async () => {
+    const p = await start(TIER);
+    const ok = await p.exchange({ callResponse: { status: 200, body: answerOf(65536) } });
+    expect(get(ok.request!.headers, 'x-tier')).toBe('gold');
+    const big = await p.exchange({ callResponse: { status: 200, body: answerOf(65537) } });
+    expect(big.request).toBeNull();
+    expect(big.response.status).toBe(503);
+    expect(p.metric('outcome=.=too_large;.;callout_total')).toBe(1);
+    expect(p.metric('outcome=.=ok;.;callout_total')).toBe(1);
+    expect(big.logs.filter((l) => l.level === 'warn').map((l) => l.message))
+      .toEqual(['callout: "metadata" answered 65537 bytes, more than maxAnswerBytes 65536']);
+  });
+
+  test('an object of 110,000 keys (over 1 MB) is refused unread, in open mode too', async () => {
+    const keys = Array.from({ length: 110_000 }, (_, i) => `"k${i}":${i}`).join(',');
+    const p = await start({ ...TIER, onFailure: { mode: 'open' } });
+    const r = await p.exchange({ callResponse: { status: 200, body: `{${keys},"tier":"gold"}` } });
+    expect(get(r.request!.headers, 'x-callout-error')).toBe('too_large');
+    expect(get(r.request!.headers, 'x-tier')).toBeUndefined();
+    expect(p.metric('outcome=.=too_large;.;callout_total')).toBe(1);
+  });
+
+  test('maxAnswerBytes is configurable, and the flat style counts callout_total_too_large', async () => {
+    const p = await start({ ...TIER, maxAnswerBytes: 100, metricStyle: 'flat' });
+    expect((await p.exchange({ callResponse: { status: 200, body: answerOf(100) } })).request).not.toBeNull();
+    expect((await p.exchange({ callResponse: { status: 200, body: answerOf(101) } })).request).toBeNull();
+    expect(p.metric('callout_total_too_large')).toBe(1);
+  });
+
+  test('a mapped value longer than maxValueBytes (8192 by default) is dropped and counted; the others are kept', async () => {
+    const p = await start({
+      ...CLOSED,
+      mappings: [
+        { header: 'x-long', source: 'json', path: 'long' },
+        { header: 'x-fits', source: 'json', path: 'fits' },
+        { header: 'x-hlong', source: 'header', name: 'x-hlong' },
+        { header: 'x-crlf', source: 'json', path: 'crlf' },
+      ],
+    });
+    const r = await p.exchange({
+      callResponse: {
+        status: 200,
+        headers: [['x-hlong', 'h'.repeat(8193)]],
+        body: JSON.stringify({ long: 'l'.repeat(8193), fits: 'f'.repeat(8192), crlf: 'a\r\nx-admin: 1' }),
+      },
+    });
+    const h = r.request!.headers;
+    expect(get(h, 'x-long')).toBeUndefined();
+    expect(get(h, 'x-hlong')).toBeUndefined();
+    expect(get(h, 'x-crlf')).toBeUndefined();
+    expect(get(h, 'x-fits')).toBe('f'.repeat(8192));
+    expect(p.metric('callout_value_dropped_total')).toBe(3);
+    expect(p.metric('outcome=.=ok;.;callout_total')).toBe(1);
+  });
+
+  test('maxValueBytes counts UTF-8 bytes, and is configurable', async () => {
+    const p = await start({ ...TIER, maxValueBytes: 4 });
+    expect(get((await p.exchange({ callResponse: { status: 200, body: '{"tier":"gold"}' } })).request!.headers, 'x-tier')).toBe('gold');
+    expect(get((await p.exchange({ callResponse: { status: 200, body: '{"tier":"göld"}' } })).request!.headers, 'x-tier')).toBeUndefined();
+    expect(p.metric('callout_value_dropped_total')).toBe(1);
+  });
+});
+
 describe('each outcome, fail closed and fail open', () => {
   const cases: Array<{ name: string; call: 'reset' | 'timeout' | { status: number; body?: string }; clusters?: string[]; outcome: string }> = [
     { name: 'an unknown cluster (dispatch fails at once)', call: { status: 200 }, clusters: ['upstream'], outcome: 'error' },
@@ -337,6 +431,10 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     ['maxConcurrent 0', { ...BASE, maxConcurrent: 0 }, 'config.maxConcurrent'],
     ['unknown top-level key', { ...BASE, clustr: 'x' }, 'config: unknown key "clustr"'],
     ['bad metric style', { ...BASE, metricStyle: 'fancy' }, 'config.metricStyle'],
+    ['maxAnswerBytes 0', { ...BASE, maxAnswerBytes: 0 }, 'config.maxAnswerBytes: expected an integer in [1, 16777216]'],
+    ['maxAnswerBytes above 16 MiB', { ...BASE, maxAnswerBytes: 16777217 }, 'config.maxAnswerBytes'],
+    ['maxValueBytes 0', { ...BASE, maxValueBytes: 0 }, 'config.maxValueBytes: expected an integer in [1, 65536]'],
+    ['maxValueBytes above 64 KiB', { ...BASE, maxValueBytes: 65537 }, 'config.maxValueBytes'],
   ];
   for (const [name, config, message] of bad) {
     test(name, async () => {
@@ -347,6 +445,11 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     });
   }
 
+  test.each([['empty', ''], ['blank', ' \n\t '], ['{}', '{}']])('an %s configuration (Istio: no pluginConfig) is refused, naming the missing field', async (_, config) => {
+    const p = await loadPlugin(wasm, { config, rootId: 'callout', clusters: ['metadata'] });
+    expectConfigRejected(p, 'config: missing required key "cluster"');
+  });
+
   test('a full configuration is accepted by the filter and the schema alike', async () => {
     const full = {
       cluster: 'outbound|8000||httpbin.labs.svc.cluster.local', authority: 'httpbin:8000', method: 'POST',
@@ -354,6 +457,7 @@ describe('bad configuration is refused at on_configure with one clear log line, 
       mappings: [{ header: 'x-a', source: 'header', name: 'x-b' }, { header: 'x-c', source: 'json', path: 'a.0' }, { header: 'x-m', source: 'bodyNonEmpty', value: '1' }],
       expectJson: true, onFailure: { mode: 'open', status: 502, body: 'x', header: 'x-f' },
       cache: { keyHeader: 'x-user', ttlMs: 5000, maxEntries: 10, maxKeyLength: 64 }, maxConcurrent: 5, metricStyle: 'flat',
+      maxAnswerBytes: 1024, maxValueBytes: 256,
     };
     expect(validateSchema(full)).toBe(true);
     const p = await start(full);

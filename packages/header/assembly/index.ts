@@ -17,6 +17,9 @@ const MAX_OPS = 64;
 const MAX_NAME = 256;
 const MAX_VALUE = 8192;
 
+/** The refusal of a configuration with neither direction (`config: <this>`). */
+const NO_EDITS = "missing \"request\" or \"response\" (an empty configuration changes nothing)";
+
 // The operations of a direction, in the order they apply.
 const REMOVE = 0;
 const SET = 1;
@@ -91,8 +94,11 @@ class HeaderRoot extends RootContext {
   response: HeaderEdits = new HeaderEdits();
 
   onConfigure(configSize: u32): bool {
+    // An empty or blank configuration (Istio: a WasmPlugin without pluginConfig) reads as {}, and
+    // {} would change nothing: refused, naming the fields that are missing.
     let cfg = this.configJson();
     if (cfg === null) return false;
+    if (cfg.length == 0) cfg.fail(NO_EDITS);
     let request = readEdits(cfg, "request", true);
     let response = readEdits(cfg, "response", false);
     if (!this.configOk(cfg)) return false;

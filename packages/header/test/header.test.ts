@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type HeaderList, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { runLab } from '@meshwasm/labs';
-import { describeFilterPackage } from '@meshwasm/labs/src/jest';
+import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;
+const validateSchema = filterSchema(pkgDir);
 
 beforeAll(() => {
   wasm = new Uint8Array(readFileSync(join(pkgDir, 'dist', 'header.wasm')));
@@ -133,8 +134,8 @@ describe('config operations', () => {
     expect(all(upstream, 'x-o')).toEqual(['set', 'added']);
   });
 
-  test('an empty config changes nothing', async () => {
-    const { upstream, client } = await through({});
+  test('a direction with no edits changes nothing', async () => {
+    const { upstream, client } = await through({ request: {} });
     expect(upstream).toEqual(REQUEST);
     expect(client).toEqual(RESPONSE);
   });
@@ -227,6 +228,14 @@ describe('bad configuration is refused at on_configure with a precise log line, 
     expect(plugin.failed).toBe(false);
     const errors = plugin.logs.filter((l) => l.level === 'error').map((l) => l.message);
     expect(errors.some((m) => m.includes(message))).toBe(true);
+  });
+});
+
+describe('an empty configuration is refused, naming the missing fields', () => {
+  test.each([['empty', ''], ['blank (Istio: no pluginConfig)', ' \n\t '], ['{}', '{}']])('%s', async (_what, config) => {
+    const plugin = await start(config);
+    expectConfigRejected(plugin, 'config: missing "request" or "response" (an empty configuration changes nothing)');
+    expect(validateSchema({})).toBe(false);
   });
 });
 

@@ -255,12 +255,51 @@ function orEmpty(s: string | null): string {
   return s === null ? "" : s;
 }
 
-function accessLine(cfg: Config, dir: i32, status: i32, ns: i64): string {
-  let path = orEmpty(requestHeaders.get<string>(":path"));
-  if (!cfg.includeQuery) {
-    let q = path.indexOf("?");
-    if (q >= 0) path = path.substring(0, q);
+/** `authority` without its userinfo (`user:password@`): credentials never reach the log. */
+function withoutUserinfo(authority: string): string {
+  return authority.substring(authority.lastIndexOf("@") + 1);
+}
+
+/**
+ * `path` without the userinfo of an absolute-form target (`http://user:password@host/p`); an
+ * origin-form path (`/p`) has none.
+ */
+function pathWithoutUserinfo(path: string): string {
+  if (path.startsWith("/")) return path;
+  let scheme = path.indexOf("://");
+  if (scheme < 0) return path;
+  let start = scheme + 3;
+  let end = start;
+  while (end < path.length && !isAuthorityEnd(path.charCodeAt(end))) end++;
+  return path.substring(0, start) + withoutUserinfo(path.substring(start, end)) + path.substring(end);
+}
+
+const SLASH = 0x2F, QUESTION = 0x3F, HASH = 0x23;
+
+/** True for the characters that end the authority of a URL: `/`, `?` and `#` (RFC 3986 3.2). */
+function isAuthorityEnd(c: i32): bool {
+  return c == SLASH || c == QUESTION || c == HASH;
+}
+
+/** `path` without its query and without path parameters (`/cart;jsessionid=ABC/x` -> `/cart/x`). */
+function pathWithoutParameters(path: string): string {
+  let q = path.indexOf("?");
+  if (q >= 0) path = path.substring(0, q);
+  let out = "";
+  let from = 0;
+  while (true) {
+    let semi = path.indexOf(";", from);
+    if (semi < 0) break;
+    out += path.substring(from, semi);
+    let slash = path.indexOf("/", semi); // a parameter runs to the end of its segment
+    from = slash < 0 ? path.length : slash;
   }
+  return out + path.substring(from);
+}
+
+function accessLine(cfg: Config, dir: i32, status: i32, ns: i64): string {
+  let path = pathWithoutUserinfo(orEmpty(requestHeaders.get<string>(":path")));
+  if (!cfg.includeQuery) path = pathWithoutParameters(path);
   if (path.length > cfg.maxPath) path = path.substring(0, cfg.maxPath) + "...";
   let dur = "null";
   if (ns >= 0) {
@@ -270,7 +309,7 @@ function accessLine(cfg: Config, dir: i32, status: i32, ns: i64): string {
     dur = (us / 1000).toString() + "." + frac;
   }
   return "{\"direction\":\"" + unchecked(DIRECTIONS[dir]) + "\",\"method\":" + jsonString(orEmpty(requestHeaders.get<string>(":method"))) +
-    ",\"path\":" + jsonString(path) + ",\"authority\":" + jsonString(orEmpty(requestHeaders.get<string>(":authority"))) +
+    ",\"path\":" + jsonString(path) + ",\"authority\":" + jsonString(withoutUserinfo(orEmpty(requestHeaders.get<string>(":authority")))) +
     ",\"status\":" + status.toString() + ",\"duration_ms\":" + dur + "}";
 }
 

@@ -181,6 +181,46 @@ describe('sampled JSON access log', () => {
     expect(lines.join('\n')).not.toContain('secret');
   });
 
+  /** The logged record of one request with `path` and `authority` (sampleEvery 1). */
+  async function logged(config: object, path: string, authority = 'httpbin.labs:8000'): Promise<{ path: string; authority: string }> {
+    const p = await start({ log: { sampleEvery: 1, ...config } }, { logLevel: 'info' });
+    const s = p.newStream({ properties: INBOUND });
+    s.sendRequestHeaders(req(path, authority), true);
+    s.sendResponseHeaders([[':status', '200']], true);
+    s.complete();
+    const lines = p.logs.filter((l) => l.level === 'info').map((l) => l.message);
+    expect(lines).toHaveLength(1);
+    return JSON.parse(lines[0]);
+  }
+
+  test.each([
+    ['/cart;jsessionid=0123ABCD', '/cart'],
+    ['/a;jsessionid=S1/b;v=2/c?token=t', '/a/b/c'],
+    ['/shop;JSESSIONID=x;other=y', '/shop'],
+    ['/;x/', '//'],
+    ['/plain/path', '/plain/path'],
+    ['/a%3Bb', '/a%3Bb'],
+  ])('without includeQuery, path parameters are dropped: %s -> %s', async (path, want) => {
+    expect((await logged({}, path)).path).toBe(want);
+  });
+
+  test.each([
+    ['http://user:password@api.example/orders;jsessionid=1?q=2', 'http://api.example/orders'],
+    ['https://alice@api.example:8443/', 'https://api.example:8443/'],
+    ['http://a:b@c@api.example/p', 'http://api.example/p'],
+    ['http://api.example/redirect?to=http://x:y@z/', 'http://api.example/redirect'],
+  ])('the userinfo of an absolute-form path is dropped: %s -> %s', async (path, want) => {
+    const rec = await logged({}, path);
+    expect(rec.path).toBe(want);
+    expect(JSON.stringify(rec)).not.toMatch(/password|user:|alice@|a:b@/);
+  });
+
+  test('the userinfo of :authority is dropped, with or without includeQuery', async () => {
+    expect((await logged({}, '/x', 'user:password@api.example')).authority).toBe('api.example');
+    const kept = await logged({ includeQuery: true }, 'http://user:password@api.example/a;p=1?q=2', 'user:password@api.example');
+    expect(kept).toMatchObject({ path: 'http://api.example/a;p=1?q=2', authority: 'api.example' });
+  });
+
   test('includeQuery keeps the query; no log section means no log line', async () => {
     const p = await start({ log: { sampleEvery: 1, includeQuery: true } }, { logLevel: 'info' });
     run(p, 200, INBOUND, '/a?b=c');
@@ -221,5 +261,15 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     }
     const empty = await loadPlugin(wasm, { rootId: 'http-timing' });
     expect(empty.configured).toBe(true);
+  });
+
+  test.each([['empty', ''], ['blank', ' \n\t ']])('an %s configuration (Istio: no pluginConfig) means every default', async (_, config) => {
+    const p = await loadPlugin(wasm, { config, rootId: 'http-timing', logLevel: 'info' });
+    expect(p.configured).toBe(true);
+    expect(p.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    run(p, 200, INBOUND);
+    expect(p.metric('direction=.=inbound;.;response_class=.=2xx;.;wasm_http_responses_total')).toBe(1);
+    expect(hist(p, 'wasm_http_inbound_duration_ms')).toMatchObject({ count: 1 });
+    expect(p.logs.filter((l) => l.level === 'info')).toEqual([]); // no log section: no log line
   });
 });

@@ -65,7 +65,7 @@ class RedactRoot extends RootContext {
   response: Direction | null = null;
 
   onConfigure(configSize: u32): bool {
-    let cfg = this.configJson(false);
+    let cfg = this.configJson(); // empty or blank (Istio: no pluginConfig) reads as {}: missing "rules"
     if (cfg === null) return false;
     let config = readConfig(cfg);
     if (!this.configOk(cfg) || config === null) return false;
