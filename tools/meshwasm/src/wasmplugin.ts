@@ -134,7 +134,12 @@ export function pinnedRelease(f: FilterInfo, r: Release): { url: string; sha256:
   return { url, sha256: r.sha256 };
 }
 
-/** Reads a pluginConfig file (JSON; YAML for .yaml/.yml): it must hold one object. `flag` names it in errors. */
+/**
+ * Reads a pluginConfig file (JSON; YAML for .yaml/.yml): it must hold one object. `flag` names it
+ * in errors. An empty or blank file is `{}`, as the filters read an empty pluginConfig (what Istio
+ * sends for a WasmPlugin without one): the filter's schema then accepts it (http-timing) or names
+ * the missing field (the others).
+ */
 export function readConfig(file: string, cwd: string, flag = `--config ${file}`): { value: Record<string, unknown>; label: string } {
   const abs = resolve(cwd, file);
   const label = shown(cwd, abs);
@@ -147,6 +152,7 @@ export function readConfig(file: string, cwd: string, flag = `--config ${file}`)
   }
   let value: unknown;
   const yamlFile = ['.yaml', '.yml'].includes(extname(abs).toLowerCase());
+  if (text.trim() === '') return { value: {}, label };
   try {
     value = yamlFile ? parseYaml(text) : JSON.parse(text);
   } catch (e) {

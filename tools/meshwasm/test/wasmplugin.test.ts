@@ -117,6 +117,7 @@ describe('meshwasm wasmplugin: bad input is one line on stderr, exit 2, nothing 
     ['a config the schema refuses (typo in a rule)', ['--config', 'bad.json'], (d) => writeFileSync(join(d, 'bad.json'), '{"rules":[{"markr":"TOKEN="}]}'), /^bad\.json: pluginConfig violates redact's schema\.json at \/rules\/0\/markr: unknown field "markr"$/],
     ['a wrong value', ['--config', 'bad.json'], (d) => writeFileSync(join(d, 'bad.json'), '{"rules":[{"detector":"emale"}]}'), /at \/rules\/0\/detector: must be one of "email"/],
     ['two errors', ['--config', 'bad.json'], (d) => writeFileSync(join(d, 'bad.json'), '{"rules":[{"marker":"x"}],"mask":5,"extra":1}'), /\(and 1 more error\)$/],
+    ['an empty config reads as {} (what Istio sends without a pluginConfig), which redact refuses', ['--config', 'empty.json'], (d) => writeFileSync(join(d, 'empty.json'), ' \n'), /^empty\.json: pluginConfig violates redact's schema\.json at \/: missing required field "rules"$/],
     ['not JSON', ['--config', 'bad.json'], (d) => writeFileSync(join(d, 'bad.json'), '{rules: 1'), /^bad\.json: not valid JSON: /],
     ['not an object', ['--config', 'bad.json'], (d) => writeFileSync(join(d, 'bad.json'), '[]'), /is a JSON object .* not an array$/],
     ['a missing file', ['--config', 'nope.json'], () => {}, /^--config nope\.json: cannot read nope\.json \(no such file\)$/],
