@@ -1,8 +1,3 @@
 #!/usr/bin/env node
-// Workspace bin: registers tsx so the TypeScript CLI runs on Node 20 without a build step.
-// npx runs a workspace bin from the nearest package.json folder; paths the user typed are
-// relative to where the command was typed (INIT_CWD), so go back there.
-const typedIn = process.env.INIT_CWD;
-if (typedIn && typedIn !== process.cwd() && typedIn.startsWith(process.cwd() + require('node:path').sep)) process.chdir(typedIn);
-require('tsx/cjs');
-require('../src/cli.ts');
+'use strict';
+require('../../bin-shim.cjs').runCli(require('node:path').join(__dirname, '..', 'src', 'cli.ts'), 'proxy-wasm-host');
