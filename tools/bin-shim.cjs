@@ -2,13 +2,26 @@
 // The one start-up of every workspace CLI (meshwasm, meshwasm-labs, meshwasm-oras,
 // proxy-wasm-host): run the TypeScript CLI on Node 20 without a build step, from the folder the
 // command was typed in.
-const { sep } = require('node:path');
+const { existsSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 
-/** npx runs a workspace bin from the nearest package.json folder; the paths the user typed are
- *  relative to where the command was typed (INIT_CWD), so go back there. */
+/** The nearest folder at or above `dir` that has a package.json. */
+function packageFolder(dir) {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return null;
+  }
+}
+
+/**
+ * npx (npm exec) runs a workspace bin from the nearest package.json folder above where the
+ * command was typed (INIT_CWD); the paths the user typed are relative to INIT_CWD, so go back
+ * there. Only in exactly that case: a bin spawned by a test or a script keeps its own folder.
+ */
 function returnToTypedFolder() {
   const typedIn = process.env.INIT_CWD;
-  if (typedIn && typedIn !== process.cwd() && typedIn.startsWith(process.cwd() + sep)) process.chdir(typedIn);
+  if (process.env.npm_command !== 'exec' || !typedIn || typedIn === process.cwd()) return;
+  if (packageFolder(typedIn) === process.cwd()) process.chdir(typedIn);
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Test helpers: the real bin as a spawned process, and throwaway git workspaces. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,6 +80,21 @@ export function scratchDir(prefix: string): string {
   return d;
 }
 
+/** The version every filter of a fixture workspace has: the fixture starts unreleased, whatever the repository's releases. */
+export const FIXTURE_VERSION = '0.1.0';
+
+/** Makes a copied filter unreleased at FIXTURE_VERSION: package.json's version, and a wasmplugin.yaml without pin. */
+function unrelease(dir: string, name: string): void {
+  const pkg = join(dir, 'packages', name, 'package.json');
+  writeFileSync(pkg, JSON.stringify({ ...JSON.parse(readFileSync(pkg, 'utf8')), version: FIXTURE_VERSION }, null, 2) + '\n');
+  const manifest = join(dir, 'packages', name, 'wasmplugin.yaml');
+  if (!existsSync(manifest)) return;
+  const text = readFileSync(manifest, 'utf8')
+    .replace(/^(\s*)sha256:.*\n/gm, '')
+    .replace(new RegExp(`(url: oci://[^\\s]*/${name}):[^\\s]+`, 'g'), `$1:${FIXTURE_VERSION}`);
+  writeFileSync(manifest, text);
+}
+
 export function fixtureWorkspace(filters: string[]): string {
   const dir = scratchDir('meshwasm-ws-');
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
@@ -91,6 +106,7 @@ export function fixtureWorkspace(filters: string[]): string {
       if (existsSync(src)) cpSync(src, join(dir, 'packages', p, f), { recursive: true });
     }
   }
+  for (const p of filters) unrelease(dir, p);
   writeFileSync(join(dir, '.gitignore'), 'node_modules\ndist\n');
   git(dir, ['init', '-q', '-b', 'main']);
   git(dir, ['add', '-A']);

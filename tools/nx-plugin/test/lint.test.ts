@@ -15,7 +15,7 @@ import { createNodesV2 } from '../src/lint';
 
 const root = join(__dirname, '..', '..', '..');
 const nx = join(root, 'node_modules', '.bin', 'nx');
-const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_CACHE_PROJECT_GRAPH: 'false', NX_SKIP_NX_CACHE: 'true' };
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true' };
 
 function run(cmd: string, args: string[], cwd: string): { code: number; out: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
