@@ -1,6 +1,7 @@
 /**
  * `fuzz` target of a filter (run in packages/<name>):
- *   tsx ../../tools/fuzz/src/cli.ts . [--long] [--seed N] [--exchanges N] [--configs N] [--wasm FILE]
+ *   tsx ../../tools/fuzz/src/cli.ts . [--long] [--seed N] [--exchanges N] [--configs N] [--exchange N] [--wasm FILE]
+ * (--exchange N replays exchange N of the seed alone, on a fresh VM)
  * Short pass (CI): 2,000 exchanges and 200 configs with the fixed seed 1. --long: 100,000 exchanges
  * and 10,000 configs with a fresh seed. The seed is always printed; exit 1 on a broken invariant.
  */
@@ -13,7 +14,7 @@ import { PROFILES } from './profiles';
 export const SHORT = { exchanges: 2000, configs: 200, seed: 1 };
 export const LONG = { exchanges: 100000, configs: 10000 };
 
-export interface CliArgs { dir: string; long: boolean; seed?: number; exchanges?: number; configs?: number; wasm?: string }
+export interface CliArgs { dir: string; long: boolean; seed?: number; exchanges?: number; configs?: number; wasm?: string; exchange?: number }
 
 export function parseArgs(argv: string[]): CliArgs {
   const a: CliArgs = { dir: '.', long: false };
@@ -27,8 +28,9 @@ export function parseArgs(argv: string[]): CliArgs {
     else if (flag === '--exchanges') a.exchanges = num(val(), '--exchanges');
     else if (flag === '--configs') a.configs = num(val(), '--configs');
     else if (flag === '--wasm') a.wasm = val();
+    else if (flag === '--exchange') a.exchange = num(val(), '--exchange');
     else if (!flag.startsWith('-')) a.dir = flag;
-    else throw new Error(`unknown option ${flag} (use --long, --seed N, --exchanges N, --configs N, --wasm FILE)`);
+    else throw new Error(`unknown option ${flag} (use --long, --seed N, --exchanges N, --configs N, --exchange N, --wasm FILE)`);
   }
   return a;
 }
@@ -42,7 +44,7 @@ export function countsLine(r: Report): string {
     `  planted: ${kv(c.planted)}`,
     `  http call answers: ${kv(c.callAnswers)}`,
     `  configs by origin/schema verdict: ${kv(c.configs.byOrigin)}`,
-    `  linear memory after warm-up -> end: ${mem || 'not measured'}`,
+    `  linear memory after warm-up -> end: ${mem || 'not measured'}; grew at exchange: ${c.memoryGrowth.map(([i, b]) => `${i} (${(b / 65536) | 0})`).join(', ') || 'never'}`,
   ].join('\n');
 }
 
@@ -61,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     wasm: await WebAssembly.compile(readFileSync(wasmPath)),
     schema: JSON.parse(readFileSync(join(dir, 'schema.json'), 'utf8')),
     lab: JSON.parse(readFileSync(join(dir, 'examples', 'lab.json'), 'utf8')),
-    seed, exchanges, configs,
+    seed, exchanges, configs, only: a.exchange,
     profile: PROFILES[name],
     print: (l) => console.log(l),
   });

@@ -191,6 +191,18 @@ export function callAnswer(rng: Rng): CallSpec {
   return { kind: 'answer', status: status(rng), headers: hs, body: b, delay };
 }
 
+/** The largest answers `callAnswer` makes, one per shape (warm-up): 12,000 keys, 256 KiB of JSON, text, bytes. */
+export function largestCallAnswer(rng: Rng, k: number): CallSpec {
+  let b: Bytes;
+  switch (k % 4) {
+    case 0: { const o: Record<string, unknown> = { user: { tier: 'gold' }, headers: { Host: 'metadata' } }; for (let i = 0; i < 12000; i++) o[`k${i}`] = i; b = JSON.stringify(o); break; }
+    case 1: b = body(rng, 'json', MAX_BODY); break;
+    case 2: b = body(rng, 'text', MAX_BODY); break;
+    default: b = body(rng, 'binary', MAX_BODY);
+  }
+  return { kind: 'answer', status: 200, headers: [['content-type', k % 4 < 2 ? 'application/json' : 'text/plain'], ['x-region', 'eu']], body: b, delay: 0 };
+}
+
 /** A whole random exchange. `shape` lets a filter's profile plant what it checks. */
 export function exchange(rng: Rng): ExchangeSpec {
   const kind: BodyKind = rng.pick(['text', 'json', 'form', 'binary']);

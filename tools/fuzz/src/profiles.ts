@@ -17,6 +17,9 @@ export interface Profile {
   plant?: (rng: Rng, spec: ExchangeSpec) => Planted;
   /** The filter-specific invariant. */
   check?: (o: Outcome, planted: Planted) => string | null;
+  /** Error lines for refusals a JSON schema cannot express (a schema-valid config refused with
+   *  exactly one such line is right). Keep each as narrow as the README's own rule. */
+  beyondSchema?: RegExp[];
   /** What the counts line calls the planted cases. */
   counts?: (planted: Planted) => string;
 }
@@ -98,6 +101,10 @@ export const redact: Profile = {
     return seen(b, note.contentType as string | null).includes(secret) ? `the planted ${note.kind} secret ${JSON.stringify(secret)} reached the ${note.direction === 'request' ? 'upstream' : 'client'} (${note.contentType ?? 'no content-type'})` : null;
   },
   counts: ({ note }) => `${note.kind}`,
+  // what schema.json cannot say: the pattern syntax (the README's "Pattern rules" subset and its
+  // size bound, checked by the filter's own compiler), "each detector at most once" across rules,
+  // and a marker that the mask contains (a relation between two fields)
+  beyondSchema: [/^config\.rules\[\d+\]\.pattern: /, /^config\.rules\[\d+\]\.detector: listed twice$/, /^config\.rules\[\d+\]\.marker: the mask contains the marker$/],
 };
 
 // ------------------------------------------------------------------ blocklist
@@ -132,6 +139,9 @@ export const blocklist: Profile = {
     return `the denied host spelled ${JSON.stringify(note.authority)} (${note.kind}) was not refused: ${o.upstream ? 'it reached the upstream' : `client got ${o.client?.status ?? 'nothing'}`}`;
   },
   counts: ({ note }) => `${note.kind}`,
+  // an entry is parsed as a host name or an IP literal (labels, IPv6 syntax, punycode): the schema
+  // only excludes the characters no entry may hold; the filter names the entry it refuses
+  beyondSchema: [/^config\.(deny|allow)\[\d+\]: ".*": /],
 };
 
 // ------------------------------------------------------------------ callout

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { Rng } from './rng';
-import { exchange, body, chunks, byteLength, fromSpecBytes, toSpecBytes, MAX_BODY, type ExchangeSpec, type BodyKind } from './gen';
+import { exchange, body, chunks, largestCallAnswer, byteLength, fromSpecBytes, toSpecBytes, MAX_BODY, type ExchangeSpec, type BodyKind } from './gen';
 import { compileSchema, randomConfig } from './configs';
 import { drive, type Outcome } from './driver';
 import { configVerdict, memoryFlat, noTrap, notHung } from './invariants';
@@ -23,8 +23,10 @@ export interface FuzzOptions {
   exchanges: number;
   configs: number;
   profile?: Profile;
-  /** Exchanges run before linear memory is measured (default: min(200, exchanges / 5)). */
+  /** Exchanges run before linear memory is measured (default: the first half of the run). */
   warmUp?: number;
+  /** Run only this exchange of the seed (on a fresh VM, no configs, no memory check). */
+  only?: number;
   /** Progress and counts (default: none). */
   print?: (line: string) => void;
 }
@@ -49,6 +51,8 @@ export interface Counts {
   bodyBytes: number;
   largestBody: number;
   memory: Array<{ afterWarmUp: number; end: number }>;
+  /** [exchange, bytes] each time linear memory grew. */
+  memoryGrowth: Array<[number, number]>;
   ms: { configs: number; exchanges: number };
 }
 
@@ -142,7 +146,7 @@ export function showReproduction(r: unknown): string {
   return `${j.slice(0, 300)}… (${j.length} characters, whole in ${f})`;
 }
 
-/** Warm-up exchanges: the largest bodies of every kind, both ways, so later ones need no new memory. */
+/** Warm-up exchanges: the largest bodies and http call answers of every kind, both ways. */
 function warmUpSpec(rng: Rng, i: number): ExchangeSpec {
   const s = exchange(rng);
   const kinds: BodyKind[] = ['text', 'json', 'form', 'binary'];
@@ -151,7 +155,7 @@ function warmUpSpec(rng: Rng, i: number): ExchangeSpec {
   const b = body(rng, kind, MAX_BODY);
   const rb = body(rng, kind, MAX_BODY);
   const strip = (l: ExchangeSpec['headers']) => l.filter(([k]) => k !== 'content-type' && k !== 'content-encoding');
-  return { ...s, method: 'POST', headers: [...strip(s.headers), ['content-type', ct]], body: b, chunks: chunks(rng, byteLength(b)),
+  return { ...s, method: 'POST', headers: [...strip(s.headers), ['content-type', ct]], body: b, chunks: chunks(rng, byteLength(b)), calls: [largestCallAnswer(rng, i)],
     response: { status: 200, headers: [...strip(s.response.headers), ['content-type', ct]], body: rb, chunks: chunks(rng, byteLength(rb)) } };
 }
 
@@ -159,21 +163,21 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
   const print = o.print ?? (() => {});
   const root = new Rng(o.seed);
   const failures: Failure[] = [];
-  const counts: Counts = { exchanges: 0, planted: {}, configs: { accepted: 0, refused: 0, byOrigin: {} }, callAnswers: {}, bodyBytes: 0, largestBody: 0, memory: [], ms: { configs: 0, exchanges: 0 } };
+  const counts: Counts = { exchanges: 0, planted: {}, configs: { accepted: 0, refused: 0, byOrigin: {} }, callAnswers: {}, bodyBytes: 0, largestBody: 0, memory: [], memoryGrowth: [], ms: { configs: 0, exchanges: 0 } };
   const seen = new Set<string>();
   const fail = (f: Failure) => { if (seen.has(f.invariant)) return; seen.add(f.invariant); failures.push(f); };
 
   // ---- configs
   const validate = compileSchema(o.schema);
   let t0 = Date.now();
-  for (let i = 0; i < o.configs; i++) {
+  for (let i = 0; i < (o.only !== undefined ? 0 : o.configs); i++) {
     const rng = root.fork(0x40000000 + i);
     const cc = randomConfig(rng, o.schema, o.lab, validate);
     inc(counts.configs.byOrigin, `${cc.origin}/${cc.valid ? 'valid' : 'invalid'}`);
     const { p, errors } = await load(o.wasm, cc.text, o.name);
     try {
       if (p.configured) counts.configs.accepted++; else counts.configs.refused++;
-      const v = configVerdict(cc.valid, p.configured, p.failed, errors);
+      const v = configVerdict(cc.valid, p.configured, p.failed, errors, o.profile?.beyondSchema);
       if (v) { fail({ invariant: cc.valid || p.failed ? (p.failed ? 'no trap' : 'bad config refused') : 'bad config refused', message: v + (cc.why ? ` (schema: ${cc.why})` : ''), seed: o.seed, index: i, reproduction: { config: cc.text }, standalone: true }); continue; }
       if (p.configured) {
         // one random exchange under this config: generic invariants only
@@ -195,12 +199,15 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
     p.close();
     return { name: o.name, seed: o.seed, counts, failures };
   }
-  const warmUp = o.warmUp ?? Math.min(200, Math.floor(o.exchanges / 5));
+  const warmUp = o.warmUp ?? Math.floor(o.exchanges / 2);
   let memAfterWarmUp = -1;
   let memFailed = false;
-  for (let i = 0; i < o.exchanges; i++) {
+  let lastMem = p.memoryBytes();
+  const first = o.only ?? 0;
+  const end = o.only !== undefined ? o.only + 1 : o.exchanges;
+  for (let i = first; i < end; i++) {
     const rng = root.fork(i);
-    let spec = i < 8 && i < warmUp ? warmUpSpec(rng, i) : exchange(rng);
+    let spec = i < 16 && i < warmUp ? warmUpSpec(rng, i) : exchange(rng);
     let planted: Planted | null = null;
     if (o.profile?.plant && rng.chance(0.75)) { planted = o.profile.plant(rng, spec); spec = planted.spec; inc(counts.planted, o.profile.counts?.(planted) ?? 'planted'); }
     for (const c of spec.calls) inc(counts.callAnswers, c.kind);
@@ -216,8 +223,10 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
       fail({ invariant: f[0], message: f[1], seed: o.seed, index: i, reproduction: { config, exchange: small, ...(planted ? { planted: planted.note } : {}) }, standalone });
       if (p.failed) break; // a trapped VM answers nothing more
     }
-    if (i + 1 === warmUp) memAfterWarmUp = p.memoryBytes();
-    if (memAfterWarmUp >= 0 && !memFailed) {
+    const mem = p.memoryBytes();
+    if (mem > lastMem) { counts.memoryGrowth.push([i, mem]); lastMem = mem; }
+    if (i + 1 === warmUp) memAfterWarmUp = mem;
+    if (memAfterWarmUp >= 0 && !memFailed && o.only === undefined) {
       const m = memoryFlat(memAfterWarmUp, p.memoryBytes());
       if (m) { memFailed = true; fail({ invariant: 'memory flat', message: `${m} (at exchange ${i})`, seed: o.seed, index: i, reproduction: { config, warmUp, exchange: spec }, standalone: false }); }
     }
