@@ -23,8 +23,11 @@ export interface FuzzOptions {
   exchanges: number;
   configs: number;
   profile?: Profile;
-  /** Exchanges run before linear memory is measured (default: the first half of the run). */
-  warmUp?: number;
+  /** How many of the first exchanges carry the largest inputs (default 16). */
+  extremes?: number;
+  /** After the run, how many of its exchanges are replayed to check that memory stays flat
+   *  (default: a quarter of the run). */
+  replay?: number;
   /** Run only this exchange of the seed (on a fresh VM, no configs, no memory check). */
   only?: number;
   /** Progress and counts (default: none). */
@@ -51,7 +54,9 @@ export interface Counts {
   bodyBytes: number;
   largestBody: number;
   memory: Array<{ afterWarmUp: number; end: number }>;
-  /** [exchange, bytes] each time linear memory grew. */
+  /** Exchanges replayed after the run (memory check). */
+  replayed: number;
+  /** [exchange, bytes] each time linear memory grew during the run. */
   memoryGrowth: Array<[number, number]>;
   ms: { configs: number; exchanges: number };
 }
@@ -146,7 +151,8 @@ export function showReproduction(r: unknown): string {
   return `${j.slice(0, 300)}… (${j.length} characters, whole in ${f})`;
 }
 
-/** Warm-up exchanges: the largest bodies and http call answers of every kind, both ways. */
+/** The first exchanges of a run: the largest bodies and http call answers of every kind, both ways. */
+const WARM_UP_EXTREMES = 16;
 function warmUpSpec(rng: Rng, i: number): ExchangeSpec {
   const s = exchange(rng);
   const kinds: BodyKind[] = ['text', 'json', 'form', 'binary'];
@@ -163,7 +169,7 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
   const print = o.print ?? (() => {});
   const root = new Rng(o.seed);
   const failures: Failure[] = [];
-  const counts: Counts = { exchanges: 0, planted: {}, configs: { accepted: 0, refused: 0, byOrigin: {} }, callAnswers: {}, bodyBytes: 0, largestBody: 0, memory: [], memoryGrowth: [], ms: { configs: 0, exchanges: 0 } };
+  const counts: Counts = { exchanges: 0, planted: {}, configs: { accepted: 0, refused: 0, byOrigin: {} }, callAnswers: {}, bodyBytes: 0, largestBody: 0, memory: [], memoryGrowth: [], replayed: 0, ms: { configs: 0, exchanges: 0 } };
   const seen = new Set<string>();
   const fail = (f: Failure) => { if (seen.has(f.invariant)) return; seen.add(f.invariant); failures.push(f); };
 
@@ -199,20 +205,21 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
     p.close();
     return { name: o.name, seed: o.seed, counts, failures };
   }
-  const warmUp = o.warmUp ?? Math.floor(o.exchanges / 2);
-  let memAfterWarmUp = -1;
-  let memFailed = false;
+  // exchange i of the run depends only on (seed, i): the replay below regenerates the same ones
+  const specFor = (i: number): { spec: ExchangeSpec; planted: Planted | null } => {
+    const rng = root.fork(i);
+    const spec = i < (o.extremes ?? WARM_UP_EXTREMES) ? warmUpSpec(rng, i) : exchange(rng);
+    if (o.profile?.plant && rng.chance(0.75)) { const planted = o.profile.plant(rng, spec); return { spec: planted.spec, planted }; }
+    return { spec, planted: null };
+  };
   let lastMem = p.memoryBytes();
   const first = o.only ?? 0;
   const end = o.only !== undefined ? o.only + 1 : o.exchanges;
   for (let i = first; i < end; i++) {
-    const rng = root.fork(i);
-    let spec = i < 16 && i < warmUp ? warmUpSpec(rng, i) : exchange(rng);
-    let planted: Planted | null = null;
-    if (o.profile?.plant && rng.chance(0.75)) { planted = o.profile.plant(rng, spec); spec = planted.spec; inc(counts.planted, o.profile.counts?.(planted) ?? 'planted'); }
+    const { spec, planted } = specFor(i);
+    if (planted) inc(counts.planted, o.profile?.counts?.(planted) ?? 'planted');
     for (const c of spec.calls) inc(counts.callAnswers, c.kind);
-    const len = byteLength(spec.body) + byteLength(spec.response.body);
-    counts.bodyBytes += len;
+    counts.bodyBytes += byteLength(spec.body) + byteLength(spec.response.body);
     counts.largestBody = Math.max(counts.largestBody, byteLength(spec.body), byteLength(spec.response.body));
     const out = await drive(p, spec);
     counts.exchanges++;
@@ -225,14 +232,20 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
     }
     const mem = p.memoryBytes();
     if (mem > lastMem) { counts.memoryGrowth.push([i, mem]); lastMem = mem; }
-    if (i + 1 === warmUp) memAfterWarmUp = mem;
-    if (memAfterWarmUp >= 0 && !memFailed && o.only === undefined) {
-      const m = memoryFlat(memAfterWarmUp, p.memoryBytes());
-      if (m) { memFailed = true; fail({ invariant: 'memory flat', message: `${m} (at exchange ${i})`, seed: o.seed, index: i, reproduction: { config, warmUp, exchange: spec }, standalone: false }); }
-    }
     if ((i + 1) % 10000 === 0) print(`  ${o.name}: ${i + 1} exchanges`);
   }
-  counts.memory.push({ afterWarmUp: memAfterWarmUp, end: p.memoryBytes() });
+  // Memory: the whole run was the warm-up (AssemblyScript's heap grows to a high-water mark set by
+  // the inputs and never shrinks). Replaying exchanges the VM has already seen must not grow it.
+  const afterRun = p.memoryBytes();
+  const replay = o.only !== undefined || p.failed ? 0 : Math.min(o.exchanges, o.replay ?? Math.ceil(o.exchanges / 4));
+  for (let i = 0; i < replay; i++) {
+    const { spec } = specFor(i);
+    await drive(p, spec);
+    const m = memoryFlat(afterRun, p.memoryBytes());
+    if (m) { fail({ invariant: 'memory flat', message: `${m} when exchange ${i} was replayed after the run of ${o.exchanges}`, seed: o.seed, index: i, reproduction: { config, replayOf: i, exchange: spec }, standalone: false }); break; }
+  }
+  counts.replayed = replay;
+  counts.memory.push({ afterWarmUp: afterRun, end: p.memoryBytes() });
   p.close();
   counts.ms.exchanges = Date.now() - t0;
   return { name: o.name, seed: o.seed, counts, failures };
