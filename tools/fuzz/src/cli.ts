@@ -39,7 +39,7 @@ export function countsLine(r: Report): string {
   const c = r.counts;
   const kv = (m: Record<string, number>) => Object.entries(m).sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   const pages = (b: number) => (b / 65536) | 0;
-  const mem = c.memory.map((m) => `${pages(m.afterRun)} pages after the run, ${pages(m.afterFirstReplay)} after replaying ${c.replayed} of its exchanges, ${pages(m.end)} after replaying them again`).join('; ');
+  const mem = c.memoryPasses.length ? `${c.memoryPasses.map(pages).join(' -> ')} pages (after the run, then after each replay of its first ${c.replayed} exchanges)` : '';
   return [
     `${r.name}: seed ${r.seed}: ${c.exchanges} exchanges (${(c.bodyBytes / 1048576).toFixed(1)} MiB of bodies, largest ${c.largestBody} bytes) in ${(c.ms.exchanges / 1000).toFixed(1)} s; ${c.configs.accepted + c.configs.refused} configs (${c.configs.accepted} accepted, ${c.configs.refused} refused) in ${(c.ms.configs / 1000).toFixed(1)} s`,
     `  planted: ${kv(c.planted)}`,

@@ -25,8 +25,8 @@ export interface FuzzOptions {
   profile?: Profile;
   /** How many of the first exchanges carry the largest inputs (default 16). */
   extremes?: number;
-  /** After the run, how many of its first exchanges are replayed, twice, to check that memory
-   *  stays flat (default: an eighth of the run). */
+  /** After the run, how many of its first exchanges are replayed (up to 4 passes, until one pass
+   *  leaves memory as it was) to check that memory stops growing (default: an eighth of the run). */
   replay?: number;
   /** Run only this exchange of the seed (on a fresh VM, no configs, no memory check). */
   only?: number;
@@ -53,8 +53,10 @@ export interface Counts {
   callAnswers: Record<string, number>;
   bodyBytes: number;
   largestBody: number;
-  memory: Array<{ afterRun: number; afterFirstReplay: number; end: number }>;
-  /** Exchanges replayed (twice) after the run (memory check). */
+  memory: Array<{ afterRun: number; end: number }>;
+  /** Linear memory after the run, then after each replay pass. */
+  memoryPasses: number[];
+  /** Exchanges replayed per pass after the run (memory check). */
   replayed: number;
   /** [exchange, bytes] each time linear memory grew during the run. */
   memoryGrowth: Array<[number, number]>;
@@ -153,6 +155,8 @@ export function showReproduction(r: unknown): string {
 
 /** The first exchanges of a run: the largest bodies and http call answers of every kind, both ways. */
 const WARM_UP_EXTREMES = 16;
+/** Replays of the run's first exchanges before memory that keeps growing is a failure. */
+const REPLAY_PASSES = 4;
 function warmUpSpec(rng: Rng, i: number): ExchangeSpec {
   const s = exchange(rng);
   const kinds: BodyKind[] = ['text', 'json', 'form', 'binary'];
@@ -169,7 +173,7 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
   const print = o.print ?? (() => {});
   const root = new Rng(o.seed);
   const failures: Failure[] = [];
-  const counts: Counts = { exchanges: 0, planted: {}, configs: { accepted: 0, refused: 0, byOrigin: {} }, callAnswers: {}, bodyBytes: 0, largestBody: 0, memory: [], memoryGrowth: [], replayed: 0, ms: { configs: 0, exchanges: 0 } };
+  const counts: Counts = { exchanges: 0, planted: {}, configs: { accepted: 0, refused: 0, byOrigin: {} }, callAnswers: {}, bodyBytes: 0, largestBody: 0, memory: [], memoryGrowth: [], memoryPasses: [], replayed: 0, ms: { configs: 0, exchanges: 0 } };
   const seen = new Set<string>();
   const fail = (f: Failure) => { if (seen.has(f.invariant)) return; seen.add(f.invariant); failures.push(f); };
 
@@ -235,21 +239,27 @@ export async function fuzzFilter(o: FuzzOptions): Promise<Report> {
     if ((i + 1) % 10000 === 0) print(`  ${o.name}: ${i + 1} exchanges`);
   }
   // Memory: the whole run is the warm-up (AssemblyScript's heap grows to a high-water mark set by
-  // the inputs, and a non-moving allocator may need a little more for the same inputs in another
-  // order, so the replay runs twice). Replaying exchanges the VM has already seen, a second time,
-  // must not grow linear memory by a single page; a leak grows it on every pass.
+  // the inputs; its non-moving allocator and incremental GC may need a page more for the same
+  // inputs met in another heap state). Then the run's first exchanges are replayed, pass after
+  // pass: memory has stopped growing when one whole pass leaves it as it was. A leak grows it on
+  // every pass.
   const afterRun = p.memoryBytes();
   const replay = o.only !== undefined || p.failed ? 0 : Math.min(o.exchanges, o.replay ?? Math.ceil(o.exchanges / 8));
-  for (let i = 0; i < replay; i++) await drive(p, specFor(i).spec);
-  const afterFirstReplay = p.memoryBytes();
-  for (let i = 0; i < replay; i++) {
-    const { spec } = specFor(i);
-    await drive(p, spec);
-    const m = memoryFlat(afterFirstReplay, p.memoryBytes());
-    if (m) { fail({ invariant: 'memory flat', message: `${m} when exchange ${i} was replayed a second time after the run of ${o.exchanges}`, seed: o.seed, index: i, reproduction: { config, replayOf: i, exchange: spec }, standalone: false }); break; }
+  const passes: number[] = [afterRun];
+  let flat = replay === 0;
+  for (let pass = 0; pass < REPLAY_PASSES && !flat; pass++) {
+    const before = p.memoryBytes();
+    for (let i = 0; i < replay; i++) await drive(p, specFor(i).spec);
+    passes.push(p.memoryBytes());
+    flat = p.memoryBytes() === before;
   }
+  if (!flat) {
+    const m = memoryFlat(passes[1], passes[passes.length - 1])!;
+    fail({ invariant: 'memory flat', message: `${m}: it grew on each of ${REPLAY_PASSES} replays of the run's first ${replay} exchanges (${passes.join(' -> ')} bytes)`, seed: o.seed, index: 0, reproduction: { config, replayed: replay, exchange0: specFor(0).spec }, standalone: false });
+  }
+  counts.memoryPasses = passes;
   counts.replayed = replay;
-  counts.memory.push({ afterRun, afterFirstReplay, end: p.memoryBytes() });
+  counts.memory.push({ afterRun, end: p.memoryBytes() });
   p.close();
   counts.ms.exchanges = Date.now() - t0;
   return { name: o.name, seed: o.seed, counts, failures };
