@@ -1,5 +1,5 @@
 /**
- * `npm test`: lints, type-checks, tests and validates every project through Nx, then prints one
+ * `npm test`: lints, type-checks, tests, validates and fuzzes (the short seeded pass) every project through Nx, then prints one
  * workspace-wide summary line ("N passed, N failed, N skipped"). Skipped tests fail the run
  * under CI=true: every test must run in CI.
  */
@@ -13,7 +13,7 @@ rmSync(resultsDir, { recursive: true, force: true });
 
 async function main(): Promise<number> {
   const extra = process.argv.slice(2);
-  const run = await runNx(['run-many', '-t', 'lint', 'typecheck', 'test', 'validate', '--outputStyle=stream', '--skipNxCache', ...extra], { cwd: root });
+  const run = await runNx(['run-many', '-t', 'lint', 'typecheck', 'test', 'validate', 'fuzz', '--outputStyle=stream', '--skipNxCache', ...extra], { cwd: root });
 
   let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
   const projects: string[] = [];

@@ -120,6 +120,8 @@ class BlocklistRoot extends RootContext {
     if (ms !== null) for (let i = 0; i < ms.length && !cfg.hasError(); i++) {
       let m = unchecked(ms[i]).asString();
       if (!cfg.hasError() && !isToken(m, 32)) unchecked(ms[i]).fail("\"" + m + "\" is not an HTTP method token");
+      // schema.json: uniqueItems
+      for (let j = 0; j < i && !cfg.hasError(); j++) if (unchecked(ms[j]).asString() == m) unchecked(ms[i]).fail("\"" + m + "\" is listed twice");
       methods.push(Bytes.of(m));
     }
     let prefixes = new Array<Bytes>();

@@ -168,6 +168,7 @@ describe('blocklist: configuration is refused with one log line naming the field
     ['empty label', { deny: ['a..test'] }, /config\.deny\[0\]: "a\.\.test": empty label/],
     ['wildcard IPv6', { deny: ['*.2001:db8::1'] }, /config\.deny\[0\]: .*IPv6 literals only match exactly/],
     ['bad method', { deny: ['a.test'], methods: ['GET POST'] }, /config\.methods\[0\]: "GET POST" is not an HTTP method token/],
+    ['repeated method (found by the fuzzer)', { deny: ['a.test'], methods: ['GET', 'PUT', 'GET'] }, /config\.methods\[2\]: "GET" is listed twice/],
     ['bad path prefix', { deny: ['a.test'], pathPrefixes: ['api'] }, /config\.pathPrefixes\[0\]: expected a path prefix starting with '\/'/],
     ['header injection', { deny: ['a.test'], response: { headers: [{ name: 'x', value: 'a\r\nb' }] } }, /config\.response\.headers\[0\]\.value: header value contains CR, LF or NUL/],
     ['unknown key', { deny: ['a.test'], dryrun: true }, /config: unknown key "dryrun"/],

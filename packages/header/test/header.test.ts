@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Ajv from 'ajv';
 import { loadPlugin, type HeaderList, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { runLab } from '@meshwasm/labs';
 import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
@@ -172,13 +173,26 @@ describe('pseudo-headers', () => {
     [{ request: { add: [{ name: ':path', value: '/x' }] } }, 'config.request.add[0].name: pseudo-header :path refused'],
     [{ request: { remove: [':authority'] } }, 'config.request.remove[0]: pseudo-header :authority refused'],
     [{ response: { set: [{ name: ':status', value: '500' }] } }, 'config.response.set[0].name: pseudo-header :status refused'],
-  ])('%j is refused at configure', async (config, message) => {
+  ])('%j is refused at configure, and by schema.json', async (config, message) => {
     const plugin = await start(config);
     expect(plugin.configured).toBe(false);
     expect(plugin.failed).toBe(false);
     expect(plugin.logs.some((l) => l.level === 'error' && l.message.includes(message))).toBe(true);
+    // the schema said yes to these until the fuzzer compared the two (tools/fuzz)
+    expect(schemaAccepts(config)).toBe(false);
+  });
+
+  test('schema.json accepts what the filter accepts: :path and :authority (any case) in request.set', async () => {
+    const config = { request: { set: [{ name: ':path', value: '/v2' }, { name: ':Authority', value: 'a.svc' }] } };
+    expect((await start(config)).configured).toBe(true);
+    expect(schemaAccepts(config)).toBe(true);
   });
 });
+
+function schemaAccepts(config: unknown): boolean {
+  const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(__dirname, '..', 'schema.json'), 'utf8')));
+  return validate(config) as boolean;
+}
 
 describe('byte-safe values', () => {
   const raw = new Uint8Array([0x61, 0xff, 0xfe, 0x80, 0x62]); // "a\xff\xfe\x80b": not UTF-8

@@ -54,6 +54,8 @@ function readEnumList(cfg: JsonValue, key: string, names: string[], all: i32): i
     let it = unchecked(items[i]);
     let k = names.indexOf(it.asString());
     if (k < 0) { it.fail("unexpected value"); break; }
+    // the schema says uniqueItems: a repeated value is refused the same way here
+    if (bits & (1 << k)) { it.fail("repeated value"); break; }
     bits |= 1 << k;
   }
   return bits;

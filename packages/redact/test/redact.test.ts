@@ -261,6 +261,8 @@ describe('redact: configuration is refused with one log line naming the field', 
     ['mask containing the marker', { rules: [{ marker: 'SECRET=' }], mask: 'SECRET=***' }, /config\.rules\[0\]\.marker: the mask contains the marker/],
     ['mask breaking JSON', { rules: [{ marker: 'S=' }], mask: 'a"b' }, /config\.mask: expected 1\.\.64 characters/],
     ['bad direction', { rules: [{ marker: 'S=' }], directions: ['both'] }, /config\.directions\[0\]: unexpected value/],
+    ['repeated direction (found by the fuzzer)', { rules: [{ marker: 'S=' }], directions: ['request', 'response', 'request'] }, /config\.directions\[2\]: repeated value/],
+    ['repeated content type', { rules: [{ marker: 'S=' }], contentTypes: ['text', 'text'] }, /config\.contentTypes\[1\]: repeated value/],
     ['bad size', { rules: [{ marker: 'S=' }], maxBodyBytes: 0 }, /config\.maxBodyBytes: expected an integer/],
     ['bad oversize', { rules: [{ marker: 'S=' }], onOversize: 'drop' }, /config\.onOversize: expected "reject" or "pass"/],
     ['unknown key', { rules: [{ marker: 'S=' }], maks: 'x' }, /config: unknown key "maks"/],
@@ -287,6 +289,7 @@ describe('redact: schema.json and on_configure agree', () => {
     { rules: [{ marker: 'S=' }], onOversize: 'drop' }, { rules: [{ marker: 'S=' }], maks: 'x' }, { rules: [{ jsonField: 'a\\b' }] }, { rules: [{ marker: 'S=', delimiters: '' }] },
     { rules: [{ pattern: '\\d{3}-\\d{2}-\\d{4}' }], missingContentType: 'skip', otherContentTypes: 'scan' }, { rules: [{ pattern: '' }] }, { rules: [{ pattern: 'x', marker: 'y' }] },
     { rules: [{ marker: 'S=' }], missingContentType: 'text' }, { rules: [{ marker: 'S=' }], otherContentTypes: 'json' }, { rules: [{ pattern: 'a'.repeat(257) }] },
+    { rules: [{ marker: 'S=' }], directions: ['response', 'response'] },
   ];
     for (const config of configs) {
       const p = await plugin(config);

@@ -6,6 +6,7 @@
  *   test       jest through tools/proxy-wasm-host (depends on build)
  *   typecheck  tsc over the package's TypeScript tests
  *   validate   envoy.yaml / wasmplugin.yaml / schema / lab checks, dist/*.wasm without SIMD (tools/validate)
+ *   fuzz       seeded random exchanges and configs with invariants (tools/fuzz; `--long`, `--seed N`)
  *   package    deterministic OCI layout in dist/oci, Istio-checked (tools/release, cached)
  *   publish    push to $WASM_REGISTRY/<name>:<version>, skipped when already there (not cached)
  *   changeset-check  sources changed since the last `<name>@<version>` tag need a changeset
@@ -23,6 +24,7 @@ export interface FilterPluginOptions {
   testTargetName?: string;
   typecheckTargetName?: string;
   validateTargetName?: string;
+  fuzzTargetName?: string;
 }
 
 /**
@@ -108,6 +110,14 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
           'Checks envoy.yaml against Envoy protos, wasmplugin.yaml against the Istio schema, the pluginConfig against the filter schema, and every dist/*.wasm with wasm-validate --disable-simd',
       },
     },
+  };
+  // Seeded, so the short pass is deterministic; `--long` and `--seed` arrive as extra arguments.
+  targets[opts.fuzzTargetName ?? 'fuzz'] = {
+    command: 'tsx ../../tools/fuzz/src/cli.ts .',
+    options: { cwd: root },
+    cache: false,
+    dependsOn: [build],
+    metadata: { description: 'Seeded random exchanges and configs through tools/proxy-wasm-host: no trap, flat memory, bad configs refused with one error line, and the filter\'s own invariant (tools/fuzz)' },
   };
   targets.package = {
     command: 'tsx ../../tools/release/src/cli.ts package .',

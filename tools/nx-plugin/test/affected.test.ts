@@ -80,7 +80,10 @@ describe('nx affected in a throwaway copy', () => {
     const projects = JSON.parse(sh(join(root, 'node_modules', '.bin', 'nx'), ['show', 'projects', '--json'])) as string[];
     for (const f of FILTERS.filter((f) => existsSync(join(root, 'packages', f, 'asconfig.json')))) expect(projects).toContain(f);
     const header = JSON.parse(sh(join(root, 'node_modules', '.bin', 'nx'), ['show', 'project', 'header', '--json']));
-    expect(Object.keys(header.targets)).toEqual(expect.arrayContaining(['build', 'test', 'typecheck', 'validate']));
+    expect(Object.keys(header.targets)).toEqual(expect.arrayContaining(['build', 'test', 'typecheck', 'validate', 'fuzz']));
+    // fuzz runs the built wasm through tools/fuzz; extra arguments (--long, --seed) reach its CLI
+    expect(header.targets.fuzz.dependsOn).toEqual(['build']);
+    expect(header.targets.fuzz.options.command).toBe('tsx ../../tools/fuzz/src/cli.ts .');
     expect(header.targets.build.outputs).toEqual(['{projectRoot}/dist']);
     // validate checks the built dist/*.wasm (wasm-validate --disable-simd), so it needs the build and hashes its output
     expect(header.targets.validate.dependsOn).toEqual(expect.arrayContaining(['build']));
