@@ -435,6 +435,7 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     ['maxAnswerBytes above 16 MiB', { ...BASE, maxAnswerBytes: 16777217 }, 'config.maxAnswerBytes'],
     ['maxValueBytes 0', { ...BASE, maxValueBytes: 0 }, 'config.maxValueBytes: expected an integer in [1, 65536]'],
     ['maxValueBytes above 64 KiB', { ...BASE, maxValueBytes: 65537 }, 'config.maxValueBytes'],
+    ['a forwarded header listed twice (found by the fuzzer)', { ...BASE, forwardHeaders: ['x-a', 'x-b', 'x-a'] }, 'config.forwardHeaders[2]: "x-a" is listed twice'],
   ];
   for (const [name, config, message] of bad) {
     test(name, async () => {
