@@ -141,8 +141,16 @@ export function tryCard(s: ScanState, i: i32): i32 {
     if ((b == 0x20 || b == 0x2d) && k > i && k + 1 < n && s.at(k + 1) - 0x30 < 10 && digits < MAX_CARD_RUN_DIGITS) { k++; continue; }
     break;
   }
+  if (end < n && isClass(s.at(end), ByteClass.Alnum)) {
+    // The last group is glued to a word ("… 1111 12ab"): it is no part of a card number, but the
+    // groups before it may be one.
+    let g = end;
+    while (g > i && s.at(g - 1) - 0x30 < 10) g--;
+    if (g <= i) return -1;
+    digits -= end - g;
+    end = g - 1; // the separator before that group
+  }
   if (digits < 13) return -1;
-  if (end < n && isClass(s.at(end), ByteClass.Alnum)) return -1;
   let rule = s.rules.detectorRule(Detector.Card);
   if (digits <= 19 && luhn(s, i, end)) {
     s.replace(i, end, s.rules.mask, rule);

@@ -114,6 +114,9 @@ describe('low findings', () => {
     ['ref 12 5500-0000-0000-0004', 'ref 12 [REDACTED]'],
     ['4111111111111111', '[REDACTED]'],
     ['41111111111111111234', '41111111111111111234'],
+    ['card 4111111111111111 12ab (found by the fuzzer)', 'card [REDACTED] 12ab (found by the fuzzer)'],
+    ['4111 1111 1111 1111 x9z', '[REDACTED] x9z'],
+    ['4111111111111111ab', '4111111111111111ab'],
   ])('card windows: %s', async (body, want) => {
     expect(await upstream(await plugin(DETECTORS), body, 'text/plain')).toBe(want);
   });
