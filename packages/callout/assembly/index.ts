@@ -229,7 +229,7 @@ function parseConfig(root: JsonValue): Config | null {
   for (let i = 0; i < fw.length && !root.hasError(); i++) {
     let n = headerName(unchecked(fw[i]));
     // schema.json: uniqueItems
-    for (let j = 0; j < i && n !== null && !root.hasError(); j++) if (unchecked(fw[j]).asString() == unchecked(fw[i]).asString()) unchecked(fw[i]).fail("\"" + unchecked(fw[i]).asString()! + "\" is listed twice");
+    for (let j = 0; j < i && n !== null && !root.hasError(); j++) if (unchecked(fw[j]).asString() == unchecked(fw[i]).asString()) unchecked(fw[i]).fail("\"" + unchecked(fw[i]).asString() + "\" is listed twice");
     if (n !== null && !root.hasError()) cfg.forward.push(n);
   }
   cfg.timeoutMs = <u32>intField(root, "timeoutMs", 1000, 1, 60000);
