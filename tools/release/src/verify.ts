@@ -5,7 +5,7 @@
  * `release:publish` pushed. Later commits do not matter: the release commit is built, not HEAD.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { resolveInLayout } from '@meshwasm/oras';
@@ -91,9 +91,38 @@ export function cleanCheckout(workspaceRoot: string, commit: string, env: NodeJS
   run(dir, 'git', ['clone', '-q', '--no-checkout', workspaceRoot, '.'], env);
   if (!git(dir, ['cat-file', '-e', `${commit}^{commit}`])) run(dir, 'git', ['fetch', '-q', workspaceRoot, commit], env);
   run(dir, 'git', ['checkout', '-q', '--detach', commit], env);
-  // The workspace's installed packages (npm ci of the same lockfile would give the same files).
-  symlinkSync(join(workspaceRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  linkNodeModules(workspaceRoot, dir);
   return dir;
+}
+
+/**
+ * Gives `dir` (a checkout of the workspace at another commit) the workspace's installed packages
+ * (npm ci of the same lockfile would give the same files), except the workspace's own packages:
+ * those link to the checkout's folders. A plain symlink to node_modules would build the checkout's
+ * filters with today's SDK (node_modules/as-proxy-wasm -> ../packages/as-proxy-wasm), not the
+ * SDK of that commit.
+ */
+export function linkNodeModules(workspaceRoot: string, dir: string): void {
+  const from = join(workspaceRoot, 'node_modules');
+  const link = (name: string): void => {
+    const entry = join(from, name);
+    const stat = lstatSync(entry);
+    if (stat.isDirectory() && name.startsWith('@') && !name.includes('/')) {
+      mkdirSync(join(dir, 'node_modules', name), { recursive: true });
+      for (const sub of readdirSync(entry)) link(`${name}/${sub}`);
+      return;
+    }
+    let target = entry;
+    if (stat.isSymbolicLink()) {
+      const real = realpathSync(entry);
+      const inside = relative(workspaceRoot, real);
+      // a workspace package (not a package installed under node_modules): the checkout's own copy
+      if (!inside.startsWith('..') && !inside.startsWith('node_modules')) target = join(dir, inside);
+    }
+    symlinkSync(target, join(dir, 'node_modules', name), 'dir');
+  };
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  for (const name of readdirSync(from)) link(name);
 }
 
 export function verifyPinnedDigests(workspaceRoot: string, opts: VerifyOptions = {}): VerifyResult {

@@ -72,9 +72,9 @@ describe('ci.yml', () => {
     expect(pr?.env?.BASE_REF).toBe('${{ github.base_ref }}');
   });
 
-  test('runs nx affected for lint, typecheck, test, build and validate, then the changeset check', () => {
+  test('runs nx affected for lint, typecheck, test, build, validate and fuzz, then the changeset check', () => {
     const affected = steps.find((s) => s.run?.includes('nx affected -t lint'))?.run ?? '';
-    expect(affected).toMatch(/nx affected -t lint typecheck test build validate --base="\$NX_BASE" --head="\$NX_HEAD"/);
+    expect(affected).toMatch(/nx affected -t lint typecheck test build validate fuzz --base="\$NX_BASE" --head="\$NX_HEAD"/);
     const check = steps.find((s) => s.run?.includes('changeset-check'));
     expect(check?.run).toContain('--base="$NX_BASE"');
     // The shas are set before they are used.

@@ -3,6 +3,7 @@
  * (not ignored) files, a symlink to the real node_modules, a fresh repository on `main`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { linkNodeModules } from '../src/verify';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -56,7 +57,7 @@ export function cloneAt(repo: string, commit: string, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   gitIn(dir, 'clone', '-q', '--no-checkout', repo, '.');
   gitIn(dir, 'checkout', '-q', '--detach', commit);
-  symlinkSync(join(workspaceRoot, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  linkNodeModules(workspaceRoot, dir); // that commit's own SDK and tools, the installed packages
   return dir;
 }
 
