@@ -2,18 +2,24 @@
 // and checked once in on_configure. Reads go in the order of the README's table, so the first
 // error found is the one logged.
 
-import { Bytes, JsonValue, Pairs, formatInt, requestHeaders } from "as-proxy-wasm";
+import { Bytes, JsonValue, Pairs, requestHeaders, isToken, hasControlChars } from "as-proxy-wasm";
 import { Mapping, Body, Header, Json } from "./mapping";
 import { JsonPath } from "./jsonpath";
 import { PathTemplate } from "./template";
-import { isToken, isSafeValue } from "./checks";
 
+// Values written as strings in the configuration, and their names there (in enum order).
 /** What a failed callout does to the request (`onFailure.mode`). */
 export enum FailureMode { Open, Closed }
+const FAILURE_MODES: string[] = ["open", "closed"];
 /** How the metrics are named (`metricStyle`). */
 export enum MetricStyle { Labels, Flat }
-
+const METRIC_STYLES: string[] = ["labels", "flat"];
+/** Where a mapping finds its value (`mappings[].source`). */
+enum Source { BodyNonEmpty, Header, Json }
+const SOURCES: string[] = ["bodyNonEmpty", "header", "json"];
+/** The callout's method (`method`), GET by default. */
 const METHODS: string[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+const GET = 0;
 
 /** Most `forwardHeaders` and most `mappings`. */
 const MAX_HEADERS = 32;
@@ -104,58 +110,39 @@ export class Config {
 export function parseConfig(root: JsonValue): Config | null {
   let cfg = new Config();
   if (root.asObject() === null) return null;
-  let v = root.get("cluster");
-  if (v === null) { root.str("cluster"); return null; }
-  cfg.cluster = v.asString();
-  if (!root.hasError() && (cfg.cluster.length == 0 || cfg.cluster.length > MAX_NAME_LENGTH || !isSafeValue(cfg.cluster))) {
-    v.fail("expected a non-empty cluster name without control characters");
+  let cluster = root.member("cluster");
+  cfg.cluster = cluster.asString();
+  if (!root.hasError() && (cfg.cluster.length == 0 || cfg.cluster.length > MAX_NAME_LENGTH || hasControlChars(cfg.cluster))) {
+    cluster.fail("expected a non-empty cluster name without control characters");
   }
-  v = root.get("authority");
-  if (v === null) { root.str("authority"); return null; }
-  cfg.authority = v.asString();
-  if (!root.hasError()) {
-    let ok = cfg.authority.length > 0 && cfg.authority.length <= MAX_NAME_LENGTH;
-    for (let i = 0; ok && i < cfg.authority.length; i++) if (cfg.authority.charCodeAt(i) <= 0x20) ok = false;
-    if (!ok) v.fail("expected a non-empty authority without whitespace");
-  }
-  v = root.get("method");
-  if (v !== null) {
-    cfg.method = v.asString();
-    if (!root.hasError() && !METHODS.includes(cfg.method)) v.fail("expected one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, got \"" + cfg.method + "\"");
-  }
-  v = root.get("path");
-  if (v === null) { root.str("path"); return null; }
-  let path = PathTemplate.parse(v);
+  let authority = root.member("authority");
+  cfg.authority = authority.asString();
+  if (!root.hasError() && !isAuthority(cfg.authority)) authority.fail("expected a non-empty authority without whitespace");
+  cfg.method = unchecked(METHODS[root.optChoice("method", METHODS, GET)]);
+  let path = PathTemplate.parse(root.member("path"));
   if (path !== null) cfg.path = path;
   readForwardHeaders(root, cfg);
-  cfg.timeoutMs = <u32>intField(root, "timeoutMs", 1000, 1, 60000);
+  cfg.timeoutMs = <u32>root.optInt("timeoutMs", 1000, 1, 60000);
 
-  let ms = root.arr("mappings");
+  let mappings = root.arr("mappings");
+  if (!root.hasError() && (mappings.length == 0 || mappings.length > MAX_HEADERS)) root.member("mappings").fail("expected 1 to 32 mappings");
   let needJson = false;
-  if (!root.hasError() && (ms.length == 0 || ms.length > MAX_HEADERS)) changetype<JsonValue>(root.get("mappings")).fail("expected 1 to 32 mappings");
-  for (let i = 0; i < ms.length && !root.hasError(); i++) {
-    let m = readMapping(unchecked(ms[i]));
+  for (let i = 0; i < mappings.length && !root.hasError(); i++) {
+    let m = readMapping(unchecked(mappings[i]));
     if (m === null) break;
     cfg.mappings.push(m);
     if (m instanceof Json) needJson = true;
   }
   cfg.expectJson = root.optBool("expectJson", true) || needJson;
 
-  let f = root.optObj("onFailure");
-  if (f !== null) readOnFailure(f, cfg.onFailure);
-  let c = root.optObj("cache");
-  if (c !== null) cfg.cache = readCache(c);
-  cfg.maxConcurrent = intField(root, "maxConcurrent", 100, 1, 100000);
-  cfg.maxAnswerBytes = intField(root, "maxAnswerBytes", DEFAULT_MAX_ANSWER_BYTES, 1, MAX_ANSWER_BYTES_LIMIT);
-  cfg.maxValueBytes = intField(root, "maxValueBytes", DEFAULT_MAX_VALUE_BYTES, 1, MAX_VALUE_BYTES_LIMIT);
-  let sv = root.get("metricStyle");
-  if (sv !== null) {
-    let style = sv.asString();
-    if (!root.hasError()) {
-      if (style == "flat") cfg.metricStyle = MetricStyle.Flat;
-      else if (style != "labels") sv.fail("expected \"labels\" or \"flat\", got \"" + style + "\"");
-    }
-  }
+  let onFailure = root.optObj("onFailure");
+  if (onFailure !== null) readOnFailure(onFailure, cfg.onFailure);
+  let cache = root.optObj("cache");
+  if (cache !== null) cfg.cache = readCache(cache);
+  cfg.maxConcurrent = <i32>root.optInt("maxConcurrent", 100, 1, 100000);
+  cfg.maxAnswerBytes = <i32>root.optInt("maxAnswerBytes", DEFAULT_MAX_ANSWER_BYTES, 1, MAX_ANSWER_BYTES_LIMIT);
+  cfg.maxValueBytes = <i32>root.optInt("maxValueBytes", DEFAULT_MAX_VALUE_BYTES, 1, MAX_VALUE_BYTES_LIMIT);
+  cfg.metricStyle = <MetricStyle>root.optChoice("metricStyle", METRIC_STYLES, MetricStyle.Labels);
   if (root.hasError()) return null;
   cfg.freeze();
   return cfg;
@@ -163,125 +150,91 @@ export function parseConfig(root: JsonValue): Config | null {
 
 /** `forwardHeaders`: distinct header names, at most 32. */
 function readForwardHeaders(root: JsonValue, cfg: Config): void {
-  let fw = root.optArr("forwardHeaders");
-  if (fw.length > MAX_HEADERS) changetype<JsonValue>(root.get("forwardHeaders")).fail("at most 32 headers");
-  for (let i = 0; i < fw.length && !root.hasError(); i++) {
-    let item = unchecked(fw[i]);
-    let n = headerName(item);
+  let names = root.optArr("forwardHeaders");
+  if (names.length > MAX_HEADERS) root.member("forwardHeaders").fail("at most 32 headers");
+  for (let i = 0; i < names.length && !root.hasError(); i++) {
+    let item = unchecked(names[i]);
+    let name = headerName(item);
     // schema.json: uniqueItems
-    for (let j = 0; j < i && n !== null && !root.hasError(); j++) {
-      if (unchecked(fw[j]).asString() == item.asString()) item.fail("\"" + item.asString() + "\" is listed twice");
+    for (let j = 0; j < i && name !== null && !root.hasError(); j++) {
+      if (unchecked(names[j]).asString() == item.asString()) item.fail("\"" + item.asString() + "\" is listed twice");
     }
-    if (n !== null && !root.hasError()) cfg.forwardHeaders.push(n);
+    if (name !== null && !root.hasError()) cfg.forwardHeaders.push(name);
   }
 }
 
 /** One entry of `mappings`, or null after recording an error in `m`. */
 function readMapping(m: JsonValue): Mapping | null {
   if (m.asObject() === null) return null;
-  let header = headerName(m.get("header"));
-  if (header === null) {
-    if (!m.hasError()) m.str("header");
-    return null;
-  }
-  let source = m.str("source");
-  if (m.hasError()) return null;
-  if (source == "bodyNonEmpty") {
-    let value = m.str("value");
+  let header = headerName(m.member("header"));
+  if (header === null) return null;
+  let source = m.choice("source", SOURCES);
+  if (source == Source.BodyNonEmpty) {
+    let v = m.member("value");
+    let value = v.asString();
     if (m.hasError()) return null;
-    if (!isSafeValue(value) || value.length > MAX_CONFIGURED_VALUE) {
-      changetype<JsonValue>(m.get("value")).fail("expected a header value without control characters (at most 8192)");
+    if (hasControlChars(value) || value.length > MAX_CONFIGURED_VALUE) {
+      v.fail("expected a header value without control characters (at most 8192)");
       return null;
     }
     return new Body(header, Bytes.of(value));
   }
-  if (source == "header") {
-    let nv = m.get("name");
-    if (nv === null) {
-      m.str("name");
-      return null;
-    }
-    let name = headerName(nv);
+  if (source == Source.Header) {
+    let name = headerName(m.member("name"));
     return name === null ? null : new Header(header, name);
   }
-  if (source == "json") {
-    let text = m.str("path");
+  if (source == Source.Json) {
+    let v = m.member("path");
+    let text = v.asString();
     if (m.hasError()) return null;
     let path = JsonPath.parse(text);
     if (path === null) {
-      changetype<JsonValue>(m.get("path")).fail("expected a dotted path like \"user.tier\" (no empty segment)");
+      v.fail("expected a dotted path like \"user.tier\" (no empty segment)");
       return null;
     }
     return new Json(header, path);
   }
-  changetype<JsonValue>(m.get("source")).fail("expected \"bodyNonEmpty\", \"header\" or \"json\", got \"" + source + "\"");
-  return null;
+  return null; // choice recorded the error
 }
 
 function readOnFailure(f: JsonValue, out: OnFailure): void {
-  let mv = f.get("mode");
-  if (mv !== null) {
-    let mode = mv.asString();
-    if (!f.hasError()) {
-      if (mode == "open") out.mode = FailureMode.Open;
-      else if (mode != "closed") mv.fail("expected \"open\" or \"closed\", got \"" + mode + "\"");
-    }
+  out.mode = <FailureMode>f.optChoice("mode", FAILURE_MODES, FailureMode.Closed);
+  out.status = <u32>f.optInt("status", 503, 200, 599);
+  let body = f.get("body");
+  if (body !== null) {
+    out.body = body.asString();
+    if (!f.hasError() && out.body.length > MAX_FAILURE_BODY) body.fail("at most 4096 characters");
   }
-  out.status = <u32>intField(f, "status", 503, 200, 599);
-  let bv = f.get("body");
-  if (bv !== null) {
-    out.body = bv.asString();
-    if (!f.hasError() && out.body.length > MAX_FAILURE_BODY) bv.fail("at most 4096 characters");
-  }
-  let hv = f.get("header");
-  if (hv !== null) {
-    let n = headerName(hv);
-    if (n !== null) out.header = n;
+  let header = f.get("header");
+  if (header !== null) {
+    let name = headerName(header);
+    if (name !== null) out.header = name;
   }
 }
 
 /** `cache`, or null after recording an error in `c`. */
 function readCache(c: JsonValue): CacheConfig | null {
-  let kv = c.get("keyHeader");
-  if (kv === null) {
-    c.str("keyHeader");
-    return null;
-  }
-  let key = headerName(kv);
-  if (key === null) return null;
-  let ttlNs = <u64>intField(c, "ttlMs", 1, 1, 86400000, true) * NANOS_PER_MILLI;
-  let maxEntries = intField(c, "maxEntries", 1024, 1, 65536);
-  let maxKeyLength = intField(c, "maxKeyLength", 256, 1, 4096);
-  return new CacheConfig(key, ttlNs, maxEntries, maxKeyLength);
-}
-
-/**
- * Optional integer member in [min, max]; `required` reports a missing key. (Reads the number
- * itself: the SDK's asInt formats a non-integer with f64.toString, which links ~3.5 KB of dtoa.)
- */
-function intField(o: JsonValue, key: string, fallback: i32, min: i32, max: i32, required: bool = false): i32 {
-  let v = o.get(key);
-  if (v === null) {
-    if (required) o.num(key);
-    return fallback;
-  }
-  let n = v.asNumber();
-  if (o.hasError()) return fallback;
-  if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
-    v.fail("expected an integer in [" + formatInt(min) + ", " + formatInt(max) + "]");
-    return fallback;
-  }
-  return <i32>n;
+  let key = headerName(c.member("keyHeader"));
+  let ttlNs = <u64>c.int("ttlMs", 1, 86400000) * NANOS_PER_MILLI;
+  let maxEntries = <i32>c.optInt("maxEntries", 1024, 1, 65536);
+  let maxKeyLength = <i32>c.optInt("maxKeyLength", 256, 1, 4096);
+  return key === null ? null : new CacheConfig(key, ttlNs, maxEntries, maxKeyLength);
 }
 
 /** A header name (an RFC 9110 token, lower-cased), or null after recording an error in `v`. */
-function headerName(v: JsonValue | null): Bytes | null {
-  if (v === null) return null;
+function headerName(v: JsonValue): Bytes | null {
   let s = v.asString();
   if (v.hasError()) return null;
-  if (!isToken(s)) {
+  if (!isToken(s, MAX_NAME_LENGTH)) {
     v.fail("expected an HTTP header name (RFC 9110 token, no pseudo-header), got \"" + s + "\"");
     return null;
   }
   return Bytes.lower(s);
+}
+
+/** 1 to 256 characters, none of them whitespace or a control character below space. */
+function isAuthority(s: string): bool {
+  if (s.length == 0 || s.length > MAX_NAME_LENGTH) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) <= 0x20 /* space */) return false;
+  return true;
 }

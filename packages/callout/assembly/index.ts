@@ -10,7 +10,7 @@
 // the answer), template.ts (the callout's path), jsonpath.ts, cache.ts, outcome.ts (metrics).
 
 import {
-  RootContext, HttpContext, HttpCallResponse, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus,
+  RootContext, HttpContext, HttpStream, HttpCallResponse, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus,
   Bytes, Status, JsonValue, log, registerRootContext, parseJson, getCallStatus, requestHeaders, statusName,
   httpCallResponseBody, formatInt,
 } from "as-proxy-wasm";
@@ -63,19 +63,15 @@ class CalloutRoot extends RootContext {
   }
 }
 
-class CalloutStream extends HttpContext {
+class CalloutStream extends HttpStream<CalloutRoot> {
   /** The request is paused until the callout's answer. */
   waiting: bool = false;
   /** The request's cache key (null: its answer is not cached). */
   cacheKey: string | null = null;
 
-  constructor(id: u32, public filter: CalloutRoot) {
-    super(id, filter);
-  }
-
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    let filter = this.filter;
-    let config = filter.config;
+    let root = this.root;
+    let config = root.config;
     // A client must not forge the enrichment or the failure marker.
     for (let i = 0; i < config.mappings.length; i++) requestHeaders.remove<Bytes>(unchecked(config.mappings[i]).header);
     requestHeaders.remove<Bytes>(config.onFailure.header);
@@ -83,11 +79,11 @@ class CalloutStream extends HttpContext {
     let cached = this.cachedValues();
     if (cached !== null) {
       setHeaders(config, cached);
-      filter.count(Outcome.CacheHit);
+      root.count(Outcome.CacheHit);
       return FilterHeadersStatus.Continue;
     }
-    if (filter.inflight >= config.maxConcurrent) {
-      log.warn("callout: " + formatInt(filter.inflight) + " callouts in flight (maxConcurrent " + formatInt(config.maxConcurrent) + "): failure mode");
+    if (root.inflight >= config.maxConcurrent) {
+      log.warn("callout: " + formatInt(root.inflight) + " callouts in flight (maxConcurrent " + formatInt(config.maxConcurrent) + "): failure mode");
       return this.fail(Outcome.Overflow, false);
     }
     let s = this.dispatchHttpCall<string>(config.cluster, config.calloutHeaders(), "", null, config.timeoutMs);
@@ -96,7 +92,7 @@ class CalloutStream extends HttpContext {
       return this.fail(Outcome.Error, false);
     }
     this.waiting = true;
-    filter.inflight++;
+    root.inflight++;
     // Envoy keeps the headers writable and buffers the body until continueRequest().
     return FilterHeadersStatus.StopAllIterationAndWatermark;
   }
@@ -112,8 +108,8 @@ class CalloutStream extends HttpContext {
   onHttpCallResponse(resp: HttpCallResponse): void {
     if (!this.waiting) return;
     this.stopWaiting();
-    let filter = this.filter;
-    let config = filter.config;
+    let root = this.root;
+    let config = root.config;
     let failure = answerFailure(config, resp);
     if (failure != Outcome.Ok) {
       this.fail(failure, true);
@@ -130,12 +126,12 @@ class CalloutStream extends HttpContext {
     let answer = new Answer(resp.bodySize, resp.headers, json, config.maxValueBytes);
     let values: Values = new Array<ArrayBuffer | null>(config.mappings.length);
     for (let i = 0; i < values.length; i++) unchecked(values[i] = unchecked(config.mappings[i]).valueIn(answer));
-    filter.countDropped(answer.dropped);
+    root.countDropped(answer.dropped);
     setHeaders(config, values);
-    let cache = filter.cache;
+    let cache = root.cache;
     let key = this.cacheKey;
     if (cache !== null && key !== null) cache.store(key, values);
-    filter.count(Outcome.Ok);
+    root.count(Outcome.Ok);
     this.continueRequest();
   }
 
@@ -146,8 +142,8 @@ class CalloutStream extends HttpContext {
 
   /** The values cached for this request's key; on a miss, remembers the key for the answer. */
   private cachedValues(): Values | null {
-    let cache = this.filter.cache;
-    let c = this.filter.config.cache;
+    let cache = this.root.cache;
+    let c = this.root.config.cache;
     if (cache === null || c === null) return null;
     let key = requestHeaders.get<Bytes>(c.keyHeader);
     if (key === null || key.length > c.maxKeyLength) return null;
@@ -158,13 +154,13 @@ class CalloutStream extends HttpContext {
 
   private stopWaiting(): void {
     this.waiting = false;
-    this.filter.inflight--;
+    this.root.inflight--;
   }
 
   /** Applies the failure mode. `paused`: the request waits for continueRequest (the callout answered). */
   private fail(outcome: Outcome, paused: bool): FilterHeadersStatus {
-    this.filter.count(outcome);
-    let onFailure = this.filter.config.onFailure;
+    this.root.count(outcome);
+    let onFailure = this.root.config.onFailure;
     if (onFailure.mode == FailureMode.Open) {
       requestHeaders.set<Bytes, string>(onFailure.header, outcomeName(outcome));
       if (paused) this.continueRequest();

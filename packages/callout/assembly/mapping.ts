@@ -1,8 +1,7 @@
 // Mappings (config `mappings`): each one sets a request header from the metadata service's answer.
 
-import { Bytes, HeaderMap, JsonValue } from "as-proxy-wasm";
+import { Bytes, HeaderMap, JsonValue, hasControlChars } from "as-proxy-wasm";
 import { JsonPath } from "./jsonpath";
-import { isSafeBytes } from "./checks";
 
 /** What the metadata service answered (a 2xx), as the mappings read it. */
 export class Answer {
@@ -24,7 +23,7 @@ export class Answer {
    */
   kept(value: ArrayBuffer | null): ArrayBuffer | null {
     if (value === null) return null;
-    if (value.byteLength <= this.maxValueBytes && isSafeBytes(value)) return value;
+    if (value.byteLength <= this.maxValueBytes && !hasControlChars<ArrayBuffer>(value)) return value;
     this.dropped++;
     return null;
   }

@@ -1,11 +1,12 @@
 // The callout's path template (config `path`): "/users/{header.x-user}/profile".
 
-import { Bytes, JsonValue, formatInt, requestHeaders } from "as-proxy-wasm";
-import { isToken, percentEncode } from "./checks";
+import { Bytes, JsonValue, formatInt, requestHeaders, isToken, percentEncodeSegment } from "as-proxy-wasm";
 
 /** Longest template, in characters. */
 const MAX_TEMPLATE_LENGTH = 2048;
 const HEADER_PREFIX = "header.";
+/** Longest header name, in characters. */
+const MAX_HEADER_NAME = 256;
 
 /** One piece of the callout's path, rendered for the current request. */
 abstract class Part {
@@ -23,7 +24,11 @@ class Literal extends Part {
   }
 }
 
-/** `{header.<name>}`: the request header's first value, percent-encoded (empty when absent). */
+/**
+ * `{header.<name>}`: the request header's first value, percent-encoded (empty when absent). The
+ * value stays inside one path segment: `/` is sent as %2F, and a value of dots alone as %2E per
+ * dot, so it never makes a `.` or `..` segment (`/users/../profile`).
+ */
 class HeaderValue extends Part {
   constructor(public name: Bytes) {
     super();
@@ -31,7 +36,7 @@ class HeaderValue extends Part {
 
   render(): string {
     let v = requestHeaders.getBytes<Bytes>(this.name);
-    return v === null ? "" : pathSegmentText(v);
+    return v === null ? "" : percentEncodeSegment(v);
   }
 }
 
@@ -132,27 +137,7 @@ function placeholderPart(name: string): Part | null {
   if (name == "method") return new RequestMethod();
   if (name.startsWith(HEADER_PREFIX)) {
     let header = name.substring(HEADER_PREFIX.length);
-    if (isToken(header)) return new HeaderValue(Bytes.lower(header));
+    if (isToken(header, MAX_HEADER_NAME)) return new HeaderValue(Bytes.lower(header));
   }
   return null;
-}
-
-const DOT: u8 = 0x2E;
-const ESCAPED_DOT = "%2E";
-
-/**
- * True for a value made only of dots. Percent-encoding leaves `.` as is (an unreserved
- * character) and turns `/` into %2F, so a header value always lies inside one path segment:
- * only a value of dots alone can make that segment `.` or `..` (`/users/../profile`).
- */
-function isOnlyDots(v: ArrayBuffer): bool {
-  let b = Uint8Array.wrap(v);
-  if (b.length == 0) return false;
-  for (let i = 0; i < b.length; i++) if (unchecked(b[i]) != DOT) return false;
-  return true;
-}
-
-/** A request header's value as path text: percent-encoded, a value of dots alone as %2E each. */
-function pathSegmentText(v: ArrayBuffer): string {
-  return isOnlyDots(v) ? ESCAPED_DOT.repeat(v.byteLength) : percentEncode(v);
 }

@@ -111,12 +111,15 @@ describe('cache', () => {
 
 describe('the exact message of a refused configuration', () => {
   const bad: Array<[string, object, string]> = [
-    ['method', { ...BASE, method: 'FETCH' }, 'config.method: expected one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, got "FETCH"'],
+    ['method', { ...BASE, method: 'FETCH' }, 'config.method: expected "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH" or "OPTIONS", got "FETCH"'],
     ['failure mode', { ...BASE, onFailure: { mode: 'maybe' } }, 'config.onFailure.mode: expected "open" or "closed", got "maybe"'],
     ['metric style', { ...BASE, metricStyle: 'fancy' }, 'config.metricStyle: expected "labels" or "flat", got "fancy"'],
-    ['integer', { ...BASE, timeoutMs: 1.5 }, 'config.timeoutMs: expected an integer in [1, 60000]'],
-    ['integer below the range', { ...BASE, cache: { keyHeader: 'x-u', ttlMs: 5, maxEntries: 0 } }, 'config.cache.maxEntries: expected an integer in [1, 65536]'],
+    ['integer with a fraction', { ...BASE, timeoutMs: 1.5 }, 'config.timeoutMs: expected integer, got a fraction'],
+    ['integer as a string', { ...BASE, timeoutMs: '5' }, 'config.timeoutMs: expected integer, got string'],
+    ['integer below the range', { ...BASE, cache: { keyHeader: 'x-u', ttlMs: 5, maxEntries: 0 } }, 'config.cache.maxEntries: expected integer in [1, 65536], got 0'],
+    ['required integer missing', { ...BASE, cache: { keyHeader: 'x-u' } }, 'config.cache: missing required key "ttlMs"'],
     ['header name', { ...BASE, mappings: [{ header: ':path', source: 'bodyNonEmpty', value: '1' }] }, 'config.mappings[0].header: expected an HTTP header name (RFC 9110 token, no pseudo-header), got ":path"'],
+    ['source of another type', { ...BASE, mappings: [{ header: 'x-a', source: 1 }] }, 'config.mappings[0].source: expected string, got number'],
     ['source', { ...BASE, mappings: [{ header: 'x-a', source: 'query' }] }, 'config.mappings[0].source: expected "bodyNonEmpty", "header" or "json", got "query"'],
     ['header mapping without a name', { ...BASE, mappings: [{ header: 'x-a', source: 'header' }] }, 'config.mappings[0]: missing required key "name"'],
     ['json path', { ...BASE, mappings: [{ header: 'x-a', source: 'json', path: 'a.' }] }, 'config.mappings[0].path: expected a dotted path like "user.tier" (no empty segment)'],
