@@ -2,9 +2,7 @@
 // at most maxEntries keys, the oldest evicted first. One cache per worker VM.
 
 import { monotonicNanos } from "as-proxy-wasm";
-
-/** The header values one answer gave, one per mapping (null: that header stays absent). */
-export type Values = Array<ArrayBuffer | null>;
+import { Values } from "./mapping";
 
 class Entry {
   constructor(public key: string, public values: Values, public expires: u64) {}

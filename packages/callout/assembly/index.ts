@@ -15,8 +15,8 @@ import {
   httpCallResponseBody, formatInt,
 } from "as-proxy-wasm";
 import { Config, FailureMode, MetricStyle, parseConfig } from "./config";
-import { Answer } from "./mapping";
-import { Cache, Values } from "./cache";
+import { Answer, Values } from "./mapping";
+import { Cache } from "./cache";
 import { Outcome, Metrics, outcomeName } from "./outcome";
 // Only the callbacks this filter uses (Envoy: a missing callback = Continue).
 export * from "as-proxy-wasm/assembly/core";
@@ -73,7 +73,7 @@ class CalloutStream extends HttpStream<CalloutRoot> {
     let root = this.root;
     let config = root.config;
     // A client must not forge the enrichment or the failure marker.
-    for (let i = 0; i < config.mappings.length; i++) requestHeaders.remove<Bytes>(unchecked(config.mappings[i]).header);
+    for (let i = 0; i < config.mappings.length; i++) requestHeaders.remove<Bytes>(config.mappings[i].header);
     requestHeaders.remove<Bytes>(config.onFailure.header);
 
     let cached = this.cachedValues();
@@ -124,8 +124,7 @@ class CalloutStream extends HttpStream<CalloutRoot> {
       }
     }
     let answer = new Answer(resp.bodySize, resp.headers, json, config.maxValueBytes);
-    let values: Values = new Array<ArrayBuffer | null>(config.mappings.length);
-    for (let i = 0; i < values.length; i++) unchecked(values[i] = unchecked(config.mappings[i]).valueIn(answer));
+    let values = answer.valuesOf(config.mappings);
     root.countDropped(answer.dropped);
     setHeaders(config, values);
     let cache = root.cache;
@@ -208,8 +207,8 @@ function answerJson(): JsonValue | null {
 /** Sets each mapping's header to its value (a null value leaves the header absent). */
 function setHeaders(config: Config, values: Values): void {
   for (let i = 0; i < config.mappings.length; i++) {
-    let v = unchecked(values[i]);
-    if (v !== null) requestHeaders.set<Bytes, ArrayBuffer>(unchecked(config.mappings[i]).header, v);
+    let v = values[i];
+    if (v !== null) requestHeaders.set<Bytes, ArrayBuffer>(config.mappings[i].header, v);
   }
 }
 

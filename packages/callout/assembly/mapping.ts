@@ -3,6 +3,9 @@
 import { Bytes, HeaderMap, JsonValue, hasControlChars } from "as-proxy-wasm";
 import { JsonPath } from "./jsonpath";
 
+/** The header values of one answer, one per mapping (null: that header stays absent). */
+export type Values = Array<ArrayBuffer | null>;
+
 /** What the metadata service answered (a 2xx), as the mappings read it. */
 export class Answer {
   /** Values from the answer that could not become a header value (see `kept`). */
@@ -16,6 +19,13 @@ export class Answer {
     public json: JsonValue | null,
     private maxValueBytes: i32,
   ) {}
+
+  /** The value of each mapping in this answer. */
+  valuesOf(mappings: Mapping[]): Values {
+    let values = new Array<ArrayBuffer | null>(mappings.length);
+    for (let i = 0; i < mappings.length; i++) unchecked(values[i] = unchecked(mappings[i]).valueIn(this));
+    return values;
+  }
 
   /**
    * `value` (from the answer) when it may become a header value: at most maxValueBytes, no control
