@@ -3,6 +3,7 @@
 
 import { monotonicNanos } from "as-proxy-wasm";
 import { Values } from "./mapping";
+import { CacheConfig } from "./config";
 
 class Entry {
   constructor(public key: string, public values: Values, public expires: u64) {}
@@ -29,7 +30,8 @@ export class Cache {
   private ring: StaticArray<string | null>;
   private ringHead: i32 = 0;
 
-  constructor(maxEntries: i32, private ttlNs: u64) {
+  constructor(public config: CacheConfig) {
+    let maxEntries = config.maxEntries;
     let capacity = 1;
     while (capacity < maxEntries * 2) capacity <<= 1;
     this.slots = new StaticArray<Entry | null>(capacity);
@@ -45,7 +47,7 @@ export class Cache {
 
   /** Stores `values` for `key` for the TTL, evicting the oldest key when the cache is full. */
   store(key: string, values: Values): void {
-    let expires = monotonicNanos() + this.ttlNs;
+    let expires = monotonicNanos() + this.config.ttlNs;
     let e = unchecked(this.slots[this.slotOf(key)]);
     if (e !== null) {
       e.values = values;

@@ -44,7 +44,7 @@ class CalloutRoot extends RootContext {
     // The metrics are defined once per VM, in the style of the first configuration.
     if (this.metrics === null) this.metrics = new Metrics(config.metricStyle == MetricStyle.Labels);
     let c = config.cache;
-    this.cache = c === null ? null : new Cache(c.maxEntries, c.ttlNs);
+    this.cache = c === null ? null : new Cache(c);
     return true;
   }
 
@@ -142,10 +142,9 @@ class CalloutStream extends HttpStream<CalloutRoot> {
   /** The values cached for this request's key; on a miss, remembers the key for the answer. */
   private cachedValues(): Values | null {
     let cache = this.root.cache;
-    let c = this.root.config.cache;
-    if (cache === null || c === null) return null;
-    let key = requestHeaders.get<Bytes>(c.keyHeader);
-    if (key === null || key.length > c.maxKeyLength) return null;
+    if (cache === null) return null;
+    let key = requestHeaders.get<Bytes>(cache.config.keyHeader);
+    if (key === null || key.length > cache.config.maxKeyLength) return null;
     let values = cache.lookup(key);
     if (values === null) this.cacheKey = key;
     return values;
@@ -180,6 +179,7 @@ function answerFailure(config: Config, resp: HttpCallResponse): Outcome {
   }
   let status = resp.status;
   if (status < 200 || status > 299) {
+    // 504: how Envoy reports its own timeout of the callout
     log.warn("callout: \"" + config.cluster + "\" answered " + formatInt(status));
     return status == 504 ? Outcome.Timeout : Outcome.Error;
   }
