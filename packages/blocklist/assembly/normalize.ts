@@ -141,7 +141,7 @@ export class HostNormalizer {
       host.ipv6 = true;
       writeIpv6(this.groups, host);
     } else {
-      for (let i = 0; i < n; i++) host.put(lowerAscii(byteAt(p, i)));
+      host.appendLowerAscii(p, 0, n);
     }
   }
 
@@ -190,22 +190,22 @@ export class HostNormalizer {
       this.keep(count++, c);
       i += length;
     }
-    if (invalid) {
-      for (let j = start; j < i; j++) host.put(lowerAscii(byteAt(p, j)));
-    } else if (ascii) {
-      for (let j = 0; j < count; j++) host.put(unchecked(this.codePoints[j]));
+    // ASCII: the code points are the lower-cased bytes; invalid UTF-8: the bytes as they are
+    if (ascii || invalid) {
+      host.appendLowerAscii(p, start, i);
     } else {
       let mark = host.length;
       if (!appendPunycode(host, this.codePoints, count)) {
         host.truncate(mark);
-        for (let j = start; j < i; j++) host.put(lowerAscii(byteAt(p, j)));
+        host.appendLowerAscii(p, start, i);
       }
     }
     return i;
   }
 
   /** codePoints[at] = c, growing the array when needed. */
-  private keep(at: i32, c: u32): void {
+  // @ts-ignore: decorator
+  @inline private keep(at: i32, c: u32): void {
     let cps = this.codePoints;
     if (at >= cps.length) {
       let bigger = new StaticArray<u32>(cps.length * 2);

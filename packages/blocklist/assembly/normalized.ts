@@ -38,6 +38,22 @@ export class NormalizedHost {
     this.length++;
   }
 
+  /**
+   * Appends the bytes [p + from, p + to) with A-Z lower-cased: the whole of an ASCII label, with
+   * one capacity check (the common case, kept fast).
+   */
+  appendLowerAscii(p: usize, from: i32, to: i32): void {
+    let at = this.length;
+    let end = at + to - from;
+    while (end > this.buffer.byteLength) this.grow();
+    let out = changetype<usize>(this.buffer) + <usize>at - <usize>from;
+    for (let i = from; i < to; i++) {
+      let b = <u32>load<u8>(p + <usize>i);
+      store<u8>(out + <usize>i, b - 0x41 < 26 ? b | 0x20 : b);
+    }
+    this.length = end;
+  }
+
   private grow(): void {
     let bigger = new ArrayBuffer(this.buffer.byteLength * 2);
     memory.copy(changetype<usize>(bigger), changetype<usize>(this.buffer), <usize>this.length);
