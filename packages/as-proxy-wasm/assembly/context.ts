@@ -132,6 +132,16 @@ export abstract class Context {
 
   constructor(public readonly id: u32) {}
 
+  /**
+   * For pooled contexts: gives this context, kept after its onDelete, the id of a new stream, so
+   * that `createHttpContext` / `createTcpContext` can return it again (Envoy never reuses an id).
+   * Reset the filter's own per-stream fields next to this call.
+   */
+  reuseFor(id: u32): void {
+    // `id` is read-only for filters; the pool is the one place where it changes
+    store<u32>(changetype<usize>(this), id, offsetof<Context>("id"));
+  }
+
   /** The root context this context belongs to (itself for a root). */
   abstract get rootContext(): RootContext;
 
@@ -294,13 +304,21 @@ function logJsonError(v: JsonValue): bool {
   return true;
 }
 
-/** The context of one HTTP stream. Override the hooks you need. */
+/**
+ * The context of one HTTP stream, with an untyped `root`. Filters extend `HttpStream<TheirRoot>`
+ * (below) instead, whose `root` has the filter's root type; the SDK dispatches to this class.
+ */
 export class HttpContext extends Context {
-  constructor(id: u32, public readonly root: RootContext) {
+  /** `owner`: the root this stream belongs to (read it as `root`). */
+  constructor(id: u32, public readonly owner: RootContext) {
     super(id);
   }
 
-  get rootContext(): RootContext { return this.root; }
+  /** The root context this stream belongs to. */
+  // @ts-ignore: decorator
+  @inline get root(): RootContext { return this.owner; }
+
+  get rootContext(): RootContext { return this.owner; }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
   onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
@@ -344,6 +362,29 @@ export class HttpContext extends Context {
     let hp: usize = 0, hl: usize = 0;
     if (headers !== null) { hp = headers.ptr(); hl = headers.byteLength(); }
     return <Status>proxy_send_local_response(statusCode, d, dl, b, bl, hp, hl, grpcStatus);
+  }
+}
+
+/**
+ * The context of one HTTP stream of root type `R`: the way to write a filter's stream. `root` is
+ * typed, so the stream reads its root's configuration without a cast:
+ *
+ *   class HeaderFilter extends HttpStream<HeaderRoot> {
+ *     onRequestHeaders(n: u32, end: bool): FilterHeadersStatus {
+ *       this.root.request.applyTo(MapType.HttpRequestHeaders);
+ *       ...
+ *   // in HeaderRoot: createHttpContext(id: u32): HttpContext | null { return new HeaderFilter(id, this); }
+ */
+export class HttpStream<R extends RootContext> extends HttpContext {
+  constructor(id: u32, root: R) {
+    super(id, root);
+  }
+
+  /** The root context this stream belongs to, as the filter's root type. */
+  // @ts-ignore: decorator
+  @inline get root(): R {
+    // the constructor only accepts an R
+    return changetype<R>(this.owner);
   }
 }
 

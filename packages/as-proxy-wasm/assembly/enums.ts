@@ -113,6 +113,16 @@ export enum GrpcStatus {
   Unauthenticated = 16,
 }
 
+/** The traffic direction of the listener a stream came through (Envoy `xds.listener_direction`). */
+export enum TrafficDirection {
+  /** Not set on the listener, or not known to the host. */
+  Unspecified = 0,
+  /** Traffic coming into the workload (Istio's inbound listener). */
+  Inbound = 1,
+  /** Traffic leaving the workload (Istio's outbound listeners). */
+  Outbound = 2,
+}
+
 /** Human-readable name of a Status, for log lines. */
 export function statusName(s: Status): string {
   // One literal for all names (ids 0..12 are contiguous): smaller than one literal per case.

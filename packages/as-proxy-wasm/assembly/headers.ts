@@ -4,7 +4,7 @@ import {
   proxy_add_header_map_value, proxy_replace_header_map_value, proxy_remove_header_map_value,
   proxy_get_header_map_size,
 } from "./imports";
-import { RET_A, RET_B, argPtr, argLen, unitsOf, adoptReturned, decodeUtf8, setLastStatus } from "./mem";
+import { RET_A, RET_B, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus } from "./mem";
 
 /** One header (or trailer / metadata) entry, kept as bytes; decoded on access. */
 export class HeaderPair {
@@ -246,47 +246,7 @@ export class Pairs {
 // @ts-ignore: decorator
 @lazy export const httpCallResponseTrailers = new HeaderMap(MapType.HttpCallResponseTrailers);
 
-// RFC 9110 token characters as a 128-bit set (bit c of LO/HI for c < 64 / c >= 64).
-// @ts-ignore: decorator
-@inline const TOKEN_LO: u64 = 0x03ff6cfa00000000;
-// @ts-ignore: decorator
-@inline const TOKEN_HI: u64 = 0x57ffffffc7fffffe;
-
-/**
- * True when `name` can be a header name: a non-empty RFC 9110 token (letters, digits and
- * ``!#$%&'*+-.^_`|~``), or `:` followed by one (a pseudo-header such as `:path`). Case is not
- * checked: Envoy lower-cases names. `name`: a string, or UTF-8 bytes (`ArrayBuffer`, `Uint8Array`,
- * `Bytes`), checked without decoding.
- */
-export function isHeaderName<T>(name: T): bool {
-  let p = unitsOf<T>(name);
-  let n = argLen;
-  let i: usize = n > 1 && unit<T>(p, 0) == 0x3a ? 1 : 0;
-  if (n == 0) return false;
-  for (; i < n; i++) {
-    let c = <u64>unit<T>(p, i);
-    let bits = c < 64 ? TOKEN_LO >> c : TOKEN_HI >> (c - 64);
-    if (c >= 128 || (bits & 1) == 0) return false;
-  }
-  return true;
-}
-
-/** True when `value` (a string, or UTF-8 bytes as for isHeaderName) can be a header value: no CR, LF or NUL (Envoy refuses them). */
-export function isHeaderValue<T>(value: T): bool {
-  let p = unitsOf<T>(value);
-  let n = argLen;
-  for (let i: usize = 0; i < n; i++) {
-    let c = unit<T>(p, i);
-    if (c == 0x0d || c == 0x0a || c == 0) return false;
-  }
-  return true;
-}
-
-/** Code unit `i` of a string (UTF-16) or byte `i` of bytes at `p`. */
-// @ts-ignore: decorator
-@inline function unit<T>(p: usize, i: usize): u32 {
-  return isString<T>() ? <u32>load<u16>(p + (i << 1)) : <u32>load<u8>(p + i);
-}
+// The header name and value checks (isHeaderName, isHeaderValue) are in ./checks.
 
 /**
  * True when the UTF-8 bytes `b` equal the ASCII text `ascii` (code unit by byte, nothing is

@@ -3,21 +3,23 @@
 
 export {
   Status, LogLevel, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, BufferType, MapType,
-  StreamType, MetricType, GrpcStatus, statusName,
+  StreamType, MetricType, GrpcStatus, TrafficDirection, statusName,
 } from "./enums";
 export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy, collectNow, formatInt, utf8Bytes } from "./mem";
 export { log, logLevel, logAt, logBytes } from "./log";
 export {
   HeaderMap, HeaderPair, Pairs, deserializePairs, requestHeaders, requestTrailers, responseHeaders,
-  responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers, isHeaderName, isHeaderValue, bytesEqual, bytesStartWith,
+  responseTrailers, httpCallResponseHeaders, httpCallResponseTrailers, bytesEqual, bytesStartWith,
 } from "./headers";
 export { HeaderEdits } from "./edits";
+export { percentEncode, percentEncodeSegment } from "./url";
+export { isToken, indexOfControl, hasControlChars, isHeaderName, isHeaderValue } from "./checks";
 export {
   Buffer, ChunkScanner, indexOfBytes, requestBody, responseBody, httpCallResponseBody, pluginConfiguration,
   vmConfiguration, grpcReceiveBuffer, callData,
 } from "./body";
 export {
-  Context, RootContext, HttpContext, HttpCallResponse, HttpCallCallback, CallStatus, getCallStatus,
+  Context, RootContext, HttpContext, HttpStream, HttpCallResponse, HttpCallCallback, CallStatus, getCallStatus,
   registerRootContext, lastHttpCallToken, pendingHttpCalls,
 } from "./context";
 export { TcpContext, FilterStatus, PeerType, downstreamData, upstreamData, tcpConnectionCount } from "./tcp";
@@ -27,7 +29,7 @@ export {
 } from "./grpc";
 export { Metric, Counter, Gauge, Histogram, CounterFamily, labeledName, sanitizeLabelValue } from "./metrics";
 export {
-  getProperty, getPropertyString, getPropertyInt, getPropertyBool, getPropertyFloat, setProperty, properties,
+  getProperty, getPropertyString, getPropertyInt, getPropertyBool, getPropertyFloat, setProperty, properties, trafficDirection,
 } from "./properties";
 export { sharedData, sharedQueue, SharedValue } from "./shared";
 export { nowNanos, monotonicNanos, randomBytes, randomU64, envVars, getEnv, EnvVar } from "./env";

@@ -317,6 +317,65 @@ export class JsonValue {
 
   has(key: string): bool { return this.get(key) !== null; }
 
+  /**
+   * Required member `key`: the member itself, or, when it is missing (or this is not an object),
+   * a Null value of the same document after recording `missing required key "<key>"` (or
+   * `expected object, got <kind>`): its reads return their fallbacks and record nothing more (the
+   * first error wins). Never null, so a member known to exist needs no cast:
+   * `item.member("name").fail(...)`.
+   */
+  member(key: string): JsonValue {
+    let v = this.need(key);
+    return v === null ? new JsonValue(this.doc) : v; // (made only on the error path)
+  }
+
+  /**
+   * The index of this string value in `names` (an enum written as a string), or -1 after
+   * recording `expected "a", "b" or "c", got "x"` (or `expected string, got <kind>`). The names
+   * are matched as UTF-8 bytes (nothing is decoded).
+   */
+  asChoice(names: string[]): i32 {
+    if (!this.expect(JsonKind.String)) return -1;
+    let n = names.length;
+    for (let i = 0; i < n; i++) {
+      let k = encodeScratch(unchecked(names[i]), 3);
+      if (sameBytes(this.strAt, this.strLen, k, argLen)) return i;
+    }
+    if (begin(this)) {
+      putText(T.EXPECTED);
+      for (let i = 0; i < n; i++) {
+        if (i > 0) msgStr(i == n - 1 ? " or " : ", ");
+        msgByte(0x22);
+        msgStr(unchecked(names[i]));
+        msgByte(0x22);
+      }
+      putText(T.GOT);
+      msgByte(0x22);
+      msgPut(this.strAt, this.strLen);
+      msgByte(0x22);
+      finish(this);
+    }
+    return -1;
+  }
+
+  /**
+   * Optional enum member: the index in `names` of the string value of `key`, `fallback` when the
+   * key is absent, or `fallback` after recording an error naming the allowed values (see
+   * `asChoice`). E.g. `cfg.optChoice("direction", ["auto", "inbound", "outbound"], 0)`.
+   */
+  optChoice(key: string, names: string[], fallback: i32): i32 {
+    let v = this.get(key);
+    if (v === null) return fallback;
+    let i = v.asChoice(names);
+    return i < 0 ? fallback : i;
+  }
+
+  /** Required enum member: as `optChoice`, with a missing key an error; -1 after an error. */
+  choice(key: string, names: string[]): i32 {
+    let v = this.need(key);
+    return v === null ? -1 : v.asChoice(names);
+  }
+
   /** Object keys (all marked as known: use for free-form maps). */
   keyList(): string[] {
     if (this.kind != JsonKind.Object) return [];
@@ -381,6 +440,12 @@ export class JsonValue {
     let v = this.need(key);
     return v === null ? 0 : v.asInt(min, max);
   }
+  /**
+   * Optional integer member in [min, max]: `fallback` when absent; for a value that is not an
+   * integer in range, an error naming the range (`expected integer in [1, 100], got 0`) and 0 (as
+   * `asInt`). The one integer read for filters: its messages are formatted without
+   * f64.toString, so no dtoa is linked (it costs about 120 bytes in a filter).
+   */
   optInt(key: string, fallback: i64 = 0, min: i64 = i64.MIN_VALUE, max: i64 = i64.MAX_VALUE): i64 {
     let v = this.get(key);
     return v === null ? fallback : v.asInt(min, max);

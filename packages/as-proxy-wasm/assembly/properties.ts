@@ -1,4 +1,4 @@
-import { Status } from "./enums";
+import { Status, TrafficDirection } from "./enums";
 import { proxy_get_property, proxy_set_property } from "./imports";
 import { RET_A, RET_B, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, scratchBlock, encodeScratch } from "./mem";
 
@@ -75,6 +75,22 @@ export function setProperty<V>(path: string[], value: V): Status {
   // copy the value pointer before encodePath reuses slot 3 (value uses slot 1)
   let p = encodePath(path);
   return <Status>proxy_set_property(p, argLen, v, vl);
+}
+
+// The property paths of trafficDirection, allocated once (an array literal allocates on each call).
+// @ts-ignore: decorator
+@lazy const XDS_LISTENER_DIRECTION: string[] = ["xds", "listener_direction"];
+// @ts-ignore: decorator
+@lazy const LISTENER_DIRECTION: string[] = ["listener_direction"];
+
+/**
+ * The traffic direction of the stream's listener: `xds.listener_direction`, or the top-level
+ * `listener_direction` of Envoy < 1.33; Unspecified when the host has neither or another value.
+ */
+export function trafficDirection(): TrafficDirection {
+  let d = getPropertyInt(XDS_LISTENER_DIRECTION, -1);
+  if (d < 0) d = getPropertyInt(LISTENER_DIRECTION, -1);
+  return d == TrafficDirection.Inbound || d == TrafficDirection.Outbound ? <TrafficDirection>d : TrafficDirection.Unspecified;
 }
 
 /** Typed getters for the Envoy attributes filters use most. All return null / a fallback when absent. */
