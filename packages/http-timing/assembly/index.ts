@@ -9,34 +9,31 @@
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, LogLevel,
   log, registerRootContext, Counter, Histogram, monotonicNanos, nowNanos, getPropertyInt,
-  requestHeaders, responseHeaders, JsonValue,
+  requestHeaders, responseHeaders, JsonValue, HttpStream, TrafficDirection, trafficDirection,
 } from "as-proxy-wasm";
 export * from "as-proxy-wasm/assembly/exports";
 import { statusCode } from "./status";
 
-/** The traffic direction of a stream: the values of Envoy's `listener_direction` property. */
-enum Direction {
-  Unknown = 0,
-  Inbound = 1,
-  Outbound = 2,
-}
-/** The `direction` label of each Direction. */
+/** The `direction` label of each TrafficDirection. */
 const DIRECTION_NAMES: string[] = ["unknown", "inbound", "outbound"];
+/** The `direction` setting: its index is the TrafficDirection it fixes ("auto": Unspecified). */
+const DIRECTION_SETTINGS: string[] = ["auto", "inbound", "outbound"];
+/** The `metricStyle` setting. */
+const METRIC_STYLES: string[] = ["labels", "flat"];
+const LABELS = 0;
 
 const CLASSES: string[] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 const NCLASS = 6;
 
 // Property paths, allocated once (array literals would allocate on every call).
-const XDS_DIRECTION: string[] = ["xds", "listener_direction"];
-const OLD_DIRECTION: string[] = ["listener_direction"];
 const RESPONSE_CODE: string[] = ["response", "code"];
 const REQUEST_TIME: string[] = ["request", "time"];
 
 class Config {
   prefix: string = "wasm_http";
   labels: bool = true;
-  /** The direction of every stream; Unknown stands for "auto": the listener's, read per stream. */
-  direction: Direction = Direction.Unknown;
+  /** The direction of every stream; Unspecified stands for "auto": the listener's, read per stream. */
+  direction: TrafficDirection = TrafficDirection.Unspecified;
   logEvery: i32 = 0;
   maxPath: i32 = 128;
   includeQuery: bool = false;
@@ -60,23 +57,8 @@ function parseConfig(root: JsonValue): Config | null {
     cfg.prefix = v.asString();
     if (!root.hasError() && !isMetricName(cfg.prefix)) v.fail("expected a metric name prefix matching [a-zA-Z_][a-zA-Z0-9_]* (at most 64), got \"" + cfg.prefix + "\"");
   }
-  v = root.get("metricStyle");
-  if (v !== null) {
-    let s = v.asString();
-    if (!root.hasError()) {
-      if (s == "flat") cfg.labels = false;
-      else if (s != "labels") v.fail("expected \"labels\" or \"flat\", got \"" + s + "\"");
-    }
-  }
-  v = root.get("direction");
-  if (v !== null) {
-    let s = v.asString();
-    if (!root.hasError()) {
-      if (s == "inbound") cfg.direction = Direction.Inbound;
-      else if (s == "outbound") cfg.direction = Direction.Outbound;
-      else if (s != "auto") v.fail("expected \"auto\", \"inbound\" or \"outbound\", got \"" + s + "\"");
-    }
-  }
+  cfg.labels = root.optChoice("metricStyle", METRIC_STYLES, LABELS) == LABELS;
+  cfg.direction = <TrafficDirection>root.optChoice("direction", DIRECTION_SETTINGS, TrafficDirection.Unspecified);
   let l = root.optObj("log");
   if (l !== null) {
     cfg.logEvery = <i32>l.optInt("sampleEvery", 100, 1, 1000000);
@@ -132,13 +114,9 @@ class TimingRoot extends RootContext {
   }
 }
 
-class TimingStream extends HttpContext {
+class TimingStream extends HttpStream<TimingRoot> {
   start: u64 = 0;
   end: u64 = 0;
-
-  constructor(id: u32, public r: TimingRoot) {
-    super(id, r);
-  }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     this.start = monotonicNanos();
@@ -161,7 +139,7 @@ class TimingStream extends HttpContext {
   }
 
   onLog(): void {
-    let r = this.r;
+    let r = this.root;
     let cfg = r.cfg;
     let end = this.end;
     if (end == 0) end = monotonicNanos();
@@ -176,7 +154,7 @@ class TimingStream extends HttpContext {
       if (t > 0 && now >= t) ns = now - t;
     }
     let dir = cfg.direction;
-    if (dir == Direction.Unknown) dir = listenerDirection();
+    if (dir == TrafficDirection.Unspecified) dir = trafficDirection();
     let status = responseStatus();
     let cls = status >= 100 && status <= 599 ? status / 100 - 1 : NCLASS - 1;
     unchecked(r.counters[<i32>dir * NCLASS + cls]).increment(1);
@@ -184,13 +162,6 @@ class TimingStream extends HttpContext {
     if (r.sampled() && log.enabled(LogLevel.Info)) log.info(accessLine(cfg, dir, status, ns));
   }
 
-}
-
-/** The direction of the listener (Istio: `xds.listener_direction`, older Envoy: `listener_direction`). */
-function listenerDirection(): Direction {
-  let d = getPropertyInt(XDS_DIRECTION, -1);
-  if (d < 0) d = getPropertyInt(OLD_DIRECTION, -1);
-  return d == Direction.Inbound || d == Direction.Outbound ? <Direction>d : Direction.Unknown;
 }
 
 /** `:status` of the response (access-log copy in on_log), else `response.code`, else 0. */
@@ -266,7 +237,7 @@ function pathWithoutParameters(path: string): string {
   return out + path.substring(from);
 }
 
-function accessLine(cfg: Config, dir: Direction, status: i32, ns: i64): string {
+function accessLine(cfg: Config, dir: TrafficDirection, status: i32, ns: i64): string {
   let path = pathWithoutUserinfo(orEmpty(requestHeaders.get<string>(":path")));
   if (!cfg.includeQuery) path = pathWithoutParameters(path);
   if (path.length > cfg.maxPath) path = path.substring(0, cfg.maxPath) + "...";
