@@ -7,8 +7,8 @@
 // Everything is prepared at configure time; a request costs a few host calls and one trie walk.
 export * from "as-proxy-wasm/assembly/exports";
 import {
-  Bytes, Counter, FilterHeadersStatus, HttpContext, JsonValue, LogLevel, Pairs, RootContext, log,
-  registerRootContext,
+  Bytes, Counter, FilterHeadersStatus, HttpContext, HttpStream, JsonValue, LogLevel, Pairs, RootContext, isHeaderValue,
+  isToken, log, registerRootContext,
 } from "as-proxy-wasm";
 import { formatInt, utf8Bytes } from "as-proxy-wasm";
 import { startsWith } from "./bytes";
@@ -35,17 +35,9 @@ enum List {
 }
 const LIST_NAMES: string[] = ["deny", "allow", "none"];
 
-/** RFC 9110 token (header names, methods) of 1..maxLen characters: a 128-bit set, no table. */
-function isToken(s: string, maxLen: i32): bool {
-  if (s.length == 0 || s.length > maxLen) return false;
-  for (let i = 0; i < s.length; i++) {
-    let c = <u32>s.charCodeAt(i);
-    if (c > 127) return false;
-    let bits: u64 = c < 64 ? 0x03ff6cfa00000000 : 0x57ffffffc7fffffe;
-    if (!((bits >> <u64>(c & 63)) & 1)) return false;
-  }
-  return true;
-}
+/** The `mode` setting. */
+const MODES: string[] = ["deny", "allow"];
+const DENY_MODE = 0;
 
 /** An optional non-empty array member, or null (error recorded when empty or not an array). */
 function optList(cfg: JsonValue, key: string, maxItems: i32): JsonValue[] | null {
@@ -84,8 +76,7 @@ function firstNotInHost(entry: string): i32 {
 function entryProblem(entry: string, kind: MatchKind, host: NormalizedHost): string | null {
   let bad = host.ipv6 ? -1 : firstNotInHost(entry);
   if (bad >= 0) {
-    return "'" + entry.charAt(bad) + "' cannot be part of a host name: an entry is a name " +
-      "(\"example.com\", \".example.com\" or \"*.example.com\") or an IP address, not a pattern";
+    return "'" + entry.charAt(bad) + "' cannot be part of a host name (entries are names or IP addresses, not patterns)";
   }
   if (host.hadPort) return "a port is not part of a host entry";
   if (host.ipv6 && kind != MatchKind.Exact) return "IPv6 literals only match exactly";
@@ -150,7 +141,7 @@ class DecisionCounters {
     let i = max(rule, 0);
     let c = unchecked(row[i]);
     if (c === null) {
-      c = new Counter("decision=.=" + DECISION_NAMES[decision] + ";.;list=.=" + LIST_NAMES[list] +
+      c = new Counter("decision=.=" + unchecked(DECISION_NAMES[decision]) + ";.;list=.=" + unchecked(LIST_NAMES[list]) +
         ";.;rule=.=" + (rule < 0 ? "none" : formatInt(rule)) + ";.;blocklist_requests_total");
       unchecked(row[i] = c);
     }
@@ -179,13 +170,13 @@ class BlocklistRoot extends RootContext {
     let cfg = this.configJson();
     if (cfg === null) return false;
     cfg.asObject();
-    let mode = cfg.optStr("mode", "deny");
-    if (!cfg.hasError() && mode != "deny" && mode != "allow") cfg.get("mode")!.fail("expected \"deny\" or \"allow\"");
+    let denyMode = cfg.optChoice("mode", MODES, DENY_MODE) == DENY_MODE;
+    let mode = denyMode ? "deny" : "allow";
     let deny = new HostTrie();
     let allow = new HostTrie();
     readList(cfg, "deny", deny, this.normalizer);
     readList(cfg, "allow", allow, this.normalizer);
-    if (!cfg.hasError() && (mode == "deny" ? deny.size : allow.size) == 0) {
+    if (!cfg.hasError() && (denyMode ? deny.size : allow.size) == 0) {
       cfg.fail(mode + " mode needs a non-empty \"" + mode + "\" list (empty rules)");
     }
     let methods = new Array<Bytes>();
@@ -204,38 +195,34 @@ class BlocklistRoot extends RootContext {
       if (!cfg.hasError() && (p.length == 0 || p.charCodeAt(0) != 0x2f || p.length > 1024)) unchecked(ps[i]).fail("expected a path prefix starting with '/'");
       prefixes.push(Bytes.of(p));
     }
-    let status: f64 = 451;
+    let status: i64 = 451;
     let body = "blocked by wasm";
     let headers: Pairs | null = null;
     let rv: JsonValue | null = null;
     if (!cfg.hasError()) rv = cfg.optObj("response");
     if (rv !== null && !cfg.hasError()) {
-      status = rv.optNum("status", 451);
-      if (!cfg.hasError() && (status != Math.floor(status) || status < 200 || status > 599)) rv.get("status")!.fail("expected integer in [200, 599]");
+      status = rv.optInt("status", 451, 200, 599);
       body = rv.optStr("body", body);
-      if (!cfg.hasError() && body.length > 4096) rv.get("body")!.fail("longer than 4096 characters");
+      if (!cfg.hasError() && body.length > 4096) rv.member("body").fail("longer than 4096 characters");
       let hs = rv.optArr("headers");
-      if (hs.length > 16) rv.get("headers")!.fail("more than 16 headers");
+      if (hs.length > 16) rv.member("headers").fail("more than 16 headers");
       for (let i = 0; i < hs.length && !cfg.hasError(); i++) {
         let h = unchecked(hs[i]);
         let name = h.str("name");
         let value = h.str("value");
         if (cfg.hasError()) break;
-        if (!isToken(name, 256)) { h.get("name")!.fail("\"" + name + "\" is not a valid header name"); break; }
-        for (let j = 0; j < value.length; j++) {
-          let c = value.charCodeAt(j);
-          if (c == 0x0d || c == 0x0a || c == 0) { h.get("value")!.fail("header value contains CR, LF or NUL"); break; }
-        }
+        if (!isToken(name, 256)) { h.member("name").fail("\"" + name + "\" is not a valid header name"); break; }
+        if (!isHeaderValue(value)) { h.member("value").fail("header value contains CR, LF or NUL"); break; }
         if (headers === null) headers = new Pairs();
         headers.add(Bytes.lower(name), value);
       }
     }
     let dryRun = cfg.optBool("dryRun", false);
     let drh = cfg.optStr("dryRunHeader", "x-blocklist-dry-run");
-    if (!cfg.hasError() && !isToken(drh, 256)) cfg.get("dryRunHeader")!.fail("\"" + drh + "\" is not a valid header name");
+    if (!cfg.hasError() && !isToken(drh, 256)) cfg.member("dryRunHeader").fail("\"" + drh + "\" is not a valid header name");
     if (!this.configOk(cfg)) return false;
 
-    this.denyMode = mode == "deny";
+    this.denyMode = denyMode;
     this.deny = deny;
     this.allow = allow;
     this.methods = methods;
@@ -256,9 +243,9 @@ class BlocklistRoot extends RootContext {
   }
 }
 
-class BlocklistFilter extends HttpContext {
+class BlocklistFilter extends HttpStream<BlocklistRoot> {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    let r = this.root as BlocklistRoot;
+    let r = this.root;
     let headers = this.requestHeaders;
     let ms = r.methods;
     if (ms.length > 0) {
@@ -293,7 +280,7 @@ class BlocklistFilter extends HttpContext {
       r.counters.count(Decision.Allowed, list, rule);
       return FilterHeadersStatus.Continue;
     }
-    let ruleName = rule < 0 ? "not-allowed" : LIST_NAMES[list] + "[" + formatInt(rule) + "]";
+    let ruleName = rule < 0 ? "not-allowed" : unchecked(LIST_NAMES[list]) + "[" + formatInt(rule) + "]";
     if (r.dryRun) {
       r.counters.count(Decision.DryRun, list, rule);
       log.info("blocklist dry run: would block host \"" + host.toPrintable() + "\" (" + ruleName + ")");
