@@ -162,11 +162,14 @@ describe('blocklist: configuration is refused with one log line naming the field
     ['no allow list in allow mode', { mode: 'allow', deny: ['a.test'] }, /config: allow mode needs a non-empty "allow" list/],
     ['bad mode', { mode: 'block', deny: ['a.test'] }, /config\.mode: expected "deny" or "allow"/],
     ['invalid status code', { deny: ['a.test'], response: { status: 99 } }, /config\.response\.status: expected integer in \[200, 599\]/],
-    ['status code as a string', { deny: ['a.test'], response: { status: '451' } }, /config\.response\.status: expected number, got string/],
+    ['status code as a string', { deny: ['a.test'], response: { status: '451' } }, /config\.response\.status: expected integer, got string/],
     ['entry with a port', { deny: ['a.test:8080'] }, /config\.deny\[0\]: "a\.test:8080": a port is not part of a host entry/],
     ['wildcard in the middle', { deny: ['a.*.test'] }, /config\.deny\[0\]: "a\.\*\.test": expected "name", ".name" or "\*\.name"/],
     ['empty label', { deny: ['a..test'] }, /config\.deny\[0\]: "a\.\.test": empty label/],
     ['wildcard IPv6', { deny: ['*.2001:db8::1'] }, /config\.deny\[0\]: .*IPv6 literals only match exactly/],
+    // found by the fuzzer: '[' read as an IPv6 bracket and the '+' after it as a port
+    ['a regular expression (found by the fuzzer)', { deny: ['[a-z]+'] }, /config\.deny\[0\]: "\[a-z\]\+": '\[' cannot be part of a host name \(entries are names or IP addresses, not patterns\)$/],
+    ['a pattern in a suffix entry', { allow: ['.corp.test'], deny: ['.(a|b).test'], mode: 'allow' }, /config\.deny\[0\]: "\.\(a\|b\)\.test": '\|' cannot be part of a host name/],
     ['bad method', { deny: ['a.test'], methods: ['GET POST'] }, /config\.methods\[0\]: "GET POST" is not an HTTP method token/],
     ['repeated method (found by the fuzzer)', { deny: ['a.test'], methods: ['GET', 'PUT', 'GET'] }, /config\.methods\[2\]: "GET" is listed twice/],
     ['bad path prefix', { deny: ['a.test'], pathPrefixes: ['api'] }, /config\.pathPrefixes\[0\]: expected a path prefix starting with '\/'/],
@@ -184,7 +187,7 @@ describe('blocklist: schema.json and on_configure agree', () => {
     { deny: ['a.test'] }, { mode: 'allow', allow: ['.corp.test', '[::1]'], deny: ['x.corp.test'], methods: ['GET'], pathPrefixes: ['/a'], response: { status: 403, body: 'no', headers: [{ name: 'x', value: 'y' }] }, dryRun: true, dryRunHeader: 'x-dry' },
     { deny: 'a.test' }, { deny: [] }, {}, { mode: 'allow', deny: ['a.test'] }, { mode: 'block', deny: ['a.test'] }, { deny: ['a.test'], response: { status: 99 } },
     { deny: ['a.test'], response: { status: 600 } }, { deny: ['a.test'], response: { status: 451.5 } }, { deny: ['a.test:8080'] }, { deny: ['a.*.test'] },
-    { deny: ['*.2001:db8::1'] }, { deny: ['a.test'], methods: ['GET POST'] }, { deny: ['a.test'], pathPrefixes: ['api'] }, { deny: ['a.test'], dryrun: true },
+    { deny: ['*.2001:db8::1'] }, { deny: ['[a-z]+'] }, { deny: ['a.test'], methods: ['GET POST'] }, { deny: ['a.test'], pathPrefixes: ['api'] }, { deny: ['a.test'], dryrun: true },
   ];
     for (const config of configs) {
       const p = await plugin(config);

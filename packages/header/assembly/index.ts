@@ -9,7 +9,7 @@
 export * from "as-proxy-wasm/assembly/core";
 export { proxy_on_request_headers, proxy_on_response_headers } from "as-proxy-wasm/assembly/exports";
 import {
-  FilterHeadersStatus, HeaderEdits, HttpContext, JsonValue, MapType, RootContext, bytesEqual,
+  FilterHeadersStatus, HeaderEdits, HttpContext, HttpStream, JsonValue, MapType, RootContext, bytesEqual,
   bytesStartWith, isHeaderName, isHeaderValue, registerRootContext,
 } from "as-proxy-wasm";
 
@@ -77,9 +77,8 @@ function readEdits(cfg: JsonValue, direction: string, request: bool): HeaderEdit
         let name = item.bytes("name");
         let value = item.bytes("value");
         if (item.hasError()) break;
-        // both members exist now: changetype is a non-null cast without the size of `!`
-        checkName(changetype<JsonValue>(item.get("name")), name, request && kind == SET);
-        checkValue(changetype<JsonValue>(item.get("value")), value);
+        checkName(item.member("name"), name, request && kind == SET);
+        checkValue(item.member("value"), value);
         if (kind == SET) edits.set(name, value);
         else edits.add(name, value);
       }
@@ -112,16 +111,16 @@ class HeaderRoot extends RootContext {
   }
 }
 
-class HeaderFilter extends HttpContext {
+class HeaderFilter extends HttpStream<HeaderRoot> {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     // A status other than Ok (the map is gone, or the host refuses a value) is not fatal: the
     // remaining edits still apply; Envoy logs nothing either.
-    changetype<HeaderRoot>(this.root).request.applyTo(MapType.HttpRequestHeaders);
+    this.root.request.applyTo(MapType.HttpRequestHeaders);
     return FilterHeadersStatus.Continue;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    changetype<HeaderRoot>(this.root).response.applyTo(MapType.HttpResponseHeaders);
+    this.root.response.applyTo(MapType.HttpResponseHeaders);
     return FilterHeadersStatus.Continue;
   }
 }

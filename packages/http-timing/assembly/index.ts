@@ -3,32 +3,37 @@
 //
 // Everything is recorded in on_log: it is the one callback Envoy runs for every stream,
 // including responses that another filter produced with a local reply (those streams never
-// reach our request/response callbacks). Metrics are defined once at configure time; stream
-// contexts are pooled, so a request costs no filter allocation (the host still allocates the
-// few bytes it returns for `:status` and the direction property).
+// reach our request/response callbacks). Metrics are defined once at configure time; a request
+// allocates its small stream context (two timestamps), which the SDK's collector reclaims.
 
 import {
   RootContext, HttpContext, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, LogLevel,
   log, registerRootContext, Counter, Histogram, monotonicNanos, nowNanos, getPropertyInt,
-  requestHeaders, responseHeaders, JsonValue,
+  requestHeaders, responseHeaders, JsonValue, HttpStream, TrafficDirection, trafficDirection,
 } from "as-proxy-wasm";
 export * from "as-proxy-wasm/assembly/exports";
+import { statusCode } from "./status";
 
-const DIRECTIONS: string[] = ["unknown", "inbound", "outbound"];
+/** The `direction` label of each TrafficDirection. */
+const DIRECTION_NAMES: string[] = ["unknown", "inbound", "outbound"];
+/** The `direction` setting: its index is the TrafficDirection it fixes ("auto": Unspecified). */
+const DIRECTION_SETTINGS: string[] = ["auto", "inbound", "outbound"];
+/** The `metricStyle` setting. */
+const METRIC_STYLES: string[] = ["labels", "flat"];
+const LABELS = 0;
+
 const CLASSES: string[] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 const NCLASS = 6;
 
 // Property paths, allocated once (array literals would allocate on every call).
-const XDS_DIRECTION: string[] = ["xds", "listener_direction"];
-const OLD_DIRECTION: string[] = ["listener_direction"];
 const RESPONSE_CODE: string[] = ["response", "code"];
 const REQUEST_TIME: string[] = ["request", "time"];
 
 class Config {
   prefix: string = "wasm_http";
   labels: bool = true;
-  /** 0 = auto (listener direction), 1 inbound, 2 outbound */
-  direction: i32 = 0;
+  /** The direction of every stream; Unspecified stands for "auto": the listener's, read per stream. */
+  direction: TrafficDirection = TrafficDirection.Unspecified;
   logEvery: i32 = 0;
   maxPath: i32 = 128;
   includeQuery: bool = false;
@@ -44,22 +49,6 @@ function isMetricName(s: string): bool {
   return true;
 }
 
-/**
- * Optional integer member in [min, max]. (Reads the number itself: the SDK's asInt formats a
- * non-integer with f64.toString, which links ~3.5 KB of dtoa into the module.)
- */
-function optInt(o: JsonValue, key: string, fallback: i32, min: i32, max: i32): i32 {
-  let v = o.get(key);
-  if (v === null) return fallback;
-  let n = v.asNumber();
-  if (o.hasError()) return fallback;
-  if (n != Math.floor(n) || n < <f64>min || n > <f64>max) {
-    v.fail("expected an integer in [" + min.toString() + ", " + max.toString() + "]");
-    return fallback;
-  }
-  return <i32>n;
-}
-
 function parseConfig(root: JsonValue): Config | null {
   let cfg = new Config();
   if (root.asObject() === null) return null;
@@ -68,27 +57,12 @@ function parseConfig(root: JsonValue): Config | null {
     cfg.prefix = v.asString();
     if (!root.hasError() && !isMetricName(cfg.prefix)) v.fail("expected a metric name prefix matching [a-zA-Z_][a-zA-Z0-9_]* (at most 64), got \"" + cfg.prefix + "\"");
   }
-  v = root.get("metricStyle");
-  if (v !== null) {
-    let s = v.asString();
-    if (!root.hasError()) {
-      if (s == "flat") cfg.labels = false;
-      else if (s != "labels") v.fail("expected \"labels\" or \"flat\", got \"" + s + "\"");
-    }
-  }
-  v = root.get("direction");
-  if (v !== null) {
-    let s = v.asString();
-    if (!root.hasError()) {
-      if (s == "inbound") cfg.direction = 1;
-      else if (s == "outbound") cfg.direction = 2;
-      else if (s != "auto") v.fail("expected \"auto\", \"inbound\" or \"outbound\", got \"" + s + "\"");
-    }
-  }
+  cfg.labels = root.optChoice("metricStyle", METRIC_STYLES, LABELS) == LABELS;
+  cfg.direction = <TrafficDirection>root.optChoice("direction", DIRECTION_SETTINGS, TrafficDirection.Unspecified);
   let l = root.optObj("log");
   if (l !== null) {
-    cfg.logEvery = optInt(l, "sampleEvery", 100, 1, 1000000);
-    cfg.maxPath = optInt(l, "maxPathLength", 128, 1, 2048);
+    cfg.logEvery = <i32>l.optInt("sampleEvery", 100, 1, 1000000);
+    cfg.maxPath = <i32>l.optInt("maxPathLength", 128, 1, 2048);
     cfg.includeQuery = l.optBool("includeQuery", false);
   }
   return root.hasError() ? null : cfg;
@@ -96,11 +70,10 @@ function parseConfig(root: JsonValue): Config | null {
 
 class TimingRoot extends RootContext {
   cfg: Config = new Config();
-  /** per direction */
+  /** By direction. */
   histograms: Histogram[] = [];
-  /** [direction * NCLASS + class] */
+  /** By direction * NCLASS + response class. */
   counters: Counter[] = [];
-  pool: TimingStream[] = [];
   sampleCountdown: i32 = 1;
 
   onConfigure(size: u32): bool {
@@ -113,8 +86,8 @@ class TimingRoot extends RootContext {
     // Defined once; a reconfiguration with other names defines the new ones (Envoy keeps stats).
     this.histograms = [];
     this.counters = [];
-    for (let d = 0; d < DIRECTIONS.length; d++) {
-      let dir = unchecked(DIRECTIONS[d]);
+    for (let d = 0; d < DIRECTION_NAMES.length; d++) {
+      let dir = unchecked(DIRECTION_NAMES[d]);
       this.histograms.push(new Histogram(cfg.prefix + "_" + dir + "_duration_ms"));
       for (let c = 0; c < NCLASS; c++) {
         let cls = unchecked(CLASSES[c]);
@@ -129,12 +102,6 @@ class TimingRoot extends RootContext {
   }
 
   createHttpContext(id: u32): HttpContext | null {
-    let n = this.pool.length;
-    if (n > 0) {
-      let s = this.pool.pop();
-      s.reuse(id);
-      return s;
-    }
     return new TimingStream(id, this);
   }
 
@@ -147,20 +114,9 @@ class TimingRoot extends RootContext {
   }
 }
 
-class TimingStream extends HttpContext {
+class TimingStream extends HttpStream<TimingRoot> {
   start: u64 = 0;
   end: u64 = 0;
-
-  constructor(id: u32, public r: TimingRoot) {
-    super(id, r);
-  }
-
-  /** Pool reuse: Envoy never reuses a context id, so the pooled object takes the new one. */
-  reuse(id: u32): void {
-    store<u32>(changetype<usize>(this) + offsetof<TimingStream>("id"), id);
-    this.start = 0;
-    this.end = 0;
-  }
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     this.start = monotonicNanos();
@@ -183,7 +139,7 @@ class TimingStream extends HttpContext {
   }
 
   onLog(): void {
-    let r = this.r;
+    let r = this.root;
     let cfg = r.cfg;
     let end = this.end;
     if (end == 0) end = monotonicNanos();
@@ -198,36 +154,20 @@ class TimingStream extends HttpContext {
       if (t > 0 && now >= t) ns = now - t;
     }
     let dir = cfg.direction;
-    if (dir == 0) {
-      let d = getPropertyInt(XDS_DIRECTION, -1);
-      if (d < 0) d = getPropertyInt(OLD_DIRECTION, -1);
-      dir = d == 1 || d == 2 ? <i32>d : 0;
-    }
+    if (dir == TrafficDirection.Unspecified) dir = trafficDirection();
     let status = responseStatus();
     let cls = status >= 100 && status <= 599 ? status / 100 - 1 : NCLASS - 1;
-    unchecked(r.counters[dir * NCLASS + cls]).increment(1);
+    unchecked(r.counters[<i32>dir * NCLASS + cls]).increment(1);
     if (ns >= 0) unchecked(r.histograms[dir]).record(<u64>((ns + 500000) / 1000000));
     if (r.sampled() && log.enabled(LogLevel.Info)) log.info(accessLine(cfg, dir, status, ns));
   }
 
-  onDelete(): void {
-    this.r.pool.push(this);
-  }
 }
 
 /** `:status` of the response (access-log copy in on_log), else `response.code`, else 0. */
 function responseStatus(): i32 {
   let b = responseHeaders.getBytes<string>(":status");
-  if (b !== null && b.byteLength > 0 && b.byteLength <= 3) {
-    let n = 0;
-    let p = changetype<usize>(b);
-    for (let i = 0; i < b.byteLength; i++) {
-      let d = <i32>load<u8>(p + <usize>i) - 0x30;
-      if (d < 0 || d > 9) return 0;
-      n = n * 10 + d;
-    }
-    return n;
-  }
+  if (b !== null && b.byteLength > 0 && b.byteLength <= 3) return statusCode(b);
   let c = getPropertyInt(RESPONSE_CODE, 0);
   return c > 0 && c < 1000 ? <i32>c : 0;
 }
@@ -297,7 +237,7 @@ function pathWithoutParameters(path: string): string {
   return out + path.substring(from);
 }
 
-function accessLine(cfg: Config, dir: i32, status: i32, ns: i64): string {
+function accessLine(cfg: Config, dir: TrafficDirection, status: i32, ns: i64): string {
   let path = pathWithoutUserinfo(orEmpty(requestHeaders.get<string>(":path")));
   if (!cfg.includeQuery) path = pathWithoutParameters(path);
   if (path.length > cfg.maxPath) path = path.substring(0, cfg.maxPath) + "...";
@@ -308,7 +248,7 @@ function accessLine(cfg: Config, dir: i32, status: i32, ns: i64): string {
     while (frac.length < 3) frac = "0" + frac;
     dur = (us / 1000).toString() + "." + frac;
   }
-  return "{\"direction\":\"" + unchecked(DIRECTIONS[dir]) + "\",\"method\":" + jsonString(orEmpty(requestHeaders.get<string>(":method"))) +
+  return "{\"direction\":\"" + unchecked(DIRECTION_NAMES[dir]) + "\",\"method\":" + jsonString(orEmpty(requestHeaders.get<string>(":method"))) +
     ",\"path\":" + jsonString(path) + ",\"authority\":" + jsonString(withoutUserinfo(orEmpty(requestHeaders.get<string>(":authority")))) +
     ",\"status\":" + status.toString() + ",\"duration_ms\":" + dur + "}";
 }

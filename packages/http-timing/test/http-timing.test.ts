@@ -152,7 +152,7 @@ describe('metrics', () => {
     expect(Object.keys(p.metrics())).toEqual(names);
   });
 
-  test('memory stays flat over many requests (pooled stream contexts)', async () => {
+  test('memory stays flat over many requests (stream contexts are reclaimed)', async () => {
     const p = await start({ log: { sampleEvery: 1000 } }, { logLevel: 'warn' });
     const many = (n: number) => { for (let i = 0; i < n; i++) run(p, 200, INBOUND, `/items/${i}?q=${i}`); };
     many(2000);

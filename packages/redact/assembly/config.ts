@@ -1,5 +1,5 @@
 // Reading and checking the plugin configuration (schema.json says the same).
-import { JsonValue, asciiLower, utf8Bytes } from "as-proxy-wasm";
+import { JsonValue, asciiLower, hasControlChars, utf8Bytes } from "as-proxy-wasm";
 import { addressOf } from "./bytes";
 import { Matcher } from "./nfa";
 import { PatternCompiler } from "./pattern";
@@ -9,7 +9,7 @@ import { DETECTOR_NAMES, Field, Marker, PatternRule, Rules } from "./rules";
 export const DEFAULT_DELIMITERS = " \t\r\n\"'&;,<>)]}";
 export const DEFAULT_MASK = "[REDACTED]";
 export const DEFAULT_MAX_BODY: u32 = 1048576;
-const MAX_BODY: f64 = 16777216;
+const MAX_BODY: i64 = 16777216;
 const MAX_RULES: i32 = 64;
 
 /** Bits of the `directions` list. */
@@ -52,8 +52,8 @@ function readEnumList(cfg: JsonValue, key: string, names: string[], all: i32): i
   let bits = 0;
   for (let i = 0; i < items.length; i++) {
     let it = unchecked(items[i]);
-    let k = names.indexOf(it.asString());
-    if (k < 0) { it.fail("unexpected value"); break; }
+    let k = it.asChoice(names);
+    if (k < 0) break;
     // the schema says uniqueItems: a repeated value is refused the same way here
     if (bits & (1 << k)) { it.fail("repeated value"); break; }
     bits |= 1 << k;
@@ -63,19 +63,12 @@ function readEnumList(cfg: JsonValue, key: string, names: string[], all: i32): i
 
 /** An optional string that must be `a` (true, the default when `aIsDefault`) or `b` (false). */
 function readChoice(cfg: JsonValue, key: string, a: string, b: string, aIsDefault: bool): bool {
-  let s = cfg.optStr(key, aIsDefault ? a : b);
-  if (cfg.hasError()) return aIsDefault;
-  if (s != a && s != b) cfg.get(key)!.fail("expected \"" + a + "\" or \"" + b + "\"");
-  return s == a;
+  return cfg.optChoice(key, [a, b], aIsDefault ? 0 : 1) == 0;
 }
 
-/** True when a string contains '"', '\\' or a control character. */
+/** True when a string contains '"', '\\' or a control character (it could not go into JSON as it is). */
 function hasUnsafe(s: string): bool {
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c == 0x22 || c == 0x5c || c < 0x20) return true;
-  }
-  return false;
+  return s.includes("\"") || s.includes("\\") || hasControlChars(s, false);
 }
 
 /** Reads the configuration; null after reporting the first error on `cfg`. */
@@ -84,20 +77,16 @@ export function readConfig(cfg: JsonValue): RedactConfig | null {
   let rules = c.rules;
   let mask = cfg.optStr("mask", DEFAULT_MASK);
   if (!cfg.hasError() && (mask.length == 0 || mask.length > 64 || hasUnsafe(mask))) {
-    cfg.get("mask")!.fail("expected 1..64 characters, no quote, backslash or control");
+    cfg.member("mask").fail("expected 1..64 characters, no quote, backslash or control");
   }
   rules.setMask(mask);
   let list = cfg.arr("rules");
-  if (!cfg.hasError() && (list.length == 0 || list.length > MAX_RULES)) cfg.get("rules")!.fail("expected 1..64 rules");
+  if (!cfg.hasError() && (list.length == 0 || list.length > MAX_RULES)) cfg.member("rules").fail("expected 1..64 rules");
   let reader = new RuleReader(rules, mask);
   for (let i = 0; i < list.length && !cfg.hasError(); i++) reader.read(unchecked(list[i]), i);
   if (!cfg.hasError()) c.directions = <Directions>readEnumList(cfg, "directions", ["request", "response"], Directions.Both);
   if (!cfg.hasError()) c.contentTypes = <ContentTypes>readEnumList(cfg, "contentTypes", ["json", "text", "form"], ContentTypes.All);
-  let maxBody = cfg.optNum("maxBodyBytes", <f64>DEFAULT_MAX_BODY);
-  if (!cfg.hasError() && (maxBody != Math.floor(maxBody) || maxBody < 1 || maxBody > MAX_BODY)) {
-    cfg.get("maxBodyBytes")!.fail("expected an integer in [1, 16777216]");
-  }
-  c.maxBodyBytes = <u32>maxBody;
+  c.maxBodyBytes = <u32>cfg.optInt("maxBodyBytes", DEFAULT_MAX_BODY, 1, MAX_BODY);
   c.rejectOversize = readChoice(cfg, "onOversize", "reject", "pass", true);
   c.askIdentity = readChoice(cfg, "compressed", "identity", "skip", true);
   c.scanMissingType = readChoice(cfg, "missingContentType", "scan", "skip", true);
@@ -107,6 +96,15 @@ export function readConfig(cfg: JsonValue): RedactConfig | null {
   return c;
 }
 
+/** The kinds of rule, by the key that names them. */
+enum RuleKind {
+  Marker = 0,
+  JsonField = 1,
+  Detector = 2,
+  Pattern = 3,
+}
+const RULE_KEYS: string[] = ["marker", "jsonField", "detector", "pattern"];
+
 /** Reads one rule into Rules. */
 class RuleReader {
   private compiler: PatternCompiler = new PatternCompiler();
@@ -115,18 +113,17 @@ class RuleReader {
 
   read(r: JsonValue, index: i32): void {
     if (r.asObject() === null) return;
-    let kinds = ["marker", "jsonField", "detector", "pattern"];
     let kind = -1;
-    for (let k = 0; k < kinds.length; k++) {
-      if (r.get(unchecked(kinds[k])) === null) continue;
+    for (let k = 0; k < RULE_KEYS.length; k++) {
+      if (r.get(unchecked(RULE_KEYS[k])) === null) continue;
       if (kind >= 0) { kind = -2; break; }
       kind = k;
     }
     if (kind < 0) { r.fail("expected exactly one of marker, jsonField, detector, pattern"); return; }
-    let v = r.get(unchecked(kinds[kind]))!;
-    if (kind == 0) this.marker(r, v, index);
-    else if (kind == 1) this.field(r, v, index);
-    else if (kind == 2) this.detector(r, v, index);
+    let v = r.member(unchecked(RULE_KEYS[kind]));
+    if (kind == RuleKind.Marker) this.marker(r, v, index);
+    else if (kind == RuleKind.JsonField) this.field(r, v, index);
+    else if (kind == RuleKind.Detector) this.detector(r, v, index);
     else this.pattern(r, v, index);
   }
 
@@ -139,7 +136,7 @@ class RuleReader {
     if (this.mask.includes(m)) { v.fail("the mask contains the marker"); return; }
     let ascii = delimiters.length > 0 && delimiters.length <= 64;
     for (let i = 0; i < delimiters.length; i++) if (delimiters.charCodeAt(i) > 0x7f) ascii = false;
-    if (!ascii) { r.get("delimiters")!.fail("expected 1..64 ASCII characters"); return; }
+    if (!ascii) { r.member("delimiters").fail("expected 1..64 ASCII characters"); return; }
     this.rules.markers.push(new Marker(bytes, delimiters, index));
   }
 

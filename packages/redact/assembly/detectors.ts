@@ -14,6 +14,8 @@ const ASIA: u32 = 0x41495341;
 const ABIA: u32 = 0x41494241;
 const ACCA: u32 = 0x41434341;
 const AIZA: u32 = 0x617a4941; // "AIza"
+/** "xn--" (a punycode label), lower-cased, as a little-endian word. */
+const XN_DASH_DASH: u32 = 0x2d2d6e78;
 
 /** The character a JSON escape `\c` stands for, or -1 for `\u` (judged as part of a value). */
 function decodedEscape(c: u32): i32 {
@@ -98,7 +100,7 @@ export function tryEmail(s: ScanState, i: i32): i32 {
     d--;
   }
   if (d <= i + 2 || e - d < 2) return -1;
-  if (!plain && !(e - d > 4 && (wordAt(s.start, d) | ASCII_LOWER_WORD) == 0x2d2d6e78)) return -1; // "xn--"
+  if (!plain && !(e - d > 4 && (wordAt(s.start, d) | ASCII_LOWER_WORD) == XN_DASH_DASH)) return -1;
   s.replace(ls, e, s.rules.mask, s.rules.detectorRule(Detector.Email));
   return e;
 }

@@ -10,7 +10,7 @@
 export * from "as-proxy-wasm/assembly/exports";
 import {
   Buffer, Counter, FilterDataStatus, FilterHeadersStatus, FilterTrailersStatus, HeaderMap, HttpContext,
-  RootContext, formatInt, log, registerRootContext, requestBody, responseBody,
+  HttpStream, RootContext, formatInt, log, registerRootContext, requestBody, responseBody,
 } from "as-proxy-wasm";
 import { Directions, RedactConfig, readConfig } from "./config";
 import { bodyModeOf, isIdentity, parseLength } from "./media";
@@ -83,22 +83,22 @@ class RedactRoot extends RootContext {
   }
 }
 
-class RedactFilter extends HttpContext {
+class RedactFilter extends HttpStream<RedactRoot> {
   request: BodyScan | null;
   response: BodyScan | null;
   /** This filter answered with a local reply: its own reply passes untouched. */
   replied: bool = false;
 
-  constructor(id: u32, private redact: RedactRoot) {
-    super(id, redact);
-    let req = redact.request, res = redact.response;
+  constructor(id: u32, root: RedactRoot) {
+    super(id, root);
+    let req = root.request, res = root.response;
     this.request = req !== null ? new BodyScan(req) : null;
     this.response = res !== null ? new BodyScan(res) : null;
   }
 
   /** Headers phase of one direction: decides whether its body is buffered and scanned. */
   private start(scan: BodyScan, headers: HeaderMap): void {
-    let config = this.redact.config;
+    let config = this.root.config;
     let direction = scan.direction;
     if (!isIdentity(headers.getBytes("content-encoding"))) {
       direction.skip(SkipReason.Encoded);
@@ -128,7 +128,7 @@ class RedactFilter extends HttpContext {
    * stream is reset (returns true: the caller stops).
    */
   private tooLarge(direction: Direction, size: u32, atHeaders: bool): bool {
-    let config = this.redact.config;
+    let config = this.root.config;
     let request = direction.isRequest;
     let what = (request ? "redact: request" : "redact: response") + " body of " + formatInt(size) +
       " bytes exceeds maxBodyBytes " + formatInt(config.maxBodyBytes) + "; ";
@@ -158,7 +158,7 @@ class RedactFilter extends HttpContext {
     let direction = scan.direction;
     let body = direction.body.get(0, u32.MAX_VALUE);
     if (body === null || body.byteLength == 0) return;
-    let scanner = this.redact.scanner;
+    let scanner = this.root.scanner;
     if (scanner.scanBody(body, scan.mode) == 0) return;
     direction.body.replaceBytes(scanner.output.buffer, scanner.output.length);
     let hits = scanner.hits;
@@ -170,7 +170,7 @@ class RedactFilter extends HttpContext {
 
   private onBody(scan: BodyScan | null, size: u32, endOfStream: bool): FilterDataStatus {
     if (scan === null || scan.state != BodyState.Buffering) return FilterDataStatus.Continue;
-    if (size > this.redact.config.maxBodyBytes) {
+    if (size > this.root.config.maxBodyBytes) {
       scan.state = BodyState.Done;
       return this.tooLarge(scan.direction, size, false) ? FilterDataStatus.StopIterationNoBuffer : FilterDataStatus.Continue;
     }
@@ -186,7 +186,7 @@ class RedactFilter extends HttpContext {
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
     let headers = this.requestHeaders;
-    if (this.response !== null && this.redact.config.askIdentity) headers.set("accept-encoding", "identity");
+    if (this.response !== null && this.root.config.askIdentity) headers.set("accept-encoding", "identity");
     let scan = this.request;
     if (scan === null || endOfStream) return FilterHeadersStatus.Continue;
     this.start(scan, headers);

@@ -51,8 +51,10 @@ function post(body: string | Uint8Array, chunkSize?: number, contentType = 'appl
 // Over the shared 24,000-byte budget: pattern rules (compiler and matcher, ~4.4 KB), the JSON token
 // pass with JSON carried in JSON strings (~1.3 KB) and decoded form fields (~1.3 KB) closed the
 // redaction bypasses of the security review, and shrinkLevel 1 (~0.9 KB) keeps the scan fast
-// (README, Limits and Speed).
-describeFilterPackage(dir, { wasm: 'redact.wasm', budgetBytes: 30_720 });
+// (README, Limits and Speed). The SDK's shared config reads (optInt 149 B, the control-character
+// check 87 B, member() and the typed root) took it from 30,638 to 31,120 B; the budget is now main's
+// size plus the 3% that issue 14 allows a readability change.
+describeFilterPackage(dir, { wasm: 'redact.wasm', budgetBytes: 31_557 });
 
 describe('redact: rules', () => {
   test('markers, JSON fields and every detector mask their values; JSON stays valid', async () => {
@@ -260,10 +262,11 @@ describe('redact: configuration is refused with one log line naming the field', 
     ['unknown detector', { rules: [{ detector: 'ssn' }] }, /config\.rules\[0\]\.detector: unknown detector/],
     ['mask containing the marker', { rules: [{ marker: 'SECRET=' }], mask: 'SECRET=***' }, /config\.rules\[0\]\.marker: the mask contains the marker/],
     ['mask breaking JSON', { rules: [{ marker: 'S=' }], mask: 'a"b' }, /config\.mask: expected 1\.\.64 characters/],
-    ['bad direction', { rules: [{ marker: 'S=' }], directions: ['both'] }, /config\.directions\[0\]: unexpected value/],
+    ['mask with a DEL control character', { rules: [{ marker: 'S=' }], mask: 'a\u007fb' }, /config\.mask: expected 1\.\.64 characters, no quote, backslash or control/],
+    ['bad direction', { rules: [{ marker: 'S=' }], directions: ['both'] }, /config\.directions\[0\]: expected "request" or "response", got "both"/],
     ['repeated direction (found by the fuzzer)', { rules: [{ marker: 'S=' }], directions: ['request', 'response', 'request'] }, /config\.directions\[2\]: repeated value/],
     ['repeated content type', { rules: [{ marker: 'S=' }], contentTypes: ['text', 'text'] }, /config\.contentTypes\[1\]: repeated value/],
-    ['bad size', { rules: [{ marker: 'S=' }], maxBodyBytes: 0 }, /config\.maxBodyBytes: expected an integer/],
+    ['bad size', { rules: [{ marker: 'S=' }], maxBodyBytes: 0 }, /config\.maxBodyBytes: expected integer in \[1, 16777216\], got 0/],
     ['bad oversize', { rules: [{ marker: 'S=' }], onOversize: 'drop' }, /config\.onOversize: expected "reject" or "pass"/],
     ['unknown key', { rules: [{ marker: 'S=' }], maks: 'x' }, /config: unknown key "maks"/],
     ['non-ASCII delimiter', { rules: [{ marker: 'S=', delimiters: 'é' }] }, /config\.rules\[0\]\.delimiters: expected 1\.\.64 ASCII/],
