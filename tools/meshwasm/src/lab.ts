@@ -109,7 +109,8 @@ function tryLines(ws: Workspace, lab: CourseLab): string[] {
   }
   if (lab.n === 5) {
     lines.push('    $ npx meshwasm wasmplugin header --selector app=httpbin        # the Istio manifest, pinned to the release');
-    lines.push('    $ npx nx run header:package && npx meshwasm-oras istio-check packages/header/dist/oci:0.2.0 --oci-layout');
+    const { version } = JSON.parse(readFileSync(join(filterDir(ws.root, 'header'), 'package.json'), 'utf8')) as { version: string };
+    lines.push(`    $ npx nx run header:package && npx meshwasm-oras istio-check packages/header/dist/oci:${version} --oci-layout`);
   }
   if (lab.n === 6) lines.push(`    $ curl -s ${ADMIN}/stats/prometheus | grep wasm_http`);
   return lines;
