@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { loadPlugin, type HeaderList, type HistogramValue, type Plugin, type PluginOptions, type PropertyValue } from '@meshwasm/proxy-wasm-host';
 import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
 
@@ -273,5 +274,35 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     expect(p.metrics()).not.toHaveProperty(['direction=.=inbound;.;response_class=.=2xx;.;wasm_http_responses_total']);
     expect(hist(p, 'wasm_http_inbound_duration_ms')).toMatchObject({ count: 1 });
     expect(p.logs.filter((l) => l.level === 'info')).toEqual([]); // no log section: no log line
+  });
+});
+
+describe('one metric naming (course Lab 6)', () => {
+  const read = (f: string) => readFileSync(join(__dirname, '..', f), 'utf8');
+  test('envoy.yaml, examples/lab.json, wasmplugin.yaml and the namespace-wide manifest use the course\'s names, the default', async () => {
+    const envoy = parseYaml(read('envoy.yaml')) as { static_resources: { listeners: Array<{ filter_chains: Array<{ filters: Array<{ typed_config: { http_filters: Array<{ typed_config: { config?: { configuration?: { value: string } } } }> } }> }> }> } };
+    const wasmFilter = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config!;
+    const styles = {
+      'envoy.yaml': (JSON.parse(wasmFilter.configuration!.value) as { metricStyle?: string }).metricStyle,
+      'examples/lab.json': (JSON.parse(read('examples/lab.json')) as { metricStyle?: string }).metricStyle,
+      'wasmplugin.yaml': (parseYaml(read('wasmplugin.yaml')) as { spec: { pluginConfig: { metricStyle?: string } } }).spec.pluginConfig.metricStyle,
+      'deploy/istio/http-timing.yaml': (parseYaml(read('../../deploy/istio/http-timing.yaml')) as { spec: { pluginConfig: { metricStyle?: string } } }).spec.pluginConfig.metricStyle,
+      'schema.json default': (JSON.parse(read('schema.json')) as { properties: { metricStyle: { default: string } } }).properties.metricStyle.default,
+    };
+    expect(styles).toEqual({
+      'envoy.yaml': 'flat', 'examples/lab.json': 'flat', 'wasmplugin.yaml': 'flat', 'deploy/istio/http-timing.yaml': 'flat', 'schema.json default': 'flat',
+    });
+    // and the filter's own default gives those names
+    const p = await start({});
+    run(p, 200, INBOUND);
+    expect(p.metric('wasm_http_inbound_responses_total_2xx')).toBe(1);
+  });
+
+  test('the labelled option is documented with its stats_tags', () => {
+    const readme = read('README.md');
+    expect(readme).toContain('"metricStyle": "labels"');
+    expect(readme).toContain("regex: '(direction=\\.=(.*?);\\.;)'");
+    expect(readme).toContain("regex: '(response_class=\\.=(.*?);\\.;)'");
+    expect(readme).toContain('extraStatTags: ["direction", "response_class"]');
   });
 });
