@@ -44,7 +44,7 @@ class LabRoot extends RootContext {
   }
 }
 
-// Fix (in envoy.yaml, next to this file): the course's Envoy config lists the router filter
+// Fix: in envoy.yaml, next to this file. The course's Envoy config lists the router filter
 // without its typed_config, which current Envoy refuses at start-up; ours has it.
 class LabHeader extends HttpContext {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
