@@ -25,6 +25,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { failureLines, runNx } from '@meshwasm/nx-plugin/src/failures';
 import { formatLabReport, labFiles, runLab, type LabExchange } from '@meshwasm/labs';
+import { curlFor } from '@meshwasm/labs/src/course';
 import {
   endWithSignalsAndParent, EnvoyLikeProxy, FilterConfigRejected, ListenError, startEcho, startMetadataService, type RunningServer,
 } from '@meshwasm/proxy-wasm-host';
@@ -110,22 +111,6 @@ async function main(o: Options): Promise<number> {
   console.log('✓ every lab behaves as documented');
   if (o.noServe) return 0;
   return serve(o);
-}
-
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The curl command that sends a lab exchange's request to the local proxy. */
-function curlFor(ex: LabExchange, listen: string): string {
-  const r = ex.request;
-  const parts = ['curl', '-si'];
-  if (r.method && r.method !== 'GET') parts.push('-X', r.method);
-  if (r.authority && r.authority !== listen.slice('http://'.length)) parts.push('-H', shellQuote(`host: ${r.authority}`));
-  for (const [k, v] of r.headers ?? []) parts.push('-H', shellQuote(`${k}: ${v}`));
-  if (r.body) parts.push('--data-binary', shellQuote(r.body));
-  parts.push(shellQuote(`${listen}${r.path ?? '/'}`));
-  return parts.join(' ');
 }
 
 /** Sends a lab's request through the local proxy (node:http: fetch would drop the Host header). */

@@ -21,6 +21,7 @@ const DIRECTION_SETTINGS: string[] = ["auto", "inbound", "outbound"];
 /** The `metricStyle` setting. */
 const METRIC_STYLES: string[] = ["labels", "flat"];
 const LABELS = 0;
+const FLAT = 1;
 
 const CLASSES: string[] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
 const NCLASS = 6;
@@ -31,7 +32,8 @@ const REQUEST_TIME: string[] = ["request", "time"];
 
 class Config {
   prefix: string = "wasm_http";
-  labels: bool = true;
+  /** false: the course's names (the default); true: one labelled family (needs stats_tags) */
+  labels: bool = false;
   /** The direction of every stream; Unspecified stands for "auto": the listener's, read per stream. */
   direction: TrafficDirection = TrafficDirection.Unspecified;
   logEvery: i32 = 0;
@@ -57,7 +59,7 @@ function parseConfig(root: JsonValue): Config | null {
     cfg.prefix = v.asString();
     if (!root.hasError() && !isMetricName(cfg.prefix)) v.fail("expected a metric name prefix matching [a-zA-Z_][a-zA-Z0-9_]* (at most 64), got \"" + cfg.prefix + "\"");
   }
-  cfg.labels = root.optChoice("metricStyle", METRIC_STYLES, LABELS) == LABELS;
+  cfg.labels = root.optChoice("metricStyle", METRIC_STYLES, FLAT) == LABELS;
   cfg.direction = <TrafficDirection>root.optChoice("direction", DIRECTION_SETTINGS, TrafficDirection.Unspecified);
   let l = root.optObj("log");
   if (l !== null) {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { loadPlugin, type HeaderList, type HistogramValue, type Plugin, type PluginOptions, type PropertyValue } from '@meshwasm/proxy-wasm-host';
 import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
 
@@ -129,7 +130,7 @@ describe('metrics', () => {
       { tagName: 'direction', regex: '(direction=\\.=(.*?);\\.;)' },
       { tagName: 'response_class', regex: '(response_class=\\.=(.*?);\\.;)' },
     ];
-    const p = await start({}, { statsTags });
+    const p = await start({ metricStyle: 'labels' }, { statsTags });
     run(p, 200, INBOUND);
     run(p, 503, OUTBOUND);
     const text = p.prometheus();
@@ -143,7 +144,7 @@ describe('metrics', () => {
   });
 
   test('all 21 metrics are defined once at configure time; none appear per request', async () => {
-    const p = await start({ prefix: 'edge' });
+    const p = await start({ prefix: 'edge', metricStyle: 'labels' });
     const names = Object.keys(p.metrics());
     expect(names).toHaveLength(3 + 18);
     expect(names).toContain('edge_inbound_duration_ms');
@@ -159,7 +160,7 @@ describe('metrics', () => {
     const warm = p.memoryBytes();
     many(20000);
     expect(p.memoryBytes()).toBe(warm);
-    expect(p.metric('direction=.=inbound;.;response_class=.=2xx;.;wasm_http_responses_total')).toBe(22000);
+    expect(p.metric('wasm_http_inbound_responses_total_2xx')).toBe(22000);
   });
 });
 
@@ -268,8 +269,40 @@ describe('bad configuration is refused at on_configure with one clear log line, 
     expect(p.configured).toBe(true);
     expect(p.logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
     run(p, 200, INBOUND);
-    expect(p.metric('direction=.=inbound;.;response_class=.=2xx;.;wasm_http_responses_total')).toBe(1);
+    // the default naming is the course's
+    expect(p.metric('wasm_http_inbound_responses_total_2xx')).toBe(1);
+    expect(p.metrics()).not.toHaveProperty(['direction=.=inbound;.;response_class=.=2xx;.;wasm_http_responses_total']);
     expect(hist(p, 'wasm_http_inbound_duration_ms')).toMatchObject({ count: 1 });
     expect(p.logs.filter((l) => l.level === 'info')).toEqual([]); // no log section: no log line
+  });
+});
+
+describe('one metric naming (course Lab 6)', () => {
+  const read = (f: string) => readFileSync(join(__dirname, '..', f), 'utf8');
+  test('envoy.yaml, examples/lab.json, wasmplugin.yaml and the namespace-wide manifest use the course\'s names, the default', async () => {
+    const envoy = parseYaml(read('envoy.yaml')) as { static_resources: { listeners: Array<{ filter_chains: Array<{ filters: Array<{ typed_config: { http_filters: Array<{ typed_config: { config?: { configuration?: { value: string } } } }> } }> }> }> } };
+    const wasmFilter = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0].typed_config.config!;
+    const styles = {
+      'envoy.yaml': (JSON.parse(wasmFilter.configuration!.value) as { metricStyle?: string }).metricStyle,
+      'examples/lab.json': (JSON.parse(read('examples/lab.json')) as { metricStyle?: string }).metricStyle,
+      'wasmplugin.yaml': (parseYaml(read('wasmplugin.yaml')) as { spec: { pluginConfig: { metricStyle?: string } } }).spec.pluginConfig.metricStyle,
+      'deploy/istio/http-timing.yaml': (parseYaml(read('../../deploy/istio/http-timing.yaml')) as { spec: { pluginConfig: { metricStyle?: string } } }).spec.pluginConfig.metricStyle,
+      'schema.json default': (JSON.parse(read('schema.json')) as { properties: { metricStyle: { default: string } } }).properties.metricStyle.default,
+    };
+    expect(styles).toEqual({
+      'envoy.yaml': 'flat', 'examples/lab.json': 'flat', 'wasmplugin.yaml': 'flat', 'deploy/istio/http-timing.yaml': 'flat', 'schema.json default': 'flat',
+    });
+    // and the filter's own default gives those names
+    const p = await start({});
+    run(p, 200, INBOUND);
+    expect(p.metric('wasm_http_inbound_responses_total_2xx')).toBe(1);
+  });
+
+  test('the labelled option is documented with its stats_tags', () => {
+    const readme = read('README.md');
+    expect(readme).toContain('"metricStyle": "labels"');
+    expect(readme).toContain("regex: '(direction=\\.=(.*?);\\.;)'");
+    expect(readme).toContain("regex: '(response_class=\\.=(.*?);\\.;)'");
+    expect(readme).toContain('extraStatTags: ["direction", "response_class"]');
   });
 });
