@@ -2,7 +2,7 @@
 // Static listeners, HCM http_filters (envoy.filters.http.wasm with local code, then the router), prefix/path
 // routes to clusters, STATIC/STRICT_DNS/LOGICAL_DNS clusters on loopback, an admin listener with /ready and
 // /stats/prometheus. Bodies are buffered per request (this is a dev proxy, not a streaming one).
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -12,8 +12,9 @@ import type { HttpStream, StreamOptions } from './stream';
 import { prometheusText, type StatsTag } from './metrics';
 import { valueToString, type HeaderList, type HeaderValue } from './headers';
 import { GrpcUpstream } from './grpc-client';
+import { forward, type Endpoint } from './upstream';
 
-export interface Endpoint { host: string; port: number }
+export type { Endpoint };
 export interface ServeOptions {
   /** Resolve relative wasm filenames against this directory (Envoy: the working directory). Default: process.cwd(). */
   cwd?: string;
@@ -241,7 +242,7 @@ export class EnvoyLikeProxy {
       const hdrs: HeaderList = call.headers.map(([k, v]) => [k, v]);
       let res: { status: number; headers: HeaderList; body: Buffer };
       if (!ep) res = { status: 503, headers: [['content-type', 'text/plain']], body: Buffer.from('no healthy upstream') };
-      else res = await this.forward(ep, hdrs, call.body, call.timeoutMs).catch((e: Error) => (e.message === 'timeout'
+      else res = await forward(ep, hdrs, call.body, call.timeoutMs).catch((e: Error) => (e.message === 'timeout'
         ? { status: 504, headers: [['content-type', 'text/plain']], body: Buffer.from('upstream request timeout') }
         : { status: 503, headers: [['content-type', 'text/plain']], body: Buffer.from(`upstream connect error or disconnect/reset before headers. reset reason: connection failure`) }));
       if (!plugin.pendingHttpCalls().some((c) => c.token === call.token)) return;
@@ -257,35 +258,6 @@ export class EnvoyLikeProxy {
     const i = (this.rr.get(cluster) ?? 0) % eps.length;
     this.rr.set(cluster, i + 1);
     return eps[i];
-  }
-
-  /** Send a request to an endpoint; resolves with the full response. */
-  private forward(ep: Endpoint, headers: HeaderList, body: Uint8Array, timeoutMs = 0): Promise<{ status: number; headers: HeaderList; body: Buffer }> {
-    return new Promise((resolveP, reject) => {
-      let method = 'GET', path = '/', authority = '', cl = false;
-      const out: string[] = [];
-      for (let i = 0; i < headers.length; i++) {
-        const k = headers[i][0], s = valueToString(headers[i][1]);
-        if (k.charCodeAt(0) === 58 /* ':' */) { if (k === ':method') method = s; else if (k === ':path') path = s; else if (k === ':authority') authority = s; }
-        else if (k !== 'transfer-encoding' && k !== 'connection') { if (k === 'content-length') cl = true; out.push(k, s); }
-      }
-      if (authority) out.push('host', authority);
-      if (body.length && !cl) out.push('content-length', String(body.length));
-      const req = httpRequest({ host: ep.host, port: ep.port, method, path, headers: out as unknown as Record<string, string>, agent: keepAlive }, (res) => {
-        const cs: Buffer[] = [];
-        res.on('data', (c: Buffer) => cs.push(c));
-        res.on('end', () => {
-          const h: HeaderList = [];
-          const raw = res.rawHeaders;
-          for (let i = 0; i < raw.length; i += 2) { const k = raw[i].toLowerCase(); if (k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') h.push([k, raw[i + 1]]); }
-          resolveP({ status: res.statusCode ?? 502, headers: h, body: cs.length === 1 ? cs[0] : Buffer.concat(cs) });
-        });
-        res.on('error', reject);
-      });
-      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(body.length ? (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length)) : undefined);
-    });
   }
 
   /** Wait while the stream is paused and this plugin has http calls in flight. */
@@ -390,7 +362,7 @@ export class EnvoyLikeProxy {
     const ep = route ? this.pick(route.cluster) : null;
     if (!route) return this.encode(l, res, streams, [[':status', '404']], EMPTY, from);
     if (!ep) return this.encode(l, res, streams, [[':status', '503'], ['content-type', 'text/plain']], Buffer.from('no healthy upstream'), from);
-    return this.forward(ep, headers, reqBody).then(
+    return forward(ep, headers, reqBody).then(
       (r) => { r.headers.unshift([':status', String(r.status)]); return this.encode(l, res, streams, r.headers, r.body, from); },
       () => {
         const b = Buffer.from('upstream connect error or disconnect/reset before headers. reset reason: connection failure');
@@ -510,5 +482,3 @@ export class EnvoyLikeProxy {
   }
 }
 
-import { Agent } from 'node:http';
-const keepAlive = new Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
