@@ -3,7 +3,7 @@
 // delegate to host.ts.
 import { readFileSync } from 'node:fs';
 import { parseModule, capMemory, type ModuleInfo } from './binary';
-import { S } from './abi';
+import { S, LOG_LEVELS, type LogLevelName } from './abi';
 import { HeaderMap, toBytes, valueToString, bytesToText, type HeaderList, type HeaderValue } from './headers';
 import { MetricStore, prometheusText, type MetricValue } from './metrics';
 import * as shared from './shared';
@@ -81,6 +81,14 @@ export class Plugin {
   get onTickPeriod(): ((ms: number) => void) | undefined { return this.host.onTickPeriod; }
 
   // ------------------------------------------------------------------ logs and metrics
+  /** The level of Envoy's `wasm` logger for this plugin: lines below it are dropped, and proxy_get_log_level
+   *  answers it (the module sees a change from its next callback on). */
+  get logLevel(): LogLevelName | 'off' { return this.host.logLevel >= LOG_LEVELS.length ? 'off' : LOG_LEVELS[this.host.logLevel]; }
+  setLogLevel(level: LogLevelName | 'off'): void {
+    const i = level === 'off' ? LOG_LEVELS.length : LOG_LEVELS.indexOf(level);
+    if (i < 0) throw new Error(`unknown log level "${String(level)}" (one of ${LOG_LEVELS.join(', ')}, off)`);
+    this.host.logLevel = i;
+  }
   clearLogs(): void { this.host.logs.length = 0; }
   memoryBytes(): number { return this.vm.memory ? this.vm.memory.buffer.byteLength : 0; }
   metric(name: string): MetricValue | undefined { const m = this.host.metricStore.find(name); return m && MetricStore.value(m, this.host.metricStore.buckets); }

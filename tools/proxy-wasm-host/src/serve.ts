@@ -1,7 +1,7 @@
 // `proxy-wasm-host serve --envoy-config FILE`: a real HTTP/1.1 proxy for a subset of an Envoy bootstrap.
 // Static listeners, HCM http_filters (envoy.filters.http.wasm with local code, then the router), prefix/path
-// routes to clusters, STATIC/STRICT_DNS/LOGICAL_DNS clusters on loopback, an admin listener with /ready and
-// /stats/prometheus. Bodies are buffered per request (this is a dev proxy, not a streaming one).
+// routes to clusters, STATIC/STRICT_DNS/LOGICAL_DNS clusters on loopback, an admin listener (admin.ts: /ready, /stats,
+// /stats/prometheus, /clusters, /logging). Bodies are buffered per request (this is a dev proxy, not a streaming one).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -12,7 +12,8 @@ import type { HttpStream, StreamOptions } from './stream';
 import { prometheusText, type StatsTag } from './metrics';
 import { valueToString, type HeaderList, type HeaderValue } from './headers';
 import { GrpcUpstream } from './grpc-client';
-import { forward, type Endpoint } from './upstream';
+import { forward, newHostStats, type Endpoint } from './upstream';
+import { Admin, type AdminSource } from './admin';
 
 export type { Endpoint };
 export interface ServeOptions {
@@ -23,6 +24,8 @@ export interface ServeOptions {
   /** Override listener/admin ports (tests): map of listener name -> port (0 = ephemeral). */
   portOverrides?: Record<string, number>;
   adminPort?: number;
+  /** Every wasm filter fails open (failure_policy FAIL_OPEN), whatever the Envoy config says. */
+  failOpen?: boolean;
 }
 
 /** A wasm filter refused its configuration (vm_start or configure returned false, or trapped): Envoy does not start. */
@@ -65,7 +68,7 @@ const DIRECTIONS: Record<string, number> = { UNSPECIFIED: 0, INBOUND: 1, OUTBOUN
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
-export class EnvoyLikeProxy {
+export class EnvoyLikeProxy implements AdminSource {
   listeners: Listener[] = [];
   clusters = new Map<string, Endpoint[]>();
   admin: { host: string; port: number; server?: Server } | null = null;
@@ -124,7 +127,7 @@ export class EnvoyLikeProxy {
       const sa = lb.endpoint?.address?.socket_address;
       if (!sa) continue;
       if (!LOOPBACK.test(sa.address)) throw new Error(`cluster ${c.name}: endpoint ${sa.address} is not a loopback address; proxy-wasm-host serve only connects to loopback`);
-      eps.push({ host: sa.address === 'localhost' ? '127.0.0.1' : sa.address, port: sa.port_value });
+      eps.push({ host: sa.address === 'localhost' ? '127.0.0.1' : sa.address, port: sa.port_value, stats: newHostStats() });
     }
     this.clusters.set(String(c.name), eps);
   }
@@ -191,7 +194,8 @@ export class EnvoyLikeProxy {
     // failure_policy (Envoy >= 1.33) wins over the deprecated fail_open unless UNSPECIFIED
     const fp = cfg.failure_policy === undefined ? 'UNSPECIFIED' : String(cfg.failure_policy);
     if (!['UNSPECIFIED', 'FAIL_CLOSED', 'FAIL_OPEN', 'FAIL_RELOAD'].includes(fp)) throw new Error(`wasm filter ${cfg.name}: failure_policy ${fp} is not one of UNSPECIFIED, FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD`);
-    const policy = fp === 'UNSPECIFIED' ? (cfg.fail_open === true ? 'FAIL_OPEN' : 'FAIL_CLOSED') : (fp as 'FAIL_CLOSED' | 'FAIL_OPEN' | 'FAIL_RELOAD');
+    const configured = fp === 'UNSPECIFIED' ? (cfg.fail_open === true ? 'FAIL_OPEN' : 'FAIL_CLOSED') : (fp as 'FAIL_CLOSED' | 'FAIL_OPEN' | 'FAIL_RELOAD');
+    const policy = this.opts.failOpen ? 'FAIL_OPEN' : configured;
     const backoff = (cfg.reload_config as { backoff?: { base_interval?: unknown; max_interval?: unknown } } | undefined)?.backoff;
     const baseMs = durationMs(backoff?.base_interval, `wasm filter ${cfg.name} reload_config.backoff.base_interval`);
     const maxMs = durationMs(backoff?.max_interval, `wasm filter ${cfg.name} reload_config.backoff.max_interval`);
@@ -427,6 +431,9 @@ export class EnvoyLikeProxy {
     for (const f of l.filters) if (f.plugin.logs.length) f.plugin.clearLogs();
   }
 
+  /** Every wasm filter's plugin, listener by listener. */
+  plugins(): Plugin[] { return this.listeners.flatMap((l) => l.filters.map((f) => f.plugin)); }
+
   prometheus(): string {
     const all = this.listeners.flatMap((l) => l.filters.flatMap((f) => f.plugin.metricObjects()));
     return prometheusText(all, this.statsTags, { help: true });
@@ -460,16 +467,13 @@ export class EnvoyLikeProxy {
       this.log(`listener ${l.name} on http://${l.host}:${l.port} (${l.filters.length} wasm filter(s): ${l.filters.map((f) => f.name).join(', ') || 'none'})`);
     }
     if (this.admin) {
-      const server = createServer((req, res) => {
-        if (req.url === '/ready') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('LIVE\n'); return; }
-        if (req.url?.startsWith('/stats/prometheus')) { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }); res.end(this.prometheus()); return; }
-        res.writeHead(404, { 'content-type': 'text/plain' }); res.end('admin: only /ready and /stats/prometheus are served\n');
-      });
+      const admin = new Admin(this);
+      const server = createServer((req, res) => admin.handle(req, res));
       this.admin.server = server;
       await bind(server, 'admin', this.admin.host, this.admin.port);
       const a = server.address();
       if (a && typeof a === 'object') this.admin.port = a.port;
-      this.log(`admin on http://${this.admin.host}:${this.admin.port} (/ready, /stats/prometheus)`);
+      this.log(`admin on http://${this.admin.host}:${this.admin.port} (/ready, /stats, /stats/prometheus, /clusters, /logging)`);
     }
   }
 
