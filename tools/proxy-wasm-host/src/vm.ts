@@ -214,6 +214,8 @@ export function trapMessage(name: string, err: unknown): string {
   const e = err as Error;
   const kind = err instanceof WebAssembly.RuntimeError ? 'RuntimeError' : e?.name ?? 'Error';
   const frames = String(e?.stack ?? '').split('\n').filter((l) => l.includes('wasm://') || l.includes('wasm-function')).slice(0, 20);
-  const bt = frames.length ? '\nProxy-Wasm plugin in-VM backtrace:\n' + frames.map((l, i) => `  ${i}: ${l.trim().replace(/^at /, '')}`).join('\n') : '';
+  let bt = frames.length ? '\nProxy-Wasm plugin in-VM backtrace:\n' + frames.map((l, i) => `  ${i}: ${l.trim().replace(/^at /, '')}`).join('\n') : '';
+  // V8 names a frame from the module's name section; a release build has none
+  if (frames.length && frames.every((l) => l.includes('null.<anonymous>'))) bt += '\n  (no function names: the module has no name section; a debug build, `nx run <filter>:build-debug`, has one)';
   return `Function: ${name} failed: Uncaught ${kind}: ${e?.message ?? String(err)}${bt}`;
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { compileSdkFixture } from './helpers';
 import { EnvoyLikeProxy } from '../src/serve';
+import { loadPlugin } from '../src/plugin';
 import { histogramSummary } from '../src/admin';
 import { Metric, MetricStore, MetricType } from '../src/metrics';
 import { startEcho, type RunningServer } from '../src/servers';
@@ -173,4 +174,12 @@ describe('a trap: the backtrace names the functions of a debug build; fail close
       expect((await call(s.port, 'GET', '/')).status).toBe(200);
     } finally { await s.proxy.stop(); }
   });
+
+  test('a release build (no name section): the backtrace says how to get names', async () => {
+    const p = await loadPlugin(compileSdkFixture('lab_debug', 'release'), { logLevel: 'info' });
+    expect((await p.exchange({ headers: [['x-trap', '1']] })).localReply?.details).toBe('wasm_fail_stream');
+    const crit = p.logs.find((l) => l.level === 'critical')!.message;
+    expect(crit).toMatch(/\n {2}0: null\.<anonymous> \(wasm:\/\/wasm\/[0-9a-f]+:1:\d+\)/);
+    expect(crit.endsWith('\n  (no function names: the module has no name section; a debug build, `nx run <filter>:build-debug`, has one)')).toBe(true);
+  }, 180000);
 });
