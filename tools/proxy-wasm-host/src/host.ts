@@ -2,7 +2,8 @@
 // vm_start, configure), the root context's state (configuration, callouts, status, tick, metrics, properties),
 // what the current context's buffers and header maps are, logging, and FAIL_RELOAD. Plugin (plugin.ts) is the
 // test API over it; streams and connections see it as a ContextOwner, host functions as a Host.
-import { S, LogLevel, BufferType, MapType, ENV_IMPORTS, WASI_IMPORTS, EXPORT_SIGS, LOG_LEVELS, sigText } from './abi';
+import * as abi from './abi';
+import { ENV_IMPORTS, WASI_IMPORTS, EXPORT_SIGS, LOG_LEVELS, sigText } from './abi';
 import type { ModuleInfo } from './binary';
 import { HeaderMap, valueToString, type HeaderList } from './headers';
 import { MetricStore } from './metrics';
@@ -16,6 +17,10 @@ import { Vm, PAGE, RestrictedCallback } from './vm';
 import { buildImports, type Host } from './hostcalls';
 import type { ContextOwner } from './owner';
 
+// tsx (esbuild) compiles each use of an imported name into a getter call and does not inline another file's
+// enums; the per-hostcall path reads these enums often, so they are bound once, here.
+const S = abi.S, LogLevel = abi.LogLevel, BufferType = abi.BufferType, MapType = abi.MapType;
+type LogLevel = abi.LogLevel; type BufferType = abi.BufferType; type MapType = abi.MapType;
 const EMPTY = new Uint8Array(0);
 /** Attributes of a stream: absent in the root context even when the plugin was given them (Envoy test Property). */
 const STREAM_ROOTS = new Set(['request', 'response', 'connection', 'upstream', 'source', 'destination', 'metadata', 'filter_state', 'upstream_filter_state']);

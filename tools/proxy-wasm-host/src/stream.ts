@@ -1,5 +1,6 @@
 // One HTTP stream through this filter, with Envoy's FilterManager + wasm Context semantics.
-import { S, MapType, BufferType, StreamType, type FilterStatus } from './abi';
+import * as abi from './abi';
+import type { FilterStatus } from './abi';
 import type { ContextOwner } from './owner';
 import type { Vm } from './vm';
 import { HeaderMap, valueToString, bytesToText, type HeaderList } from './headers';
@@ -10,6 +11,11 @@ import { streamAttributes } from './stream-attributes';
 import { httpToGrpcStatus, grpcPercentEncode } from './grpc-status';
 
 export type { StreamOptions, LocalReply };
+
+// tsx (esbuild) compiles each use of an imported name into a getter call and does not inline another file's
+// enums; the per-hostcall path reads these enums often, so they are bound once, here.
+const S = abi.S, MapType = abi.MapType, BufferType = abi.BufferType, StreamType = abi.StreamType;
+type MapType = abi.MapType; type BufferType = abi.BufferType; type StreamType = abi.StreamType;
 
 export class HttpStream {
   readonly req = new Dir('request-headers');
@@ -300,13 +306,13 @@ export class HttpStream {
     return S.BadArgument;
   }
 
-  bodyFor(type: BufferType.HttpRequestBody | BufferType.HttpResponseBody): Uint8Array {
+  bodyFor(type: abi.BufferType.HttpRequestBody | abi.BufferType.HttpResponseBody): Uint8Array {
     const d = type === BufferType.HttpRequestBody ? this.req : this.resp;
     return d.bodyAvail ? d.bodyAvail.bytes : EMPTY;
   }
 
   /** Envoy Buffer::copyFrom semantics for set_buffer_bytes. */
-  setBody(type: BufferType.HttpRequestBody | BufferType.HttpResponseBody, start: number, len: number, data: Uint8Array): number {
+  setBody(type: abi.BufferType.HttpRequestBody | abi.BufferType.HttpResponseBody, start: number, len: number, data: Uint8Array): number {
     const d = type === BufferType.HttpRequestBody ? this.req : this.resp;
     const b = d.bodyAvail;
     if (!b) return S.NotFound;
@@ -327,7 +333,7 @@ export class HttpStream {
     return S.BadArgument;
   }
 
-  continueStream(type: StreamType.Request | StreamType.Response): void {
+  continueStream(type: abi.StreamType.Request | abi.StreamType.Response): void {
     // Envoy nulls the request pointers immediately, for HTTP_RESPONSE too (context.cc falls through)
     this.req.headersAvail = false; this.req.bodyAvail = null; this.req.trailersAvail = false;
     const d = type === StreamType.Request ? this.req : this.resp;
