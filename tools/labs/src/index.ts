@@ -49,8 +49,17 @@ export interface LabExchange {
   expect: LabExpect;
 }
 
+/** The parts of an expectation the student-sized version (assembly/lab.ts) is not asked to meet. */
+export type StudentSkip = 'metrics';
+export const STUDENT_SKIPS: readonly StudentSkip[] = ['metrics'];
+
 export interface LabFile {
   lab: string;
+  /**
+   * How the student-sized version (assembly/lab.ts, dist/<name>.lab.wasm) differs in this lab:
+   * `skip` lists the expectations it is not asked to meet, `why` says why (the lab page says so).
+   */
+  student?: { skip?: StudentSkip[]; why?: string };
   /** host settings the lab needs, e.g. the clusters known to Envoy */
   host?: { clusters?: string[]; properties?: Record<string, unknown>; failurePolicy?: 'FAIL_CLOSED' | 'FAIL_OPEN' };
   exchanges: LabExchange[];
@@ -62,9 +71,15 @@ export interface LabExchangeReport {
   failures: string[];
 }
 
+/** Which build of a filter a lab runs: the released filter, or the course's student-sized version. */
+export type LabVariant = 'production' | 'student';
+
 export interface LabReport {
   name: string;
   lab: string;
+  variant: LabVariant;
+  /** Expectations not checked for this variant (the student version's documented differences). */
+  skipped: StudentSkip[];
   wasmPath: string;
   wasmBytes: number;
   config: unknown;
@@ -72,17 +87,27 @@ export interface LabReport {
   results: LabExchangeReport[];
 }
 
-export function labFiles(filterDir: string): { name: string; wasmPath: string; config: unknown; lab: LabFile } {
+/** The built wasm of a variant: dist/<name>.wasm, or dist/<name>.lab.wasm for the student version. */
+export function variantWasm(filterDir: string, variant: LabVariant = 'production'): string {
   const name = basename(filterDir);
-  const wasmPath = join(filterDir, 'dist', `${name}.wasm`);
+  return join(filterDir, 'dist', variant === 'student' ? `${name}.lab.wasm` : `${name}.wasm`);
+}
+
+export function labFiles(filterDir: string, variant: LabVariant = 'production'): { name: string; wasmPath: string; config: unknown; lab: LabFile } {
+  const name = basename(filterDir);
+  const wasmPath = variantWasm(filterDir, variant);
+  const target = variant === 'student' ? 'build-lab' : 'build';
   const configPath = join(filterDir, 'examples', 'lab.json');
   const labPath = join(filterDir, 'examples', 'lab.exchanges.json');
   for (const p of [wasmPath, configPath, labPath]) {
-    if (!existsSync(p)) throw new Error(`${name}: missing ${p}${p === wasmPath ? ' (run `npx nx run ' + name + ':build`)' : ''}`);
+    if (!existsSync(p)) throw new Error(`${name}: missing ${p}${p === wasmPath ? ' (run `npx nx run ' + name + ':' + target + '`)' : ''}`);
   }
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as unknown;
   const lab = JSON.parse(readFileSync(labPath, 'utf8')) as LabFile;
   if (!Array.isArray(lab.exchanges) || lab.exchanges.length === 0) throw new Error(`${labPath}: no exchanges`);
+  const unknown = (lab.student?.skip ?? []).find((k) => !STUDENT_SKIPS.includes(k));
+  if (unknown !== undefined) throw new Error(`${labPath}: student.skip: "${unknown}" cannot be skipped (only ${STUDENT_SKIPS.join(', ')})`);
+  if (lab.student?.skip?.length && !lab.student.why) throw new Error(`${labPath}: student.skip needs a "why" (the lab page says it)`);
   return { name, wasmPath, config, lab };
 }
 
@@ -153,9 +178,16 @@ export function checkExchange(expect: LabExpect, result: ExchangeResult): string
   return out;
 }
 
+export interface RunLabOptions {
+  /** `student`: dist/<name>.lab.wasm, with the expectations listed in the lab's `student.skip` left out. */
+  variant?: LabVariant;
+}
+
 /** Runs every exchange of a filter's lab, each on a freshly configured plugin. */
-export async function runLab(filterDir: string): Promise<LabReport> {
-  const { name, wasmPath, config, lab } = labFiles(filterDir);
+export async function runLab(filterDir: string, opts: RunLabOptions = {}): Promise<LabReport> {
+  const variant = opts.variant ?? 'production';
+  const { name, wasmPath, config, lab } = labFiles(filterDir, variant);
+  const skipped = variant === 'student' ? [...(lab.student?.skip ?? [])] : [];
   const wasm = new Uint8Array(readFileSync(wasmPath));
   const results: LabExchangeReport[] = [];
   let configured = true;
@@ -169,6 +201,8 @@ export async function runLab(filterDir: string): Promise<LabReport> {
       failurePolicy: lab.host?.failurePolicy,
       logLevel: 'info',
     });
+    const expect: LabExpect = { ...ex.expect };
+    for (const k of skipped) delete expect[k];
     configured &&= plugin.configured;
     const result = await plugin.exchange({
       ...ex.request,
@@ -176,11 +210,11 @@ export async function runLab(filterDir: string): Promise<LabReport> {
       callResponse: ex.callResponse,
       properties: ex.properties as never,
     } as never);
-    const failures = plugin.configured ? checkExchange(ex.expect, result) : ['the plugin refused examples/lab.json at on_configure'];
+    const failures = plugin.configured ? checkExchange(expect, result) : ['the plugin refused examples/lab.json at on_configure'];
     results.push({ title: ex.title, result, failures });
     plugin.close();
   }
-  return { name, lab: lab.lab, wasmPath, wasmBytes: statSync(wasmPath).size, config, configured, results };
+  return { name, lab: lab.lab, variant, skipped, wasmPath, wasmBytes: statSync(wasmPath).size, config, configured, results };
 }
 
 function headerLines(prefix: string, headers: HeaderPairs): string[] {
@@ -190,7 +224,8 @@ function headerLines(prefix: string, headers: HeaderPairs): string[] {
 /** A readable account of what the filter did in each exchange. */
 export function formatLabReport(r: LabReport, opts: { verbose?: boolean } = {}): string {
   const lines: string[] = [];
-  lines.push(`${r.name} — ${r.lab}  (dist/${r.name}.wasm, ${r.wasmBytes} bytes, config examples/lab.json)`);
+  lines.push(`${r.name} — ${r.lab}  (dist/${basename(r.wasmPath)}, ${r.wasmBytes} bytes, config examples/lab.json)`);
+  if (r.skipped.length) lines.push(`  (student version: ${r.skipped.join(', ')} not checked)`);
   for (const x of r.results) {
     const res = x.result;
     lines.push(`  • ${x.title}`);

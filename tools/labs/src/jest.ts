@@ -9,8 +9,8 @@
  * the release build stays within its size budget (issue 4: every filter at most 24 KB).
  */
 import { describe, expect, test } from '@jest/globals';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import Ajv from 'ajv';
 import type { Plugin } from '@meshwasm/proxy-wasm-host';
 import { runLab } from './index';
@@ -51,6 +51,38 @@ export function describeFilterPackage(pkgDir: string, opts: FilterPackageChecks)
 
     test(`the release build stays within ${budget.toLocaleString('en-US')} bytes`, () => {
       expect(statSync(join(pkgDir, 'dist', opts.wasm)).size).toBeLessThanOrEqual(budget);
+    });
+  });
+  if (existsSync(join(pkgDir, 'assembly', 'lab.ts'))) describeStudentVersion(pkgDir);
+}
+
+/** Lines of assembly/lab.ts after its opening comment: the course asks for about 60. */
+export const STUDENT_MAX_LINES = 70;
+
+/**
+ * The course's student-sized version (assembly/lab.ts, built by `build-lab` to dist/<name>.lab.wasm):
+ * it gives the lab's documented outcome, except the expectations the lab's `student.skip` lists
+ * (with the reason in `student.why`), and its opening comment says how it differs from the
+ * production filter.
+ */
+export function describeStudentVersion(pkgDir: string): void {
+  const name = basename(pkgDir);
+  describe(`the student-sized version (assembly/lab.ts -> dist/${name}.lab.wasm)`, () => {
+    test('every lab exchange gives the documented outcome (but for the documented differences)', async () => {
+      const report = await runLab(pkgDir, { variant: 'student' });
+      expect(report.variant).toBe('student');
+      expect(report.configured).toBe(true);
+      for (const r of report.results) expect({ title: r.title, failures: r.failures }).toEqual({ title: r.title, failures: [] });
+    });
+
+    test('it is student-sized and says how it differs from the production filter, and why', () => {
+      const lines = readFileSync(join(pkgDir, 'assembly', 'lab.ts'), 'utf8').split('\n');
+      const head = lines.findIndex((l) => !l.startsWith('//'));
+      const comment = lines.slice(0, head).join('\n');
+      expect(comment).toMatch(/Differs from the production filter/);
+      expect(comment.split('\n// - ').length).toBeGreaterThan(1); // one item per difference
+      expect(lines.slice(head).filter((l) => l.trim() !== '').length).toBeLessThanOrEqual(STUDENT_MAX_LINES);
+      expect(lines.join('\n')).toMatch(/\/\/ Fix: /); // the course's bug it fixes, where it fixes it
     });
   });
 }

@@ -6,13 +6,14 @@
 import { join } from 'node:path';
 import { parse, str, strs } from './args';
 import { CliError, EXIT_FAILED, failure, hostBin, processIo, runNx, runTool, usageError, Workspace, type Io } from './context';
+import { lab } from './lab';
 import { listFilters as listCommand } from './list';
 import { serve } from './serve';
 import { HELP, USAGE } from './usage';
 import { wasmPlugin } from './wasmplugin';
 import { normaliseRegistry } from '@meshwasm/release';
 
-const COMMANDS = ['build', 'run', 'serve', 'push', 'wasmplugin', 'list', 'init'];
+const COMMANDS = ['build', 'run', 'serve', 'push', 'wasmplugin', 'list', 'lab', 'init'];
 
 async function build(ws: Workspace, args: string[]): Promise<number> {
   const p = parse('build', args, {}, 1);
@@ -172,6 +173,11 @@ async function dispatch(io: Io, argv: string[]): Promise<number> {
       return push(ws, rest);
     case 'wasmplugin':
       return wasmplugin(ws, rest);
+    case 'lab': {
+      const p = parse('lab', rest, { serve: { type: 'boolean' }, 'no-build': { type: 'boolean' } }, 1);
+      if (p.values.help) return help(io, 'lab');
+      return lab(ws, { lab: p.positionals[0], serve: p.values.serve === true, build: p.values['no-build'] !== true });
+    }
     case 'list': {
       const p = parse('list', rest, { json: { type: 'boolean' }, rebuild: { type: 'boolean' } }, 0);
       if (p.values.help) return help(io, 'list');

@@ -1,6 +1,6 @@
 /** The usage of `meshwasm` and of each subcommand (`meshwasm <command> --help`). */
 
-export const USAGE = `meshwasm: one CLI for the filter workflow (build, run, serve, push, wasmplugin, list)
+export const USAGE = `meshwasm: one CLI for the filter workflow (build, run, serve, push, wasmplugin, list, lab)
 
 usage: meshwasm <command> [options]          (npx meshwasm … from the repository or any filter folder)
 
@@ -11,6 +11,7 @@ usage: meshwasm <command> [options]          (npx meshwasm … from the reposito
   push <filter> [--registry R]       publish the filter's OCI artifact (nx run <filter>:publish)
   wasmplugin <filter> [options]      print an Istio WasmPlugin/TrafficExtension for your config and workload
   list [--json] [--rebuild]          every filter, its version, its pinned digest, changed since the release?
+  lab <n> [--serve]                  the course's lab n (1-6): the student-sized filter, then the production one
   init <name>                        not yet: scaffolding arrives with the course edition (issue 15)
 
 A <filter> is a name (header, redact, …); inside packages/<filter> it may be left out.
@@ -85,6 +86,22 @@ the same set tools/release uses) are compared with it, uncommitted and untracked
   --rebuild   also build every filter (nx, cached), package it in a temporary directory and show
               the digest of that artifact: "same" when it equals the pin (slower, definitive)
   --json      one JSON array instead of the table`,
+
+  lab: `usage: meshwasm lab <n> [--serve] [--no-build]          (also: npm run lab -- <n>)
+
+Runs the course's lab n on this machine, with no Docker, Envoy or registry:
+  1 hello filter (header)        2 transformations (redact, blocklist)   3 callouts (callout)
+  4 observability and safety (callout: logs, metrics, a trap, fail closed then fail open)
+  5 deploy to Istio (header: the OCI artifact Istio accepts, and what it refuses, offline)
+  6 HTTP timing (http-timing: the course's metric names)
+It builds the lab's filters (nx run-many -t build build-lab; cached), runs the student-sized
+version (packages/<filter>/assembly/lab.ts) and then the production filter through the lab's
+exchanges (examples/lab.exchanges.json with examples/lab.json), and prints the curl commands to try.
+It exits 1 when anything differs from the documented outcome.
+
+  --serve      then keep the local proxy up (proxy-wasm-host serve) on 127.0.0.1:10000, with the
+               echo upstream on :8080 (and the metadata service on :8081), until Ctrl-C
+  --no-build   use the .wasm files already in dist/`,
 
   init: `usage: meshwasm init <name>
 

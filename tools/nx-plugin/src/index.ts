@@ -3,6 +3,8 @@
  *
  * Every `packages/<name>/asconfig.json` is a filter. For each one this plugin infers:
  *   build      asc release build -> packages/<name>/dist/<name>.wasm (cached)
+ *   build-lab  the student-sized version, assembly/lab.ts -> dist/<name>.lab.wasm (cached; only
+ *              when the filter has one). lab.ts is never part of the release build's inputs.
  *   test       jest through tools/proxy-wasm-host (depends on build)
  *   typecheck  tsc over the package's TypeScript tests
  *   validate   envoy.yaml / wasmplugin.yaml / schema / lab checks, dist/*.wasm without SIMD (tools/validate)
@@ -18,6 +20,10 @@
 import { basename, dirname, join } from 'node:path';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from '@nx/devkit';
+
+/** The student-sized version of a filter (the course edition), and the target that builds it. */
+export const LAB_SOURCE = 'lab.ts';
+export const LAB_TARGET = 'build-lab';
 
 export interface FilterPluginOptions {
   buildTargetName?: string;
@@ -54,13 +60,20 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
   // wasmplugin.yaml: the release commit edits those, and the release build must be a cache hit
   // producing the very bytes whose digest that commit pins.
   const linked = linkedPackageDirs(workspaceRoot, deps);
+  const sdkSources = linked.flatMap((d) => [`{workspaceRoot}/${d}/assembly/**/*`, `{workspaceRoot}/${d}/index.ts`]);
+  // assembly/lab.ts (the course's student-sized version) is built by build-lab, never released.
   const wasmSources = [
     `{projectRoot}/assembly/**/*`,
+    `!{projectRoot}/assembly/${LAB_SOURCE}`,
     `{projectRoot}/asconfig.json`,
     '{workspaceRoot}/asconfig.base.json',
-    ...linked.flatMap((d) => [`{workspaceRoot}/${d}/assembly/**/*`, `{workspaceRoot}/${d}/index.ts`]),
+    ...sdkSources,
   ];
-  const gitPaths = [`${root}/assembly`, `${root}/asconfig.json`, 'asconfig.base.json', ...linked.flatMap((d) => [`${d}/assembly`, `${d}/index.ts`])];
+  const gitPaths = [
+    `${root}/assembly`, `':(exclude)${root}/assembly/${LAB_SOURCE}'`, `${root}/asconfig.json`, 'asconfig.base.json',
+    ...linked.flatMap((d) => [`${d}/assembly`, `${d}/index.ts`]),
+  ];
+  const hasLab = existsSync(join(workspaceRoot, root, 'assembly', LAB_SOURCE));
   const targets: Record<string, TargetConfiguration> = {
     [build]: {
       command: `asc assembly/index.ts --config asconfig.json --target release --outFile dist/${name}.wasm`,
@@ -68,7 +81,8 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       cache: true,
       dependsOn: ['^build'],
       inputs: [...wasmSources, { externalDependencies: ['assemblyscript'] }],
-      outputs: ['{projectRoot}/dist'],
+      // the file, not dist/: restoring it from the cache must not remove dist/<name>.lab.wasm
+      outputs: [`{projectRoot}/dist/${name}.wasm`],
       metadata: { description: `Release build of ${name} (AssemblyScript -> dist/${name}.wasm)`, technologies: ['assemblyscript'] },
     },
     'build-debug': {
@@ -83,7 +97,7 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       command: `jest --config ../../jest.preset.cjs --rootDir .`,
       options: { cwd: root },
       cache: true,
-      dependsOn: [build],
+      dependsOn: hasLab ? [build, LAB_TARGET] : [build],
       inputs: ['default', '^production', { externalDependencies: ['jest', '@swc/jest'] }],
       outputs: [],
       metadata: { description: 'Behaviour tests of the built .wasm through tools/proxy-wasm-host' },
@@ -111,6 +125,20 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       },
     },
   };
+  if (hasLab) {
+    // The default runtime and options (asconfig.base.json), as a student's project has them: not
+    // the filter's own asconfig.json, whose size tricks (e.g. header's owned memory mode) are no
+    // part of the lab.
+    targets[LAB_TARGET] = {
+      command: `asc assembly/${LAB_SOURCE} --config ../../asconfig.base.json --target release --outFile dist/${name}.lab.wasm`,
+      options: { cwd: root },
+      cache: true,
+      dependsOn: ['^build'],
+      inputs: [`{projectRoot}/assembly/${LAB_SOURCE}`, '{workspaceRoot}/asconfig.base.json', ...sdkSources, { externalDependencies: ['assemblyscript'] }],
+      outputs: [`{projectRoot}/dist/${name}.lab.wasm`],
+      metadata: { description: `The course's student-sized version (assembly/${LAB_SOURCE} -> dist/${name}.lab.wasm); never released`, technologies: ['assemblyscript'] },
+    };
+  }
   // Seeded, so the short pass is deterministic; `--long` and `--seed` arrive as extra arguments.
   targets[opts.fuzzTargetName ?? 'fuzz'] = {
     command: 'tsx ../../tools/fuzz/src/cli.ts .',

@@ -127,12 +127,14 @@ export function workspacePackageDirs(workspaceRoot: string): Map<string, string>
 /**
  * The files a filter's wasm is built from, as git pathspecs relative to the workspace root:
  * its `assembly/` and `asconfig.json`, the workspace `asconfig.base.json`, and the AssemblyScript
- * sources (`assembly/`, `index.ts`) of every workspace package it statically links. Files the
+ * sources (`assembly/`, `index.ts`) of every workspace package it statically links. Not
+ * `assembly/lab.ts`, the course's student-sized version, which is never released. Files the
  * release commit edits (CHANGELOG.md, package.json, wasmplugin.yaml) are never in this set, so
  * neither `created` nor the changeset check depends on the release commit.
  */
 export function artifactSourcePaths(workspaceRoot: string, filter: FilterInfo): string[] {
-  const paths = [`${filter.root}/assembly`, `${filter.root}/asconfig.json`, 'asconfig.base.json'];
+  // assembly/lab.ts is the course's student-sized version (Nx target build-lab): never released.
+  const paths = [`${filter.root}/assembly`, `:(exclude)${filter.root}/assembly/lab.ts`, `${filter.root}/asconfig.json`, 'asconfig.base.json'];
   const dirs = workspacePackageDirs(workspaceRoot);
   for (const dep of filter.dependencies) {
     const d = dirs.get(dep);
