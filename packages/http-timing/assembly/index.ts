@@ -26,7 +26,8 @@ const REQUEST_TIME: string[] = ["request", "time"];
 
 class Config {
   prefix: string = "wasm_http";
-  labels: bool = true;
+  /** false: the course's names (the default); true: one labelled family (needs stats_tags) */
+  labels: bool = false;
   /** 0 = auto (listener direction), 1 inbound, 2 outbound */
   direction: i32 = 0;
   logEvery: i32 = 0;
@@ -72,8 +73,8 @@ function parseConfig(root: JsonValue): Config | null {
   if (v !== null) {
     let s = v.asString();
     if (!root.hasError()) {
-      if (s == "flat") cfg.labels = false;
-      else if (s != "labels") v.fail("expected \"labels\" or \"flat\", got \"" + s + "\"");
+      if (s == "labels") cfg.labels = true;
+      else if (s != "flat") v.fail("expected \"labels\" or \"flat\", got \"" + s + "\"");
     }
   }
   v = root.get("direction");

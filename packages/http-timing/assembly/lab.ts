@@ -25,6 +25,8 @@ class LabRoot extends RootContext {
     if (cfg.optStr("metricStyle", "flat") != "flat") cfg.fail("this lab version only has \"metricStyle\": \"flat\"");
     if (!this.configOk(cfg)) return false;
     // Metrics are defined once, here, never per request (the course's own advice).
+    // Fix: the course reads them at the admin's /metrics, which Envoy does not have: they are at
+    // /stats/prometheus (Envoy stores them as wasmcustom.<name> and shows them as <name>).
     this.durations = [];
     this.responses = [];
     for (let d = 0; d < DIRECTIONS.length; d++) {

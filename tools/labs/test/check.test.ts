@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExchangeResult } from '@meshwasm/proxy-wasm-host';
@@ -79,5 +79,32 @@ describe('labFiles', () => {
     writeFileSync(join(dir, 'examples', 'lab.json'), '{}');
     writeFileSync(join(dir, 'examples', 'lab.exchanges.json'), '{"lab":"x","exchanges":[]}');
     expect(() => labFiles(dir)).toThrow(/demo: missing .*dist\/demo\.wasm \(run `npx nx run demo:build`\)/);
+  });
+});
+
+describe('the student-sized version (variant "student")', () => {
+  function demo(lab: object): string {
+    const dir = join(mkdtempSync(join(tmpdir(), 'lab-')), 'demo');
+    mkdirSync(join(dir, 'examples'), { recursive: true });
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'demo.wasm'), '');
+    writeFileSync(join(dir, 'dist', 'demo.lab.wasm'), '');
+    writeFileSync(join(dir, 'examples', 'lab.json'), '{}');
+    writeFileSync(join(dir, 'examples', 'lab.exchanges.json'), JSON.stringify({ lab: 'x', exchanges: [{ title: 't', request: {}, expect: {} }], ...lab }));
+    return dir;
+  }
+
+  test('runs dist/<name>.lab.wasm, and names build-lab when it is missing', () => {
+    const dir = demo({});
+    expect(labFiles(dir, 'student').wasmPath).toBe(join(dir, 'dist', 'demo.lab.wasm'));
+    expect(labFiles(dir).wasmPath).toBe(join(dir, 'dist', 'demo.wasm'));
+    rmSync(join(dir, 'dist', 'demo.lab.wasm'));
+    expect(() => labFiles(dir, 'student')).toThrow(/demo: missing .*dist\/demo\.lab\.wasm \(run `npx nx run demo:build-lab`\)/);
+  });
+
+  test('a difference must be one the runner knows how to leave out, and must say why', () => {
+    expect(() => labFiles(demo({ student: { skip: ['metrics'], why: 'no metrics in the lab version' } }), 'student')).not.toThrow();
+    expect(() => labFiles(demo({ student: { skip: ['client'], why: 'x' } }), 'student')).toThrow(/student\.skip: "client" cannot be skipped \(only metrics\)/);
+    expect(() => labFiles(demo({ student: { skip: ['metrics'] } }), 'student')).toThrow(/student\.skip needs a "why"/);
   });
 });
