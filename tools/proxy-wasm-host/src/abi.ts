@@ -2,6 +2,24 @@
 
 export const enum S { Ok = 0, NotFound = 1, BadArgument = 2, SerializationFailure = 3, ParseFailure = 4, InvalidMemoryAccess = 6, Empty = 7, CasMismatch = 8, InternalFailure = 10, BrokenConnection = 11, Unimplemented = 12 }
 
+/** proxy_log / proxy_get_log_level levels (LOG_LEVELS[level] is the name). */
+export const enum LogLevel { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4, Critical = 5 }
+
+/** proxy_get_buffer_bytes & co: which buffer (ABI WasmBufferType). */
+export const enum BufferType {
+  HttpRequestBody = 0, HttpResponseBody = 1, DownstreamData = 2, UpstreamData = 3, HttpCallResponseBody = 4,
+  GrpcReceiveBuffer = 5, VmConfiguration = 6, PluginConfiguration = 7, CallData = 8,
+}
+
+/** proxy_get_header_map_* & co: which header map (ABI WasmHeaderMapType). */
+export const enum MapType {
+  RequestHeaders = 0, RequestTrailers = 1, ResponseHeaders = 2, ResponseTrailers = 3,
+  GrpcReceiveInitialMetadata = 4, GrpcReceiveTrailingMetadata = 5, HttpCallResponseHeaders = 6, HttpCallResponseTrailers = 7,
+}
+
+/** proxy_continue_stream / proxy_close_stream: which stream (ABI WasmStreamType). */
+export const enum StreamType { Request = 0, Response = 1, Downstream = 2, Upstream = 3 }
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'critical'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 

@@ -17,6 +17,7 @@ const USAGE = `usage:
   proxy-wasm-host run FILE.wasm --tcp [--data TEXT|@file]... [--upstream-data TEXT|@file]... [--close client|upstream|none]
         [--config JSON|@file] [--fail-open] [--json] [--root-id ID] [--plugin-name NAME] [--env K=V]... [--cluster NAME]...
   proxy-wasm-host serve --envoy-config FILE [--echo PORT] [--metadata PORT] [--port LISTENER=PORT]... [--admin-port PORT]
+        [--fail-open]
   proxy-wasm-host echo [--port 8080]
   proxy-wasm-host metadata [--port 8081]`;
 
@@ -161,7 +162,7 @@ async function serve(argv: string[]): Promise<number> {
     args: argv, strict: true,
     options: {
       'envoy-config': { type: 'string', short: 'c' }, echo: { type: 'string' }, metadata: { type: 'string' },
-      port: { type: 'string', multiple: true }, 'admin-port': { type: 'string' },
+      port: { type: 'string', multiple: true }, 'admin-port': { type: 'string' }, 'fail-open': { type: 'boolean' },
     },
   });
   const file = values['envoy-config'];
@@ -181,7 +182,7 @@ async function serve(argv: string[]): Promise<number> {
   const stop = async () => { await proxy?.stop(); await Promise.all(services.map((s) => s.close())); };
   const life = endWithSignalsAndParent({ stop, onStop: (why) => process.stderr.write(`proxy-wasm-host serve: stopping (${why})\n`) });
   try {
-    proxy = await EnvoyLikeProxy.fromFile(file, { portOverrides, adminPort });
+    proxy = await EnvoyLikeProxy.fromFile(file, { portOverrides, adminPort, failOpen: values['fail-open'] });
     const names = proxy.listeners.map((l) => l.name);
     const unknown = Object.keys(portOverrides).filter((n) => !names.includes(n));
     if (unknown.length) throw new UsageError(`--port ${unknown[0]}=…: ${file} has no listener named "${unknown[0]}" (its listeners: ${names.join(', ') || 'none'})`);

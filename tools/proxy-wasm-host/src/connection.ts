@@ -14,7 +14,9 @@
 //   details "wasm_downstream_close" / "wasm_upstream_close";
 // - a failed VM (CHECK_FAIL_NET): fail open -> Continue; fail closed -> the connection is closed (FlushWrite) and the
 //   callback answers StopIteration; later connections: fail open skips the filter, fail closed closes them at once.
-import type { Plugin } from './plugin';
+import { S, BufferType } from './abi';
+import type { ContextOwner } from './owner';
+import type { Vm } from './vm';
 import { lookupContextProperty, type PropertyValue } from './properties';
 
 export type NetworkFilterStatus = 'Continue' | 'StopIteration';
@@ -34,7 +36,6 @@ export interface ConnectionOptions {
 }
 
 const EMPTY = new Uint8Array(0);
-const S_OK = 0, S_BAD_ARGUMENT = 2;
 const PEER: Record<PeerTypeName, number> = { unknown: 0, local: 1, remote: 2 };
 const toBytes = (c: string | Uint8Array): Uint8Array => (typeof c === 'string' ? Buffer.from(c) : c);
 const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
@@ -82,6 +83,7 @@ export class TcpConnection {
   filterState: Record<string, PropertyValue> = {};
   /** The VM generation this connection was created on. */
   readonly gen: number;
+  private readonly vm: Vm;
 
   /** Client bytes (Envoy: the connection read buffer, network_downstream_data_buffer_). */
   private readonly read = new NetDir('proxy_on_downstream_data', 'downstreamData');
@@ -97,9 +99,9 @@ export class TcpConnection {
   /** The client received end of stream. */
   clientEnded = false;
 
-  constructor(private p: Plugin, readonly id: number, private opts: ConnectionOptions) { this.gen = p.generation; }
+  constructor(private p: ContextOwner, readonly id: number, private opts: ConnectionOptions) { this.gen = p.generation; this.vm = p.vm; }
 
-  private get vmFailed(): boolean { return this.p.failed || this.gen !== this.p.generation; }
+  private get vmFailed(): boolean { return this.vm.failed || this.gen !== this.p.generation; }
 
   // ---------------------------------------------------------------- public view
   /** Bytes the filter let through to the upstream, in order. */
@@ -116,16 +118,16 @@ export class TcpConnection {
   open(): NetworkFilterStatus {
     const p = this.p;
     if (this.skip) { this.upstreamConnected = true; return 'Continue'; }
-    if (!this.vmFailed && p.ex.ctxCreate) p.invoke('proxy_on_context_create', p.ex.ctxCreate, this.id, this.id, p.rootContextId);
+    if (!this.vmFailed && this.vm.ex.ctxCreate) this.vm.invoke('proxy_on_context_create', this.vm.ex.ctxCreate, this.id, this.id, p.rootContextId);
     this.created = true;
-    p.drainAfter();
+    this.vm.drainAfter();
     let st = this.checkFail();
     if (!st) {
-      const fn = p.ex.newConnection;
+      const fn = this.vm.ex.newConnection;
       let r = 0;
-      if (fn) r = p.invoke('proxy_on_new_connection', fn, this.id, this.id);
+      if (fn) r = this.vm.invoke('proxy_on_new_connection', fn, this.id, this.id);
       st = this.checkFail() ?? (r === 0 ? 'Continue' : 'StopIteration');
-      p.drainAfter();
+      this.vm.drainAfter();
     }
     this.newConnectionStatus = st;
     if (st === 'Continue' && !this.closed) this.upstreamConnected = true;
@@ -151,18 +153,17 @@ export class TcpConnection {
 
   /** Envoy Context::onData / onWrite: the held bytes plus the new chunk go to the filter; Continue passes them on. */
   private onData(d: NetDir, chunk: string | Uint8Array, endOfStream: boolean, pass: () => void, afterCallback?: () => void): NetworkFilterStatus {
-    const p = this.p;
     d.buf = concat(d.buf, toBytes(chunk));
     if (endOfStream) d.eos = true;
     if (this.skip) { pass(); return 'Continue'; }
     let st = this.checkFail();
     if (!st) {
       d.attached = true;
-      const fn = p.ex[d.exportKey];
+      const fn = this.vm.ex[d.exportKey];
       let r = 0;
-      if (fn) r = p.invoke(d.callback, fn, this.id, this.id, d.buf.length, endOfStream ? 1 : 0);
+      if (fn) r = this.vm.invoke(d.callback, fn, this.id, this.id, d.buf.length, endOfStream ? 1 : 0);
       st = this.checkFail() ?? (r === 0 ? 'Continue' : 'StopIteration');
-      p.drainAfter(); // DeferAfterCallActions: continue/close run before the filter manager goes on
+      this.vm.drainAfter(); // DeferAfterCallActions: continue/close run before the filter manager goes on
       if (st === 'Continue') d.attached = false;
     }
     afterCallback?.();
@@ -193,35 +194,35 @@ export class TcpConnection {
     if (!this.closed) this.connectionClosed('local', null);
   }
 
-  // ---------------------------------------------------------------- hostcalls (used by Plugin)
+  // ---------------------------------------------------------------- host-function side (hostcalls/*)
   /** DOWNSTREAM_DATA (2) / UPSTREAM_DATA (3): the held buffer while attached, else empty (Envoy: Ok, size 0). */
-  dataFor(type: number): Uint8Array {
-    const d = type === 2 ? this.read : this.write;
+  dataFor(type: BufferType.DownstreamData | BufferType.UpstreamData): Uint8Array {
+    const d = type === BufferType.DownstreamData ? this.read : this.write;
     return d.attached ? d.buf : EMPTY;
   }
 
   /** Envoy Buffer::copyFrom: start 0 drains `len` then prepends, start >= size appends, else BadArgument. */
-  setData(type: number, start: number, len: number, data: Uint8Array): number {
-    const d = type === 2 ? this.read : this.write;
-    if (!d.attached) return S_BAD_ARGUMENT; // no buffer: BufferBase::copyFrom
+  setData(type: BufferType.DownstreamData | BufferType.UpstreamData, start: number, len: number, data: Uint8Array): number {
+    const d = type === BufferType.DownstreamData ? this.read : this.write;
+    if (!d.attached) return S.BadArgument; // no buffer: BufferBase::copyFrom
     const b = d.buf;
     let out: Uint8Array;
     if (start === 0) out = concat(Uint8Array.from(data), b.subarray(Math.min(len, b.length)));
     else if (start >= b.length) out = concat(b, Uint8Array.from(data));
-    else return S_BAD_ARGUMENT;
+    else return S.BadArgument;
     if (out === b) out = Uint8Array.from(b);
     d.buf = out;
-    return S_OK;
+    return S.Ok;
   }
 
   /** continue_stream(DOWNSTREAM): continueReading() after the current VM call. */
   continueReading(): void {
-    this.p.after.push(() => { if (!this.closed && !this.skip) this.passDownstream(); });
+    this.vm.after.push(() => { if (!this.closed && !this.skip) this.passDownstream(); });
   }
 
   /** close_stream(DOWNSTREAM|UPSTREAM): connection().close(FlushWrite, details) after the current VM call. */
   closeByFilter(details: string): void {
-    this.p.after.push(() => { if (!this.closed) this.connectionClosed('local', details); });
+    this.vm.after.push(() => { if (!this.closed) this.connectionClosed('local', details); });
   }
 
   property(segs: string[], pluginProps: Record<string, PropertyValue> | undefined): PropertyValue | undefined {
@@ -232,7 +233,7 @@ export class TcpConnection {
   }
 
   /** Plugin.close(): the connection is dropped without callbacks. */
-  abandon(): void { this.closed = true; this.completed = true; this.p.connectionDone(this); }
+  abandon(): void { this.closed = true; this.completed = true; this.p.contextDone(this.id, this); }
 
   // ---------------------------------------------------------------- internals
   private derived(first: string): Record<string, PropertyValue> | undefined {
@@ -274,9 +275,8 @@ export class TcpConnection {
   }
 
   private upstreamCloseEvent(): void {
-    const p = this.p;
     if (!this.created || this.skip) return;
-    if (!this.vmFailed && p.ex.upstreamClose) { p.invoke('proxy_on_upstream_connection_close', p.ex.upstreamClose, this.id, this.id, PEER.unknown); p.drainAfter(); }
+    if (!this.vmFailed && this.vm.ex.upstreamClose) { this.vm.invoke('proxy_on_upstream_connection_close', this.vm.ex.upstreamClose, this.id, this.id, PEER.unknown); this.vm.drainAfter(); }
     this.upstreamClosed = true;
     if (this.downstreamClosed) this.closeTcp();
   }
@@ -287,8 +287,8 @@ export class TcpConnection {
     this.closedBy = peer;
     this.closeDetails = details;
     const p = this.p;
-    if (!this.created || this.skip) { p.connectionDone(this); return; }
-    if (!this.vmFailed && p.ex.downstreamClose) { p.invoke('proxy_on_downstream_connection_close', p.ex.downstreamClose, this.id, this.id, PEER[peer]); p.drainAfter(); }
+    if (!this.created || this.skip) { p.contextDone(this.id, this); return; }
+    if (!this.vmFailed && this.vm.ex.downstreamClose) { this.vm.invoke('proxy_on_downstream_connection_close', this.vm.ex.downstreamClose, this.id, this.id, PEER[peer]); this.vm.drainAfter(); }
     this.downstreamClosed = true;
     this.closeTcp();
   }
@@ -297,12 +297,12 @@ export class TcpConnection {
   private closeTcp(): void {
     if (this.completed) return;
     this.completed = true;
-    const p = this.p, ex = p.ex;
-    if (!this.vmFailed && ex.onDone) p.invoke('proxy_on_done', ex.onDone, this.id, this.id);
-    if (!this.vmFailed && ex.onLog) p.invoke('proxy_on_log', ex.onLog, this.id, this.id);
-    if (!this.vmFailed && ex.onDelete) p.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
-    p.drainAfter();
+    const p = this.p, ex = this.vm.ex;
+    if (!this.vmFailed && ex.onDone) this.vm.invoke('proxy_on_done', ex.onDone, this.id, this.id);
+    if (!this.vmFailed && ex.onLog) this.vm.invoke('proxy_on_log', ex.onLog, this.id, this.id);
+    if (!this.vmFailed && ex.onDelete) this.vm.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
+    this.vm.drainAfter();
     if (!this.vmFailed) p.streamSucceeded();
-    p.connectionDone(this);
+    p.contextDone(this.id, this);
   }
 }

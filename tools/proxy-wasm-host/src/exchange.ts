@@ -1,5 +1,5 @@
 // plugin.exchange(): one full request/response through the filter, like the CLI `run` command.
-import type { Plugin, PendingHttpCall } from './plugin';
+import type { PendingHttpCall, HttpCallAnswer, LogEntry } from './options';
 import type { HttpStream } from './stream';
 import { toBytes, bytesToText, valueToString, type HeaderList, type HeaderValue } from './headers';
 import type { PropertyValue } from './properties';
@@ -32,6 +32,19 @@ export interface ExchangeResult {
   reset: boolean;
 }
 
+/** What an exchange drives (the plugin's test API). */
+export interface ExchangeTarget {
+  readonly configured: boolean;
+  readonly failed: boolean;
+  readonly logs: LogEntry[];
+  newStream(opts: { properties?: Record<string, PropertyValue> }): HttpStream;
+  pendingHttpCalls(): PendingHttpCall[];
+  httpCallLog(): PendingHttpCall[];
+  respondHttpCall(token: number, answer: HttpCallAnswer): void;
+  failHttpCall(token: number, reason: 'reset' | 'timeout'): void;
+  metrics(): Record<string, MetricValue>;
+}
+
 const strList = (l: HeaderList): Array<[string, string]> => l.map(([k, v]) => [k, valueToString(v)]);
 const hasHeader = (l: HeaderList, n: string) => l.some(([k]) => k.toLowerCase() === n);
 
@@ -42,7 +55,7 @@ function chunks(b: Uint8Array, size: number | undefined): Uint8Array[] {
   return out;
 }
 
-async function answerCalls(p: Plugin, req: ExchangeRequest): Promise<void> {
+async function answerCalls(p: ExchangeTarget, req: ExchangeRequest): Promise<void> {
   for (let guard = 0; guard < 1000; guard++) {
     const pending = p.pendingHttpCalls();
     if (!pending.length) return;
@@ -57,7 +70,7 @@ async function answerCalls(p: Plugin, req: ExchangeRequest): Promise<void> {
   }
 }
 
-async function send(s: HttpStream, p: Plugin, req: ExchangeRequest, resp: boolean, headers: HeaderList, body: Uint8Array, trailers: HeaderList | undefined, chunkSize?: number) {
+async function send(s: HttpStream, p: ExchangeTarget, req: ExchangeRequest, resp: boolean, headers: HeaderList, body: Uint8Array, trailers: HeaderList | undefined, chunkSize?: number) {
   const hasTrailers = !!trailers?.length;
   if (resp) s.sendResponseHeaders(headers, body.length === 0 && !hasTrailers); else s.sendRequestHeaders(headers, body.length === 0 && !hasTrailers);
   await answerCalls(p, req);
@@ -72,7 +85,7 @@ async function send(s: HttpStream, p: Plugin, req: ExchangeRequest, resp: boolea
   if (hasTrailers) { if (resp) s.sendResponseTrailers(trailers!); else s.sendRequestTrailers(trailers!); await answerCalls(p, req); }
 }
 
-export async function runExchange(p: Plugin, req: ExchangeRequest): Promise<ExchangeResult> {
+export async function runExchange(p: ExchangeTarget, req: ExchangeRequest): Promise<ExchangeResult> {
   const logStart = p.logs.length;
   const callStart = p.httpCallLog().length;
   const finish = (s: HttpStream | null): ExchangeResult => {

@@ -11,6 +11,9 @@ export class Metric {
   value = 0n;
   count = 0;
   sum = 0;
+  /** Smallest and largest value recorded (histograms). */
+  min = Infinity;
+  max = -Infinity;
   bucketCounts: number[] = [];
   constructor(readonly id: number, readonly type: MetricType, readonly name: string, bucketCount: number) {
     if (type === MetricType.Histogram) this.bucketCounts = new Array(bucketCount).fill(0);
@@ -46,6 +49,8 @@ export class MetricStore {
     else {
       const x = Number(BigInt.asUintN(64, v));
       m.count++; m.sum += x;
+      if (x < m.min) m.min = x;
+      if (x > m.max) m.max = x;
       for (let i = 0; i < this.buckets.length; i++) if (x <= this.buckets[i]) m.bucketCounts[i]++;
     }
   }

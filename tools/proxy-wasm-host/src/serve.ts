@@ -1,8 +1,8 @@
 // `proxy-wasm-host serve --envoy-config FILE`: a real HTTP/1.1 proxy for a subset of an Envoy bootstrap.
 // Static listeners, HCM http_filters (envoy.filters.http.wasm with local code, then the router), prefix/path
-// routes to clusters, STATIC/STRICT_DNS/LOGICAL_DNS clusters on loopback, an admin listener with /ready and
-// /stats/prometheus. Bodies are buffered per request (this is a dev proxy, not a streaming one).
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// routes to clusters, STATIC/STRICT_DNS/LOGICAL_DNS clusters on loopback, an admin listener (admin.ts: /ready, /stats,
+// /stats/prometheus, /clusters, /logging). Bodies are buffered per request (this is a dev proxy, not a streaming one).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -12,8 +12,10 @@ import type { HttpStream, StreamOptions } from './stream';
 import { prometheusText, type StatsTag } from './metrics';
 import { valueToString, type HeaderList, type HeaderValue } from './headers';
 import { GrpcUpstream } from './grpc-client';
+import { forward, newHostStats, type Endpoint } from './upstream';
+import { Admin, type AdminSource } from './admin';
 
-export interface Endpoint { host: string; port: number }
+export type { Endpoint };
 export interface ServeOptions {
   /** Resolve relative wasm filenames against this directory (Envoy: the working directory). Default: process.cwd(). */
   cwd?: string;
@@ -22,6 +24,8 @@ export interface ServeOptions {
   /** Override listener/admin ports (tests): map of listener name -> port (0 = ephemeral). */
   portOverrides?: Record<string, number>;
   adminPort?: number;
+  /** Every wasm filter fails open (failure_policy FAIL_OPEN), whatever the Envoy config says. */
+  failOpen?: boolean;
 }
 
 /** A wasm filter refused its configuration (vm_start or configure returned false, or trapped): Envoy does not start. */
@@ -64,7 +68,7 @@ const DIRECTIONS: Record<string, number> = { UNSPECIFIED: 0, INBOUND: 1, OUTBOUN
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
-export class EnvoyLikeProxy {
+export class EnvoyLikeProxy implements AdminSource {
   listeners: Listener[] = [];
   clusters = new Map<string, Endpoint[]>();
   admin: { host: string; port: number; server?: Server } | null = null;
@@ -123,7 +127,7 @@ export class EnvoyLikeProxy {
       const sa = lb.endpoint?.address?.socket_address;
       if (!sa) continue;
       if (!LOOPBACK.test(sa.address)) throw new Error(`cluster ${c.name}: endpoint ${sa.address} is not a loopback address; proxy-wasm-host serve only connects to loopback`);
-      eps.push({ host: sa.address === 'localhost' ? '127.0.0.1' : sa.address, port: sa.port_value });
+      eps.push({ host: sa.address === 'localhost' ? '127.0.0.1' : sa.address, port: sa.port_value, stats: newHostStats() });
     }
     this.clusters.set(String(c.name), eps);
   }
@@ -190,7 +194,8 @@ export class EnvoyLikeProxy {
     // failure_policy (Envoy >= 1.33) wins over the deprecated fail_open unless UNSPECIFIED
     const fp = cfg.failure_policy === undefined ? 'UNSPECIFIED' : String(cfg.failure_policy);
     if (!['UNSPECIFIED', 'FAIL_CLOSED', 'FAIL_OPEN', 'FAIL_RELOAD'].includes(fp)) throw new Error(`wasm filter ${cfg.name}: failure_policy ${fp} is not one of UNSPECIFIED, FAIL_CLOSED, FAIL_OPEN, FAIL_RELOAD`);
-    const policy = fp === 'UNSPECIFIED' ? (cfg.fail_open === true ? 'FAIL_OPEN' : 'FAIL_CLOSED') : (fp as 'FAIL_CLOSED' | 'FAIL_OPEN' | 'FAIL_RELOAD');
+    const configured = fp === 'UNSPECIFIED' ? (cfg.fail_open === true ? 'FAIL_OPEN' : 'FAIL_CLOSED') : (fp as 'FAIL_CLOSED' | 'FAIL_OPEN' | 'FAIL_RELOAD');
+    const policy = this.opts.failOpen ? 'FAIL_OPEN' : configured;
     const backoff = (cfg.reload_config as { backoff?: { base_interval?: unknown; max_interval?: unknown } } | undefined)?.backoff;
     const baseMs = durationMs(backoff?.base_interval, `wasm filter ${cfg.name} reload_config.backoff.base_interval`);
     const maxMs = durationMs(backoff?.max_interval, `wasm filter ${cfg.name} reload_config.backoff.max_interval`);
@@ -241,7 +246,7 @@ export class EnvoyLikeProxy {
       const hdrs: HeaderList = call.headers.map(([k, v]) => [k, v]);
       let res: { status: number; headers: HeaderList; body: Buffer };
       if (!ep) res = { status: 503, headers: [['content-type', 'text/plain']], body: Buffer.from('no healthy upstream') };
-      else res = await this.forward(ep, hdrs, call.body, call.timeoutMs).catch((e: Error) => (e.message === 'timeout'
+      else res = await forward(ep, hdrs, call.body, call.timeoutMs).catch((e: Error) => (e.message === 'timeout'
         ? { status: 504, headers: [['content-type', 'text/plain']], body: Buffer.from('upstream request timeout') }
         : { status: 503, headers: [['content-type', 'text/plain']], body: Buffer.from(`upstream connect error or disconnect/reset before headers. reset reason: connection failure`) }));
       if (!plugin.pendingHttpCalls().some((c) => c.token === call.token)) return;
@@ -257,35 +262,6 @@ export class EnvoyLikeProxy {
     const i = (this.rr.get(cluster) ?? 0) % eps.length;
     this.rr.set(cluster, i + 1);
     return eps[i];
-  }
-
-  /** Send a request to an endpoint; resolves with the full response. */
-  private forward(ep: Endpoint, headers: HeaderList, body: Uint8Array, timeoutMs = 0): Promise<{ status: number; headers: HeaderList; body: Buffer }> {
-    return new Promise((resolveP, reject) => {
-      let method = 'GET', path = '/', authority = '', cl = false;
-      const out: string[] = [];
-      for (let i = 0; i < headers.length; i++) {
-        const k = headers[i][0], s = valueToString(headers[i][1]);
-        if (k.charCodeAt(0) === 58 /* ':' */) { if (k === ':method') method = s; else if (k === ':path') path = s; else if (k === ':authority') authority = s; }
-        else if (k !== 'transfer-encoding' && k !== 'connection') { if (k === 'content-length') cl = true; out.push(k, s); }
-      }
-      if (authority) out.push('host', authority);
-      if (body.length && !cl) out.push('content-length', String(body.length));
-      const req = httpRequest({ host: ep.host, port: ep.port, method, path, headers: out as unknown as Record<string, string>, agent: keepAlive }, (res) => {
-        const cs: Buffer[] = [];
-        res.on('data', (c: Buffer) => cs.push(c));
-        res.on('end', () => {
-          const h: HeaderList = [];
-          const raw = res.rawHeaders;
-          for (let i = 0; i < raw.length; i += 2) { const k = raw[i].toLowerCase(); if (k !== 'connection' && k !== 'keep-alive' && k !== 'transfer-encoding') h.push([k, raw[i + 1]]); }
-          resolveP({ status: res.statusCode ?? 502, headers: h, body: cs.length === 1 ? cs[0] : Buffer.concat(cs) });
-        });
-        res.on('error', reject);
-      });
-      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(body.length ? (Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length)) : undefined);
-    });
   }
 
   /** Wait while the stream is paused and this plugin has http calls in flight. */
@@ -390,7 +366,7 @@ export class EnvoyLikeProxy {
     const ep = route ? this.pick(route.cluster) : null;
     if (!route) return this.encode(l, res, streams, [[':status', '404']], EMPTY, from);
     if (!ep) return this.encode(l, res, streams, [[':status', '503'], ['content-type', 'text/plain']], Buffer.from('no healthy upstream'), from);
-    return this.forward(ep, headers, reqBody).then(
+    return forward(ep, headers, reqBody).then(
       (r) => { r.headers.unshift([':status', String(r.status)]); return this.encode(l, res, streams, r.headers, r.body, from); },
       () => {
         const b = Buffer.from('upstream connect error or disconnect/reset before headers. reset reason: connection failure');
@@ -455,6 +431,9 @@ export class EnvoyLikeProxy {
     for (const f of l.filters) if (f.plugin.logs.length) f.plugin.clearLogs();
   }
 
+  /** Every wasm filter's plugin, listener by listener. */
+  plugins(): Plugin[] { return this.listeners.flatMap((l) => l.filters.map((f) => f.plugin)); }
+
   prometheus(): string {
     const all = this.listeners.flatMap((l) => l.filters.flatMap((f) => f.plugin.metricObjects()));
     return prometheusText(all, this.statsTags, { help: true });
@@ -488,16 +467,13 @@ export class EnvoyLikeProxy {
       this.log(`listener ${l.name} on http://${l.host}:${l.port} (${l.filters.length} wasm filter(s): ${l.filters.map((f) => f.name).join(', ') || 'none'})`);
     }
     if (this.admin) {
-      const server = createServer((req, res) => {
-        if (req.url === '/ready') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('LIVE\n'); return; }
-        if (req.url?.startsWith('/stats/prometheus')) { res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }); res.end(this.prometheus()); return; }
-        res.writeHead(404, { 'content-type': 'text/plain' }); res.end('admin: only /ready and /stats/prometheus are served\n');
-      });
+      const admin = new Admin(this);
+      const server = createServer((req, res) => admin.handle(req, res));
       this.admin.server = server;
       await bind(server, 'admin', this.admin.host, this.admin.port);
       const a = server.address();
       if (a && typeof a === 'object') this.admin.port = a.port;
-      this.log(`admin on http://${this.admin.host}:${this.admin.port} (/ready, /stats/prometheus)`);
+      this.log(`admin on http://${this.admin.host}:${this.admin.port} (/ready, /stats, /stats/prometheus, /clusters, /logging)`);
     }
   }
 
@@ -510,5 +486,3 @@ export class EnvoyLikeProxy {
   }
 }
 
-import { Agent } from 'node:http';
-const keepAlive = new Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });

@@ -1,101 +1,15 @@
 // One HTTP stream through this filter, with Envoy's FilterManager + wasm Context semantics.
-import type { Plugin } from './plugin';
-import type { FilterStatus } from './abi';
-import { HeaderMap, valueToString, bytesToText, type HeaderList, type HeaderValue } from './headers';
+import { S, MapType, BufferType, StreamType, type FilterStatus } from './abi';
+import type { ContextOwner } from './owner';
+import type { Vm } from './vm';
+import { HeaderMap, valueToString, bytesToText, type HeaderList } from './headers';
 import { lookupContextProperty, type PropertyValue } from './properties';
 
-export interface StreamOptions { properties?: Record<string, PropertyValue> }
-export interface LocalReply { status: number; body: string; bodyBytes: Uint8Array; headers: HeaderList; details: string; grpcStatus: number | null }
+import { Body, Dir, EMPTY, headersStatus, bodyStatus, toBytes, type StreamOptions, type LocalReply } from './stream-state';
+import { streamAttributes } from './stream-attributes';
+import { httpToGrpcStatus, grpcPercentEncode } from './grpc-status';
 
-const EMPTY = new Uint8Array(0);
-const S_OK = 0, S_NOT_FOUND = 1, S_BAD_ARGUMENT = 2;
-
-/**
- * A body buffer (Envoy's Buffer::Instance for one filter). Appends are amortised O(1): the
- * storage doubles when full, so buffering a body chunk by chunk is linear, not quadratic.
- * `bytes` is a view of the first `length` bytes; storage handed in by a caller is never written.
- */
-class Body {
-  private buf: Uint8Array;
-  private len: number;
-  private owned = false;
-  constructor(bytes: Uint8Array = EMPTY) { this.buf = bytes; this.len = bytes.length; }
-  get length(): number { return this.len; }
-  get bytes(): Uint8Array { return this.len === this.buf.length ? this.buf : this.buf.subarray(0, this.len); }
-  set bytes(b: Uint8Array) { this.buf = b; this.len = b.length; this.owned = false; }
-  append(b: Uint8Array): void {
-    if (b.length === 0) return;
-    if (this.len === 0) { this.bytes = b; return; }
-    const need = this.len + b.length;
-    if (!this.owned || need > this.buf.length) {
-      const grown = new Uint8Array(Math.max(need, this.owned ? this.buf.length * 2 : need * 2));
-      grown.set(this.buf.subarray(0, this.len), 0);
-      this.buf = grown;
-      this.owned = true;
-    }
-    this.buf.set(b, this.len);
-    this.len = need;
-  }
-  take(): Uint8Array { const b = this.bytes; this.buf = EMPTY; this.len = 0; this.owned = false; return b; }
-}
-
-/** State of one direction (request = decode, response = encode). */
-class Dir {
-  list: HeaderList | null = null;
-  map: HeaderMap | null = null;
-  seen = false;              // headers were delivered to this filter (or passed it)
-  headersAvail = false;      // Envoy request_headers_/response_headers_ pointer
-  bodyAvail: Body | null = null;
-  trailersAvail = false;
-  eos = false;               // end_stream of the current body callback
-  trailers: HeaderMap | null = null;
-  pendingTrailers: HeaderMap | null = null;
-  stopped = false;
-  stoppedAll = 0;            // 0, 3 (Buffer), 4 (Watermark)
-  stopStatus: FilterStatus = 'Continue';
-  buffering = false;         // wasm buffering_*_body_
-  fm = new Body();           // FilterManager buffered data for this filter
-  endStream = false;
-  ended = false;             // ContinueAndEndStream: ignore further data
-  done = false;              // no more processing (local reply / reset)
-  headersReleased = false;
-  relHeaders: HeaderMap | null = null;
-  released: Uint8Array[] = [];
-  relTrailers: HeaderMap | null = null;
-  constructor(readonly kind: 'request-headers' | 'response-headers') {}
-  hmap(): HeaderMap {
-    if (!this.map) { this.map = new HeaderMap(this.kind, this.list ?? []); this.list = null; }
-    return this.map;
-  }
-  count(): number { return this.map ? this.map.size : this.list ? this.list.length : 0; }
-  current(): HeaderList { return this.map ? this.map.toList() : this.list ? this.list.map(([k, v]) => [k.toLowerCase(), v] as [string, HeaderValue]) : []; }
-  releasedBody(): Uint8Array {
-    if (this.released.length === 0) return EMPTY;
-    if (this.released.length === 1) return this.released[0];
-    return Buffer.concat(this.released);
-  }
-}
-
-function headersStatus(r: number, stopNext: boolean, allowStop: boolean): FilterStatus {
-  if (stopNext) return 'StopAllIterationAndWatermark';
-  switch (r) {
-    case 0: return 'Continue';
-    case 1: return allowStop ? 'StopIteration' : 'StopAllIterationAndWatermark';
-    case 2: return 'ContinueAndEndStream';
-    case 3: return 'StopAllIterationAndBuffer';
-    default: return 'StopAllIterationAndWatermark';
-  }
-}
-function bodyStatus(r: number, stopNext: boolean): FilterStatus {
-  if (stopNext) return 'StopIterationNoBuffer';
-  switch (r) {
-    case 0: return 'Continue';
-    case 1: return 'StopIterationAndBuffer';
-    case 2: return 'StopIterationAndWatermark';
-    default: return 'StopIterationNoBuffer';
-  }
-}
-const toBytes = (c: string | Uint8Array): Uint8Array => (typeof c === 'string' ? Buffer.from(c) : c);
+export type { StreamOptions, LocalReply };
 
 export class HttpStream {
   readonly req = new Dir('request-headers');
@@ -112,13 +26,14 @@ export class HttpStream {
   localReply: LocalReply | null = null;
   routeCacheCleared = 0;
   filterState: Record<string, PropertyValue> = {};
-  private readonly startMs = Date.now();
+  readonly startMs = Date.now();
 
   /** The VM generation this stream was created on (FAIL_RELOAD replaces a failed VM for new streams only). */
   readonly gen: number;
-  constructor(private p: Plugin, readonly id: number, private opts: StreamOptions) { this.gen = p.generation; }
+  private readonly vm: Vm;
+  constructor(private p: ContextOwner, readonly id: number, private opts: StreamOptions) { this.gen = p.generation; this.vm = p.vm; }
   /** The VM of this stream failed (or was replaced by a reload): no more callbacks. */
-  private get vmFailed(): boolean { return this.p.failed || this.gen !== this.p.generation; }
+  private get vmFailed(): boolean { return this.vm.failed || this.gen !== this.p.generation; }
 
   // ---------------------------------------------------------------- public view
   get requestHeaders(): HeaderList { return this.req.current(); }
@@ -167,28 +82,28 @@ export class HttpStream {
   complete(): void {
     if (this.completed) return;
     this.completed = true;
-    if (this.skip || this.vmFailed || this.p.closed) { this.p.streamDone(this); return; }
-    const ex = this.p.ex;
-    if (!this.created) { this.ensureCreated(); if (this.vmFailed) { this.p.streamDone(this); return; } }
+    if (this.skip || this.vmFailed || this.p.closed) { this.p.contextDone(this.id, this); return; }
+    const ex = this.vm.ex;
+    if (!this.created) { this.ensureCreated(); if (this.vmFailed) { this.p.contextDone(this.id, this); return; } }
     this.inLog = true;
-    if (ex.onLog) this.p.invoke('proxy_on_log', ex.onLog, this.id, this.id);
+    if (ex.onLog) this.vm.invoke('proxy_on_log', ex.onLog, this.id, this.id);
     this.inLog = false;
-    if (!this.vmFailed && ex.onDone) this.p.invoke('proxy_on_done', ex.onDone, this.id, this.id);
-    if (!this.vmFailed && ex.onDelete) this.p.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
+    if (!this.vmFailed && ex.onDone) this.vm.invoke('proxy_on_done', ex.onDone, this.id, this.id);
+    if (!this.vmFailed && ex.onDelete) this.vm.invoke('proxy_on_delete', ex.onDelete, this.id, this.id);
     if (!this.vmFailed) this.p.streamSucceeded();
-    this.p.streamDone(this);
-    this.p.drainAfter();
+    this.p.contextDone(this.id, this);
+    this.vm.drainAfter();
   }
 
   /** Plugin closing: the stream is dropped without callbacks. */
-  abandon(): void { this.completed = true; this.closed = true; this.p.streamDone(this); }
+  abandon(): void { this.completed = true; this.closed = true; this.p.contextDone(this.id, this); }
 
   // ---------------------------------------------------------------- phases
   private ensureCreated(): void {
     if (this.created) return;
     this.created = true;
-    const f = this.p.ex.ctxCreate;
-    if (f) this.p.invoke('proxy_on_context_create', f, this.id, this.id, this.p.rootContextId);
+    const f = this.vm.ex.ctxCreate;
+    if (f) this.vm.invoke('proxy_on_context_create', f, this.id, this.id, this.p.rootContextId);
   }
 
   private ignored(d: Dir, resp: boolean): boolean {
@@ -217,18 +132,18 @@ export class HttpStream {
     if (!resp) this.ensureCreated();
     else if (!this.created) { this.release(d, resp); return 'Continue'; }
     if (this.vmFailed) return this.onTrap(d, resp, 0);
-    const fn = resp ? p.ex.respHeaders : p.ex.reqHeaders;
+    const fn = resp ? this.vm.ex.respHeaders : this.vm.ex.reqHeaders;
     d.headersAvail = true;
     let st: FilterStatus = 'Continue';
     if (fn) {
-      p.stopNext = false;
-      const r = p.invoke(resp ? 'proxy_on_response_headers' : 'proxy_on_request_headers', fn, this.id, this.id, d.count(), eos ? 1 : 0);
+      this.vm.stopNext = false;
+      const r = this.vm.invoke(resp ? 'proxy_on_response_headers' : 'proxy_on_request_headers', fn, this.id, this.id, d.count(), eos ? 1 : 0);
       if (this.vmFailed) return this.onTrap(d, resp, 0);
-      st = headersStatus(r, p.stopNext, p.allowStopIteration);
-      p.stopNext = false;
+      st = headersStatus(r, this.vm.stopNext, p.allowStopIteration);
+      this.vm.stopNext = false;
     }
     this.applyHeaders(d, resp, st);
-    p.drainAfter();
+    this.vm.drainAfter();
     return st;
   }
 
@@ -265,18 +180,17 @@ export class HttpStream {
   }
 
   private callData(d: Dir, resp: boolean, chunk: Uint8Array, eos: boolean): FilterStatus {
-    const p = this.p;
-    const fn = resp ? p.ex.respBody : p.ex.reqBody;
+    const fn = resp ? this.vm.ex.respBody : this.vm.ex.reqBody;
     let visible: Body, merged: boolean;
     if (d.buffering) { d.fm.append(chunk); visible = d.fm; merged = true; } else { visible = new Body(chunk); merged = false; }
     d.bodyAvail = visible; d.eos = eos;
     let st: FilterStatus = 'Continue';
     if (fn) {
-      p.stopNext = false;
-      const r = p.invoke(resp ? 'proxy_on_response_body' : 'proxy_on_request_body', fn, this.id, this.id, visible.length, eos ? 1 : 0);
+      this.vm.stopNext = false;
+      const r = this.vm.invoke(resp ? 'proxy_on_response_body' : 'proxy_on_request_body', fn, this.id, this.id, visible.length, eos ? 1 : 0);
       if (this.vmFailed) { if (!merged) d.fm.append(visible.bytes); return this.onTrap(d, resp, 1); }
-      st = bodyStatus(r, p.stopNext);
-      p.stopNext = false;
+      st = bodyStatus(r, this.vm.stopNext);
+      this.vm.stopNext = false;
     }
     d.buffering = false;
     switch (st) {
@@ -299,17 +213,16 @@ export class HttpStream {
         break;
     }
     d.stopStatus = st;
-    p.drainAfter();
+    this.vm.drainAfter();
     return st;
   }
 
   private checkLimit(d: Dir, resp: boolean): void {
     if (d.fm.length <= this.p.bufferLimit) return;
-    const p = this.p;
-    if (!resp) p.after.push(() => this.sendLocalReply(413, 'request_payload_too_large', Buffer.from('Payload Too Large'), [], null));
-    else if (!this.resp.headersReleased) p.after.push(() => this.sendLocalReply(500, 'response_payload_too_large', Buffer.from('Internal Server Error'), [], null));
-    else p.after.push(() => { this.closed = true; this.details ||= 'response_payload_too_large'; });
-    p.drainAfter();
+    if (!resp) this.vm.after.push(() => this.sendLocalReply(413, 'request_payload_too_large', Buffer.from('Payload Too Large'), [], null));
+    else if (!this.resp.headersReleased) this.vm.after.push(() => this.sendLocalReply(500, 'response_payload_too_large', Buffer.from('Internal Server Error'), [], null));
+    else this.vm.after.push(() => { this.closed = true; this.details ||= 'response_payload_too_large'; });
+    this.vm.drainAfter();
   }
 
   private onTrailers(d: Dir, resp: boolean, t: HeaderList): FilterStatus {
@@ -330,20 +243,19 @@ export class HttpStream {
   }
 
   private callTrailers(d: Dir, resp: boolean, m: HeaderMap): FilterStatus {
-    const p = this.p;
-    const fn = resp ? p.ex.respTrailers : p.ex.reqTrailers;
+    const fn = resp ? this.vm.ex.respTrailers : this.vm.ex.reqTrailers;
     d.trailers = m; d.trailersAvail = true;
     let st: FilterStatus = 'Continue';
     if (fn) {
-      p.stopNext = false;
-      const r = p.invoke(resp ? 'proxy_on_response_trailers' : 'proxy_on_request_trailers', fn, this.id, this.id, m.size);
+      this.vm.stopNext = false;
+      const r = this.vm.invoke(resp ? 'proxy_on_response_trailers' : 'proxy_on_request_trailers', fn, this.id, this.id, m.size);
       if (this.vmFailed) return this.onTrap(d, resp, 2);
-      st = p.stopNext || r !== 0 ? 'StopIteration' : 'Continue';
-      p.stopNext = false;
+      st = this.vm.stopNext || r !== 0 ? 'StopIteration' : 'Continue';
+      this.vm.stopNext = false;
     }
     d.stopStatus = st;
     if (st === 'Continue') { d.trailersAvail = false; this.resume(d, resp); } else d.stopped = true;
-    p.drainAfter();
+    this.vm.drainAfter();
     return st;
   }
 
@@ -367,62 +279,63 @@ export class HttpStream {
   }
 
   // ---------------------------------------------------------------- hostcall side
-  mapFor(type: number, write: boolean): HeaderMap | number {
-    const d = type < 2 ? this.req : this.resp;
+  mapFor(type: MapType, write: boolean): HeaderMap | number {
+    const d = type === MapType.RequestHeaders || type === MapType.RequestTrailers ? this.req : this.resp;
+    const headers = type === MapType.RequestHeaders || type === MapType.ResponseHeaders;
     if (this.inLog) {
       let m: HeaderMap | null = null;
-      if (type === 0 || type === 2) m = d.seen ? d.hmap() : null;
-      else if (type === 3) m = d.trailers ?? d.relTrailers;
-      if (!m) return S_NOT_FOUND;
-      return write ? S_BAD_ARGUMENT : m;
+      if (headers) m = d.seen ? d.hmap() : null;
+      else if (type === MapType.ResponseTrailers) m = d.trailers ?? d.relTrailers;
+      if (!m) return S.NotFound;
+      return write ? S.BadArgument : m;
     }
-    if (type === 0 || type === 2) return d.headersAvail ? d.hmap() : S_BAD_ARGUMENT;
+    if (headers) return d.headersAvail ? d.hmap() : S.BadArgument;
     if (d.trailersAvail && d.trailers) return d.trailers;
     if (d.bodyAvail && d.eos && !d.trailers && !d.pendingTrailers) {
       // Envoy addDecodedTrailers()/addEncodedTrailers(): only from the end_stream body callback
-      d.trailers = new HeaderMap(type === 1 ? 'request-trailers' : 'response-trailers');
+      d.trailers = new HeaderMap(type === MapType.RequestTrailers ? 'request-trailers' : 'response-trailers');
       return d.trailers;
     }
     if (d.bodyAvail && d.eos && d.trailers) return d.trailers;
-    return S_BAD_ARGUMENT;
+    return S.BadArgument;
   }
 
-  bodyFor(type: number): Uint8Array {
-    const d = type === 0 ? this.req : this.resp;
+  bodyFor(type: BufferType.HttpRequestBody | BufferType.HttpResponseBody): Uint8Array {
+    const d = type === BufferType.HttpRequestBody ? this.req : this.resp;
     return d.bodyAvail ? d.bodyAvail.bytes : EMPTY;
   }
 
   /** Envoy Buffer::copyFrom semantics for set_buffer_bytes. */
-  setBody(type: number, start: number, len: number, data: Uint8Array): number {
-    const d = type === 0 ? this.req : this.resp;
+  setBody(type: BufferType.HttpRequestBody | BufferType.HttpResponseBody, start: number, len: number, data: Uint8Array): number {
+    const d = type === BufferType.HttpRequestBody ? this.req : this.resp;
     const b = d.bodyAvail;
-    if (!b) return S_NOT_FOUND;
+    if (!b) return S.NotFound;
     const size = b.length;
     if (start === 0) {
       const rest = b.bytes.subarray(Math.min(len, size));
       const out = new Uint8Array(data.length + rest.length);
       out.set(data, 0); out.set(rest, data.length);
       b.bytes = out;
-      return S_OK;
+      return S.Ok;
     }
     if (start >= size) {
       const out = new Uint8Array(size + data.length);
       out.set(b.bytes, 0); out.set(data, size);
       b.bytes = out;
-      return S_OK;
+      return S.Ok;
     }
-    return S_BAD_ARGUMENT;
+    return S.BadArgument;
   }
 
-  continueStream(type: number): void {
+  continueStream(type: StreamType.Request | StreamType.Response): void {
     // Envoy nulls the request pointers immediately, for HTTP_RESPONSE too (context.cc falls through)
     this.req.headersAvail = false; this.req.bodyAvail = null; this.req.trailersAvail = false;
-    const d = type === 0 ? this.req : this.resp;
-    this.p.after.push(() => this.continueDir(d, type === 1));
+    const d = type === StreamType.Request ? this.req : this.resp;
+    this.vm.after.push(() => this.continueDir(d, type === StreamType.Response));
   }
 
-  closeStream(_type: number): void {
-    this.p.after.push(() => { this.closed = true; this.details ||= 'wasm_close_stream'; });
+  closeStream(_type: StreamType): void {
+    this.vm.after.push(() => { this.closed = true; this.details ||= 'wasm_close_stream'; });
   }
 
   private continueDir(d: Dir, resp: boolean): void {
@@ -522,66 +435,6 @@ export class HttpStream {
 
   // ---------------------------------------------------------------- properties
   property(segs: string[], pluginProps: Record<string, PropertyValue> | undefined): PropertyValue | undefined {
-    return lookupContextProperty(segs, this.filterState, this.opts.properties, pluginProps, (first) => this.derived(first));
+    return lookupContextProperty(segs, this.filterState, this.opts.properties, pluginProps, (first) => streamAttributes(this, first));
   }
-
-  private derived(first: string): Record<string, PropertyValue> | undefined {
-    if (first === 'request' && this.req.seen) {
-      const m = this.req.hmap();
-      const s = (n: string) => { const x = m.get(n); return x === undefined ? undefined : valueToString(x); };
-      const path = s(':path') ?? '';
-      const q = path.indexOf('?');
-      const out: Record<string, PropertyValue> = {
-        'request.path': path, 'request.url_path': q < 0 ? path : path.slice(0, q), 'request.query': q < 0 ? '' : path.slice(q + 1),
-        'request.headers': headerObject(m), 'request.protocol': 'HTTP/1.1', 'request.time': new Date(this.startMs),
-        'request.size': BigInt(this.req.released.reduce((a, b) => a + b.length, 0) + this.req.fm.length),
-      };
-      const add = (k: string, v: string | undefined) => { if (v !== undefined) out[k] = v; };
-      add('request.host', s(':authority')); add('request.scheme', s(':scheme')); add('request.method', s(':method'));
-      add('request.referer', s('referer')); add('request.useragent', s('user-agent')); add('request.id', s('x-request-id'));
-      return out;
-    }
-    if (first === 'response' && (this.resp.seen || this.localReply)) {
-      const m = this.resp.seen ? this.resp.hmap() : new HeaderMap('response-headers', this.localReply!.headers);
-      const out: Record<string, PropertyValue> = { 'response.headers': headerObject(m), 'response.code_details': this.details || 'via_upstream' };
-      const st = m.get(':status');
-      if (st !== undefined) out['response.code'] = BigInt(parseInt(valueToString(st), 10) || 0);
-      const t = this.resp.trailers ?? this.resp.relTrailers;
-      if (t) out['response.trailers'] = headerObject(t);
-      out['response.size'] = BigInt(this.resp.released.reduce((a, b) => a + b.length, 0));
-      return out;
-    }
-    if (first === 'connection') return { 'connection.id': BigInt(this.id), 'connection.mtls': false };
-    if (first === 'source') return { 'source.address': '127.0.0.1:45678', 'source.port': 45678n };
-    if (first === 'destination') return { 'destination.address': '127.0.0.1:10000', 'destination.port': 10000n };
-    return undefined;
-  }
-}
-
-/** Envoy Grpc::Utility::httpToGrpcStatus. */
-export function httpToGrpcStatus(http: number): number {
-  switch (http) {
-    case 400: return 13; // Internal
-    case 401: return 16; // Unauthenticated
-    case 403: return 7;  // PermissionDenied
-    case 404: return 12; // Unimplemented
-    case 429: case 502: case 503: case 504: return 14; // Unavailable
-    default: return 2;   // Unknown
-  }
-}
-
-/** grpc-message encoding (gRPC spec / Envoy PercentEncoding): bytes outside ' '..'~' and '%' become %XX. */
-export function grpcPercentEncode(b: Uint8Array): string {
-  let out = '';
-  for (const c of b) out += c < 0x20 || c > 0x7e || c === 0x25 ? '%' + c.toString(16).toUpperCase().padStart(2, '0') : String.fromCharCode(c);
-  return out;
-}
-
-function headerObject(m: HeaderMap): Record<string, PropertyValue> {
-  const o: Record<string, PropertyValue> = {};
-  for (let i = 0; i < m.names.length; i++) {
-    const k = m.names[i], v = valueToString(m.values[i]);
-    o[k] = k in o ? `${o[k] as string},${v}` : v;
-  }
-  return o;
 }

@@ -37,15 +37,15 @@ interface Harness { p: Plugin; x: Exports; events: string[] }
 
 async function harness(opts: Parameters<typeof loadPlugin>[1] = { clusters: ['cluster'] }): Promise<Harness> {
   const p = await loadPlugin(grpcModule(), opts);
-  return { p, x: p.instance.exports as unknown as Exports, events: [] };
+  return { p, x: p.vm.instance.exports as unknown as Exports, events: [] };
 }
 
 /** Copy bytes into the module's memory (its bump allocator). */
 function put(h: Harness, data: Uint8Array | string): [number, number] {
   const b = typeof data === 'string' ? Buffer.from(data) : data;
   const ptr = h.x.malloc(Math.max(1, b.length));
-  h.p.refresh();
-  h.p.mem.set(b, ptr);
+  h.p.vm.refresh();
+  h.p.vm.mem.set(b, ptr);
   return [ptr, b.length];
 }
 function pairs(list: Array<[string, string]>): Uint8Array {
@@ -55,7 +55,7 @@ function pairs(list: Array<[string, string]>): Uint8Array {
   list.forEach(([k, v], i) => { head.writeUInt32LE(Buffer.byteLength(k), 4 + i * 8); head.writeUInt32LE(Buffer.byteLength(v), 8 + i * 8); parts.push(Buffer.from(k + '\0' + v + '\0')); });
   return Buffer.concat([head, ...parts]);
 }
-const u32 = (h: Harness, at: number) => { h.p.refresh(); return h.p.dv.getUint32(at, true); };
+const u32 = (h: Harness, at: number) => { h.p.vm.refresh(); return h.p.vm.dv.getUint32(at, true); };
 const RET = 64; // scratch for returned values (below the heap)
 
 function grpcCall(h: Harness, upstream: Uint8Array | string, opts: { md?: Array<[string, string]>; msg?: string; timeout?: number; service?: string; method?: string } = {}): { status: number; token: number } {
@@ -73,22 +73,22 @@ function send(h: Harness, token: number, msg: string, eos = false): number { con
 function status(h: Harness): [number, number, string] {
   const r = h.x.call_get_status(RET, RET + 4, RET + 8);
   const p = u32(h, RET + 4), n = u32(h, RET + 8);
-  return [r, u32(h, RET), n ? h.p.mem.toString('utf8', p, p + n) : ''];
+  return [r, u32(h, RET), n ? h.p.vm.mem.toString('utf8', p, p + n) : ''];
 }
 function buffer(h: Harness, type: number): [number, string] {
   const r = h.x.call_get_buffer_bytes(type, 0, 0xffffffff, RET, RET + 4);
   const p = u32(h, RET), n = u32(h, RET + 4);
-  return [r, r === OK && n ? h.p.mem.toString('utf8', p, p + n) : ''];
+  return [r, r === OK && n ? h.p.vm.mem.toString('utf8', p, p + n) : ''];
 }
 function mapValue(h: Harness, type: number, key: string): [number, string] {
   const [kp, kn] = put(h, key);
   const r = h.x.call_get_header_map_value(type, kp, kn, RET, RET + 4);
   const p = u32(h, RET), n = u32(h, RET + 4);
-  return [r, r === OK ? h.p.mem.toString('utf8', p, p + n) : ''];
+  return [r, r === OK ? h.p.vm.mem.toString('utf8', p, p + n) : ''];
 }
 /** Replace one gRPC callback of the module by a JS function (run by the host inside its VM call). */
 function on(h: Harness, which: 'grpcInitial' | 'grpcReceive' | 'grpcTrailing' | 'grpcClose', fn: (ctx: number, token: number, n: number) => void): void {
-  h.p.ex[which] = ((ctx: number, token: number, n: number) => { fn(ctx, token, n); }) as never;
+  h.p.vm.ex[which] = ((ctx: number, token: number, n: number) => { fn(ctx, token, n); }) as never;
 }
 
 describe('tokens and upstream resolution (Envoy context.cc grpcCall/grpcStream)', () => {
@@ -130,7 +130,7 @@ describe('tokens and upstream resolution (Envoy context.cc grpcCall/grpcStream)'
     on(h, 'grpcClose', (_c, token, st) => { closes.push([token, st, status(h)[2]]); });
     expect(grpcCall(h, encodeGrpcService('nope')).status).toBe(INTERNAL_FAILURE);
     expect(closes).toEqual([]); // never inside the hostcall
-    h.p.drainAfter();
+    h.p.vm.drainAfter();
     expect(closes).toEqual([[5, 14, 'Cluster not available']]);
     expect(h.p.pendingGrpcCalls()).toEqual([]);
   });

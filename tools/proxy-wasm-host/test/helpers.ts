@@ -41,10 +41,11 @@ export function wasiShimConfig(): string | null {
 
 export const ROOT = resolve(PKG, '..', '..');
 
-/** Compile test/fixtures/<name>.ts on OUR SDK (as-proxy-wasm) with the root asconfig.base.json, release target. */
-export function compileSdkFixture(name: string): Uint8Array {
+/** Compile test/fixtures/<name>.ts on OUR SDK (as-proxy-wasm) with the root asconfig.base.json, release target
+ *  (or debug: what `build-debug` uses, with the name section). */
+export function compileSdkFixture(name: string, target: 'release' | 'debug' = 'release'): Uint8Array {
   const sdk = join(ROOT, 'packages', 'as-proxy-wasm');
-  return compileFixture(name, ['--config', relative(PKG, join(ROOT, 'asconfig.base.json')), '--target', 'release'],
+  return compileFixture(name, ['--config', relative(PKG, join(ROOT, 'asconfig.base.json')), '--target', target],
     [join(ROOT, 'asconfig.base.json'), join(sdk, 'assembly'), join(sdk, 'index.ts')]);
 }
 
