@@ -29,6 +29,7 @@ export default defineConfig(
       'packages/*/test/fixtures/**', // test filters compiled by asc
       'tools/proxy-wasm-host/test/fixtures/**', // test filters compiled by asc
       'packages/as-proxy-wasm/bench/peer/**', // the @gcoredev peer filters the benchmark builds
+      'docs/course/solutions/**', // the course exercises' solutions, compiled by asc in their test
     ],
   },
   {

@@ -5,6 +5,9 @@
 # Needs: docker, kind, kubectl, istioctl (1.22+), and the filters published to a registry the
 # cluster can pull from (see README "Publishing"); WASM_REGISTRY overrides the registry in the
 # manifests, e.g. WASM_REGISTRY=ghcr.io/my-org/meshwasm.
+# LOCAL_REGISTRY=1 also starts the local registry (registry.sh) and, unless WASM_REGISTRY is set,
+# points the WasmPlugins at it as the pods see it: kind-registry:5000/meshwasm. Push the filters
+# there first from the host: npx meshwasm push <filter> --registry localhost:5001/meshwasm.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -12,8 +15,16 @@ for tool in docker kind kubectl istioctl; do
   command -v "$tool" >/dev/null || { echo "up.sh: $tool is required" >&2; exit 1; }
 done
 kind get clusters | grep -qx meshwasm || kind create cluster --config "$here/kind-config.yaml"
+if [ "${LOCAL_REGISTRY:-}" = 1 ]; then
+  "$here/registry.sh"
+  WASM_REGISTRY="${WASM_REGISTRY:-kind-registry:5000/meshwasm}"
+fi
+# The local registry speaks plain HTTP under a name that is not loopback: istio-agent retries such
+# a registry over plain HTTP, and Istio versions that restrict that retry allow it for the
+# registries listed in WASM_INSECURE_REGISTRIES.
 istioctl install -y --set profile=minimal \
-  --set meshConfig.defaultConfig.proxyStatsMatcher.inclusionPrefixes[0]=wasm
+  --set meshConfig.defaultConfig.proxyStatsMatcher.inclusionPrefixes[0]=wasm \
+  --set meshConfig.defaultConfig.proxyMetadata.WASM_INSECURE_REGISTRIES=kind-registry:5000
 kubectl create namespace labs --dry-run=client -o yaml | kubectl apply -f -
 kubectl label namespace labs istio-injection=enabled --overwrite
 kubectl apply -n labs -f "$here/../istio/sample-apps.yaml"

@@ -14,6 +14,7 @@
  *   cwd=DIR      where the command runs, relative to the repository root
  *                (default: the folder of the Markdown file)
  *   exit=N       the exit code the command must end with (default 0)
+ *   timeout=N    seconds the command may run before it counts as hung (default 120)
  *
  * A session shows several commands with their output, as a terminal would:
  *
@@ -54,6 +55,8 @@ export interface Transcript {
   session: boolean;
   /** Session: the text a background server prints once it is ready. */
   ready: string;
+  /** Seconds the command may run (`timeout=N`; a guard against a hang, not a speed goal). */
+  timeoutSeconds: number;
   /** The block's lines, as written. */
   expected: string[];
   /** Offsets of the block's body in the file (for rewriting). */
@@ -70,7 +73,9 @@ export interface TranscriptResult {
 }
 
 const MARKER = /^<!--\s*transcript((?:\s+(?:session|[a-z]+=\S+))*)\s*:\s*([\s\S]*?)\s*-->\s*$/;
-const OPTIONS = new Set(['cwd', 'exit', 'ready', 'session']);
+const OPTIONS = new Set(['cwd', 'exit', 'ready', 'session', 'timeout']);
+/** How long a transcript's command may run, unless its marker says `timeout=SECONDS`. */
+export const DEFAULT_TIMEOUT_SECONDS = 120;
 
 /** Finds every marked transcript of one Markdown file. Throws on a marker without a block. */
 export function parseTranscripts(file: string, text: string, root: string): Transcript[] {
@@ -91,6 +96,7 @@ export function parseTranscripts(file: string, text: string, root: string): Tran
     for (const o of m[1].trim().split(/\s+/).filter(Boolean)) {
       const [k, v = ''] = o.split('=');
       if (!OPTIONS.has(k)) throw new Error(`${relative(root, file)}:${i + 1}: unknown transcript option "${k}"`);
+      if (k === 'timeout' && !/^[1-9]\d*$/.test(v)) throw new Error(`${relative(root, file)}:${i + 1}: timeout= takes a number of seconds, got "${v}"`);
       opts.set(k, v);
     }
     const fence = lines[i + 1];
@@ -113,6 +119,7 @@ export function parseTranscripts(file: string, text: string, root: string): Tran
       ready: opts.get('ready') ?? '',
       cwd: opts.has('cwd') ? join(root, opts.get('cwd')!) : dirname(file),
       exit: opts.has('exit') ? Number(opts.get('exit')) : 0,
+      timeoutSeconds: opts.has('timeout') ? Number(opts.get('timeout')) : DEFAULT_TIMEOUT_SECONDS,
       expected,
       bodyStart: offsets[i + 2],
       bodyEnd: offsets[end],
@@ -200,7 +207,7 @@ export function runTranscript(t: Transcript, env: NodeJS.ProcessEnv = process.en
     cwd: t.cwd,
     encoding: 'utf8',
     env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0', NX_TUI: 'false', NX_DAEMON: 'false' },
-    timeout: 120_000,
+    timeout: t.timeoutSeconds * 1000,
     maxBuffer: 16 * 1024 * 1024,
   });
   const actual = normalise(r.stdout ?? '');

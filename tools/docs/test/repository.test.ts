@@ -28,6 +28,7 @@ describe('the repository documents', () => {
       const r = runTranscript(t);
       expect({ problem: r.problem, actual: r.problem ? r.actual : [] }).toEqual({ problem: null, actual: [] });
     },
-    150_000,
+    // the longest command's own bound (timeout=N), plus the time to compare
+    Math.max(150_000, ...transcripts.map((t) => (t.timeoutSeconds + 30) * 1000)),
   );
 });

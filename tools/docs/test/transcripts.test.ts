@@ -76,6 +76,13 @@ describe('parseTranscripts and runTranscript', () => {
     expect(runTranscript({ ...t, exit: 1 }).problem).toBe('exit code 0, the transcript says 1');
   });
 
+  test('timeout=N bounds the command (default 120 s); it must be a number of seconds', () => {
+    const [long, plain] = parseTranscripts(md, '<!-- transcript timeout=1: sleep 5; echo late -->\n```\nlate\n```\n<!-- transcript: echo x -->\n```\nx\n```\n', dir);
+    expect([long.timeoutSeconds, plain.timeoutSeconds]).toEqual([1, 120]);
+    expect(runTranscript(long).problem).toMatch(/^the command could not run: .*ETIMEDOUT/);
+    expect(() => parseTranscripts(md, '<!-- transcript timeout=soon: ls -->\n```\n```\n', dir)).toThrow(/timeout= takes a number of seconds, got "soon"/);
+  });
+
   test('a marker without a block, or with an unknown option, is an error', () => {
     expect(() => parseTranscripts(md, '<!-- transcript: ls -->\ntext\n', dir)).toThrow(/must be followed by a fenced block/);
     expect(() => parseTranscripts(md, '<!-- transcript dir=x: ls -->\n```\n```\n', dir)).toThrow(/unknown transcript option "dir"/);

@@ -10,13 +10,18 @@ import type { Issue, PathSeg } from './issues';
 import { loadFilterSchema, type FilterSchema } from './schema';
 import { checkWasmPortability, DISABLED_FEATURES, type WasmCheckOptions } from './wasm';
 import { parseYaml, positionIssues, type YamlFile } from './yaml';
+import { parse as parseYamlText } from 'yaml';
+import {
+  crossCheckKind, shellAssignments, validateHostsToml, validateKindConfig, validateRegistryHosting,
+  type HostsTomlReport, type KindConfigReport, type RegistryHostingReport,
+} from './kind';
 
 /** Container paths where a filter's .wasm may be mounted instead of `dist/<name>.wasm`. */
 export const CONTAINER_WASM_DIRS = ['/etc/envoy/wasm', '/etc/envoy'];
 
 export interface FileResult {
   file: string;
-  kind: 'schema' | 'lab' | 'envoy' | 'istio' | 'compose' | 'package' | 'wasm';
+  kind: 'schema' | 'lab' | 'envoy' | 'istio' | 'compose' | 'package' | 'wasm' | 'kind';
   summary: string;
   errors: number;
   warnings: number;
@@ -284,6 +289,7 @@ export function validateDeployDir(dir: string, opts: RunOptions = {}): Report {
   for (const f of envoyFiles) validateEnvoyFile(f, show(f), resolveSchema, out);
   for (const f of istioFiles) validateIstioFile(f, show(f), resolveSchema, out);
   for (const f of composeFiles) validateComposeFile(f, show(f), out);
+  if (existsSync(join(root, 'kind'))) validateKindDir(join(root, 'kind'), show, out);
   if (!out.files.length) {
     out.add(show(root), 'package', '', [{ severity: 'error', file: show(root), path: [], message: 'no manifests found (expected envoy/*.yaml, istio/*.yaml or docker-compose*.yaml)' }]);
   }
@@ -368,6 +374,48 @@ function validateIstioFile(abs: string, shown: string, resolveSchema: (n: string
   const counts = new Map<string, number>();
   for (const k of r.kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
   out.add(shown, 'istio', `${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'no documents'}`, issues);
+}
+
+/**
+ * deploy/kind/: kind-config.yaml, and when registry.sh is there, the local-registry pattern
+ * (hosts.toml, local-registry-hosting.yaml) agreeing with it.
+ */
+function validateKindDir(dir: string, show: (f: string) => string, out: Collector): void {
+  const file = (n: string): string => join(dir, n);
+  const shown = { config: show(file('kind-config.yaml')), hosts: show(file('hosts.toml')), hosting: show(file('local-registry-hosting.yaml')), script: show(file('registry.sh')) };
+  let config: KindConfigReport | undefined;
+  if (existsSync(file('kind-config.yaml'))) {
+    const y = readYaml(file('kind-config.yaml'), shown.config);
+    const doc = y.docs[0];
+    const issues = [...y.issues];
+    if (doc) {
+      config = validateKindConfig(doc.value, shown.config);
+      issues.push(...config.issues);
+      positionIssues(issues, doc);
+    }
+    out.add(shown.config, 'kind', `kind Cluster: ${config?.nodes ?? 0} node(s)${config?.configPath ? `, containerd hosts in ${config.configPath}` : ''}`, issues);
+  }
+  if (!existsSync(file('registry.sh'))) return;
+  const script = shellAssignments(readFileSync(file('registry.sh'), 'utf8'));
+  let hosts: HostsTomlReport | undefined;
+  if (existsSync(file('hosts.toml'))) {
+    hosts = validateHostsToml(readFileSync(file('hosts.toml'), 'utf8'), shown.hosts);
+    out.add(shown.hosts, 'kind', `containerd mirror: ${hosts.server ?? '?'} -> ${hosts.hosts.join(', ') || '?'}`, hosts.issues);
+  } else out.add(shown.hosts, 'kind', '', [{ severity: 'error', file: shown.hosts, path: [], message: 'missing: registry.sh copies it into every node' }]);
+  let hosting: RegistryHostingReport | undefined;
+  if (existsSync(file('local-registry-hosting.yaml'))) {
+    const y = readYaml(file('local-registry-hosting.yaml'), shown.hosting);
+    const doc = y.docs[0];
+    const issues = [...y.issues];
+    if (doc) {
+      hosting = validateRegistryHosting(doc.value, shown.hosting, (t) => parseYamlText(t));
+      issues.push(...hosting.issues);
+      positionIssues(issues, doc);
+    }
+    out.add(shown.hosting, 'kind', `ConfigMap kube-public/local-registry-hosting: push to ${hosting?.host ?? '?'}, in the cluster ${hosting?.fromClusterNetwork ?? '?'}`, issues);
+  } else out.add(shown.hosting, 'kind', '', [{ severity: 'error', file: shown.hosting, path: [], message: 'missing: registry.sh applies it' }]);
+  const cross = crossCheckKind({ config, hosts, hosting, script }, shown);
+  out.add(shown.script, 'kind', cross.length ? '' : `registry ${script.REGISTRY_NAME}:5000 on the kind network, 127.0.0.1:${script.REGISTRY_PORT} on the host; the files above agree`, cross);
 }
 
 function validateComposeFile(abs: string, shown: string, out: Collector): void {

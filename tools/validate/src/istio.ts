@@ -195,6 +195,15 @@ export function pointerToPath(pointer: string): PathSeg[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/**
+ * Fields people write in a WasmPlugin spec that Istio does not have, and what they meant. The
+ * course's Lab 5 writes `failOpen: true`; Envoy's own PluginConfig once had `fail_open`.
+ */
+const ISTIO_FIELD_HINTS: Record<string, string> = {
+  failOpen: 'a WasmPlugin has no failOpen; write failStrategy: FAIL_OPEN (the default is FAIL_CLOSE)',
+  fail_open: 'a WasmPlugin has no fail_open; write failStrategy: FAIL_OPEN (the default is FAIL_CLOSE)',
+};
+
 /** Turns ajv errors into issues under `base`; the message names the offending key. */
 export function ajvIssues(errors: ErrorObject[] | null | undefined, file: string, base: PathSeg[], prefix = ''): Issue[] {
   const out: Issue[] = [];
@@ -204,8 +213,10 @@ export function ajvIssues(errors: ErrorObject[] | null | undefined, file: string
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const inSpec = (path.length === 1 && path[0] === 'spec') || (path.length === 2 && path[0] === 'spec' && path[1] === 'wasm');
+      const hint = inSpec && Object.hasOwn(ISTIO_FIELD_HINTS, key) ? ISTIO_FIELD_HINTS[key] : undefined;
       path = [...path, key];
-      message = `unknown field "${key}"`;
+      message = `unknown field "${key}"${hint ? `: ${hint}` : ''}`;
     } else if (e.keyword === 'enum') {
       message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     } else if (e.keyword === 'const') {

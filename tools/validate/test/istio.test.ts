@@ -95,6 +95,17 @@ describe('validateIstioDocs', () => {
     );
   });
 
+  it("names the field the course's `failOpen: true` meant (a WasmPlugin and a TrafficExtension's wasm)", () => {
+    const p = plugin();
+    p.spec.failOpen = true;
+    const te = docs()[1];
+    te.spec.wasm.fail_open = true;
+    expect(errorTexts(check(p, te).issues)).toEqual([
+      'spec.failOpen: unknown field "failOpen": a WasmPlugin has no failOpen; write failStrategy: FAIL_OPEN (the default is FAIL_CLOSE)',
+      'spec.wasm.fail_open: unknown field "fail_open": a WasmPlugin has no fail_open; write failStrategy: FAIL_OPEN (the default is FAIL_CLOSE)',
+    ]);
+  });
+
   it('requires exactly one of wasm or lua in a TrafficExtension', () => {
     const te = docs()[1];
     te.spec.lua = { inlineCode: 'function envoy_on_request(h) end' };
