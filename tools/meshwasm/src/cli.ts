@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { parse, str, strs } from './args';
 import { CliError, failure, hostBin, processIo, runNx, runTool, usageError, workspaceRoot, Workspace, type Io } from './context';
+import { initFilter } from './init';
 import { listFilters as listCommand } from './list';
 import { serve } from './serve';
 import { HELP, USAGE } from './usage';
@@ -146,8 +147,6 @@ async function dispatch(io: Io, argv: string[]): Promise<number> {
     if (p.values.help) return help(io, 'init');
     const name = p.positionals[0];
     if (name === undefined) throw usageError('name the new filter: meshwasm init <name>, e.g. meshwasm init ratelimit');
-    // loaded on use: the generator brings @nx/devkit, which the other commands do not need
-    const { initFilter } = await import('./init');
     return initFilter(workspaceRoot(io.cwd), io, name);
   }
   if (!COMMANDS.includes(cmd)) throw usageError(`unknown command "${cmd}" (commands: ${COMMANDS.join(', ')}; meshwasm --help shows the usage)`);
