@@ -48,10 +48,15 @@ function timeLoop(fn: () => void, n: number): number {
   return Number(process.hrtime.bigint() - t0) / n;
 }
 
+/** The longest run of one scenario in a side-by-side run, in ns. */
+const COMPARE_RUN_NS = 200e6;
+
 /**
  * `compare`: the lighter profile of a side-by-side run (`--baseline`), which measures every filter
- * twice per round: fewer exchanges per run and a short memory check, the same warm-up and median.
+ * twice per round: fewer exchanges per run (a quarter, and no run longer than COMPARE_RUN_NS) and a
+ * short memory check; the same warm-up and median.
  */
+
 export async function measureTarget(t: BenchTarget, smoke: boolean, compare = false): Promise<TargetResult> {
   const scale = smoke ? 0.01 : compare ? 0.25 : 1;
   const bytes = new Uint8Array(readFileSync(t.wasmPath));
@@ -85,9 +90,11 @@ export async function measureTarget(t: BenchTarget, smoke: boolean, compare = fa
     let memory = { afterWarmup: 0, afterN: 0, n: 0, flat: true };
     for (const sc of t.scenarios) {
       const plugin = await load(sc.config ?? t.config);
-      const n = Math.max(20, Math.round((200_000 * scale) / (sc.weight ?? 1)));
+      let n = Math.max(20, Math.round((200_000 * scale) / (sc.weight ?? 1)));
       const fn = () => sc.run(plugin);
-      timeLoop(fn, Math.max(10, Math.round(n / 4))); // warm-up (tier-up to TurboFan)
+      const warmNs = timeLoop(fn, Math.max(10, Math.round(n / 4))); // warm-up (tier-up to TurboFan)
+      // side by side: no run longer than COMPARE_RUN_NS (a heavy scenario's weight says its bytes, not its cost)
+      if (compare) n = Math.max(20, Math.min(n, Math.round(COMPARE_RUN_NS / warmNs)));
       const all: number[] = [];
       for (let r = 0; r < runs; r++) all.push(timeLoop(fn, n));
       const ns = median(all);
