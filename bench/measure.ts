@@ -48,7 +48,17 @@ function timeLoop(fn: () => void, n: number): number {
   return Number(process.hrtime.bigint() - t0) / n;
 }
 
-export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<TargetResult> {
+/** The longest run of one scenario in a side-by-side run, in ns. */
+const COMPARE_RUN_NS = 200e6;
+
+/**
+ * `compare`: the lighter profile of a side-by-side run (`--baseline`), which measures every filter
+ * twice per round: fewer exchanges per run (a quarter, and no run longer than COMPARE_RUN_NS) and a
+ * short memory check; the same warm-up and median.
+ */
+
+export async function measureTarget(t: BenchTarget, smoke: boolean, compare = false): Promise<TargetResult> {
+  const scale = smoke ? 0.01 : compare ? 0.25 : 1;
   const bytes = new Uint8Array(readFileSync(t.wasmPath));
   const base = {
     id: t.id,
@@ -67,7 +77,7 @@ export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<Tar
   try {
     // Cold start: compile + instantiate + vm_start + configure.
     const colds: number[] = [];
-    for (let i = 0; i < (smoke ? 2 : 7); i++) {
+    for (let i = 0; i < (smoke ? 2 : compare ? 3 : 7); i++) {
       const t0 = process.hrtime.bigint();
       const p = await load(t.config);
       colds.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -75,14 +85,16 @@ export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<Tar
       p.close();
     }
 
-    const runs = smoke ? 2 : 7;
+    const runs = smoke ? 2 : compare ? 5 : 7;
     const scenarios: ScenarioResult[] = [];
     let memory = { afterWarmup: 0, afterN: 0, n: 0, flat: true };
     for (const sc of t.scenarios) {
       const plugin = await load(sc.config ?? t.config);
-      const n = Math.max(20, Math.round((smoke ? 2_000 : 200_000) / (sc.weight ?? 1)));
+      let n = Math.max(20, Math.round((200_000 * scale) / (sc.weight ?? 1)));
       const fn = () => sc.run(plugin);
-      timeLoop(fn, Math.max(10, Math.round(n / 4))); // warm-up (tier-up to TurboFan)
+      const warmNs = timeLoop(fn, Math.max(10, Math.round(n / 4))); // warm-up (tier-up to TurboFan)
+      // side by side: no run longer than COMPARE_RUN_NS (a heavy scenario's weight says its bytes, not its cost)
+      if (compare) n = Math.max(20, Math.min(n, Math.round(COMPARE_RUN_NS / warmNs)));
       const all: number[] = [];
       for (let r = 0; r < runs; r++) all.push(timeLoop(fn, n));
       const ns = median(all);
@@ -98,7 +110,7 @@ export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<Tar
       if (sc === t.scenarios[0]) {
         // Memory: after warm-up, then after N more exchanges of the first scenario.
         const afterWarmup = plugin.memoryBytes();
-        const total = smoke ? 10_000 : 1_000_000;
+        const total = smoke || compare ? 10_000 : 1_000_000;
         for (let i = 0; i < total; i++) fn();
         const afterN = plugin.memoryBytes();
         memory = { afterWarmup, afterN, n: total, flat: afterN === afterWarmup };
@@ -109,7 +121,7 @@ export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<Tar
     let minimalHost: TargetResult['minimalHost'];
     if (t.minimalHost) {
       const mini = loadMini(t.wasmPath, t.config === '' ? '' : JSON.stringify(t.config), t.sdk === 'as-proxy-wasm' ? t.id : '');
-      const n = smoke ? 2_000 : 500_000;
+      const n = smoke ? 2_000 : Math.round(500_000 * scale);
       // The minimal host edits the lists in place: hand it fresh copies (a cheap slice, the same
       // for every target) rather than building the pairs inside the timed loop.
       const req = REQUEST.map(([k, v]) => [k, String(v)] as [string, string]);
@@ -128,7 +140,7 @@ export async function measureTarget(t: BenchTarget, smoke: boolean): Promise<Tar
       for (const size of t.minimalBodySizes) {
         const mb = loadMiniBody(t.config, t.wasmPath);
         const body = jsonBody(size);
-        const n = smoke ? 20 : Math.max(50, Math.round((256 * 1024 * 1024) / size));
+        const n = smoke ? 20 : Math.max(50, Math.round((256 * 1024 * 1024 * (compare ? 0.25 : 1)) / size));
         const fn = () => void mb.exchange(body);
         timeLoop(fn, Math.max(5, n / 4));
         const all: number[] = [];

@@ -13,6 +13,10 @@
  *   npm run bench -- --json       prints the JSON instead of the table
  *   npm run bench -- --smoke      a short pass (CI): small N, checks everything runs
  *   npm run bench -- --only=header,noop
+ *   npm run bench -- --rounds 5   rounds of fresh processes per target (default 3)
+ *   npm run bench -- --baseline main [--filter header]...
+ *                                 the filters built at a git ref (clean checkout) side by side with
+ *                                 the working tree's, interleaved in one run: % change and .wasm sizes
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -22,26 +26,10 @@ import { buildAll, listTargets, type BenchTarget } from './targets';
 import { GOALS, checkGoals } from './goals';
 import { measureTarget, type TargetResult } from './measure';
 import { renderMarkdown } from './report';
+import { sideBySide } from './baseline';
+import { renderComparison } from './compare';
+import { BenchUsageError, parseBenchArgs, type BenchOptions } from './options';
 import { measureServeThroughput, type ServeLoadResult } from '../tools/proxy-wasm-host/bench/serve-load';
-
-export interface BenchOptions {
-  smoke: boolean;
-  json: boolean;
-  only: string[] | null;
-  /** internal: measure this one target in this process and print its result as JSON */
-  child: string | null;
-}
-
-function parseArgs(argv: string[]): BenchOptions {
-  const only = argv.find((a) => a.startsWith('--only='));
-  const child = argv.find((a) => a.startsWith('--child='));
-  return {
-    child: child ? child.slice('--child='.length) : null,
-    smoke: argv.includes('--smoke'),
-    json: argv.includes('--json'),
-    only: only ? only.slice('--only='.length).split(',').filter(Boolean) : null,
-  };
-}
 
 const RESULT_MARK = '@@bench-result ';
 /** Envoy's V8 compiles every wasm function with TurboFan up front (proxy-wasm-cpp-host v8.cc: liftoff = false). */
@@ -53,8 +41,11 @@ const CHILD_V8_FLAGS = ['--no-liftoff'];
  * a target measured after others looked up to 2.7x slower than alone, and the order of the
  * targets (ours before the peers) would bias the SDK-vs-SDK ratios.
  */
-function measureInChild(t: BenchTarget, smoke: boolean): TargetResult {
-  const args = [...process.execArgv, ...CHILD_V8_FLAGS, __filename, `--child=${t.id}`, ...(smoke ? ['--smoke'] : [])];
+function measureInChild(t: BenchTarget, smoke: boolean, side: { wasm?: string | null; compare?: boolean } = {}): TargetResult {
+  const args = [
+    ...process.execArgv, ...CHILD_V8_FLAGS, __filename, `--child=${t.id}`,
+    ...(smoke ? ['--smoke'] : []), ...(side.wasm ? [`--child-wasm=${side.wasm}`] : []), ...(side.compare ? ['--compare'] : []),
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith(RESULT_MARK));
   if (r.status !== 0 || !line) {
@@ -106,25 +97,62 @@ function measureRounds(targets: BenchTarget[], smoke: boolean, n: number, log: (
 }
 
 async function childMain(opts: BenchOptions, root: string): Promise<void> {
-  const t = listTargets(root, (s) => console.error(s)).find((x) => x.id === opts.child);
+  const t = listTargets(root, () => {}).find((x) => x.id === opts.child);
   if (!t) throw new Error(`unknown benchmark target ${opts.child}`);
-  const r = await measureTarget(t, opts.smoke);
+  if (opts.childWasm) t.wasmPath = opts.childWasm;
+  const r = await measureTarget(t, opts.smoke, opts.compare);
   process.stdout.write(RESULT_MARK + JSON.stringify(r) + '\n');
 }
 
+/** `--baseline REF`: the side-by-side table on stdout (JSON with --json); exit 1 when a side could not be measured. */
+function sideBySideMain(opts: BenchOptions, root: string, log: (s: string) => void): void {
+  const rounds = opts.rounds ?? (opts.smoke ? 1 : PROCESSES);
+  const ref = opts.baseline!;
+  const { commit, comparison } = sideBySide(root, {
+    ref,
+    filters: opts.filters,
+    rounds,
+    smoke: opts.smoke,
+    measure: (t, wasm) => measureInChild(t, opts.smoke, { wasm, compare: true }),
+    log,
+  });
+  if (opts.json) process.stdout.write(JSON.stringify({ ref, commit, rounds, smoke: opts.smoke, ...comparison }, null, 2) + '\n');
+  else process.stdout.write(renderComparison(comparison, { ref, commit, rounds, smoke: opts.smoke }));
+  if (comparison.failures.length) {
+    console.error(`✗ ${comparison.failures.map((f) => `${f.filter} (${f.side}): ${f.error}`).join('; ')}`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof BenchUsageError)) throw e;
+    console.error(`bench: ${e.message}`);
+    process.exit(2);
+  }
   const root = join(__dirname, '..');
   if (opts.child) return childMain(opts, root);
   const log = (s: string) => {
     if (!opts.json) console.error(s);
   };
+  if (opts.baseline !== null) {
+    try {
+      return sideBySideMain(opts, root, log);
+    } catch (e) {
+      if (!(e instanceof BenchUsageError)) throw e;
+      console.error(`bench: ${e.message}`);
+      process.exit(2);
+    }
+  }
   log(`▶ building benchmark targets${opts.smoke ? ' (smoke pass)' : ''}`);
   buildAll(root, log);
   let targets: BenchTarget[] = listTargets(root, log);
   if (opts.only) targets = targets.filter((t) => opts.only!.includes(t.id));
 
-  const results = measureRounds(targets, opts.smoke, opts.smoke ? 1 : PROCESSES, log);
+  const results = measureRounds(targets, opts.smoke, opts.rounds ?? (opts.smoke ? 1 : PROCESSES), log);
   for (const r of results) {
     if (r.error) continue;
     log(

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { parse, str, strs } from './args';
-import { CliError, EXIT_FAILED, failure, hostBin, processIo, runNx, runTool, usageError, Workspace, type Io } from './context';
+import { CliError, failure, hostBin, processIo, runNx, runTool, usageError, workspaceRoot, Workspace, type Io } from './context';
+import { initFilter } from './init';
 import { lab } from './lab';
 import { listFilters as listCommand } from './list';
 import { serve } from './serve';
@@ -143,8 +144,11 @@ async function dispatch(io: Io, argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'init') {
-    if (rest.includes('--help') || rest.includes('-h')) return help(io, 'init');
-    throw new CliError('not yet: scaffolding arrives with the course edition (issue 15); meanwhile copy packages/header (the smallest filter) and rename it', EXIT_FAILED);
+    const p = parse('init', rest, {}, 1);
+    if (p.values.help) return help(io, 'init');
+    const name = p.positionals[0];
+    if (name === undefined) throw usageError('name the new filter: meshwasm init <name>, e.g. meshwasm init ratelimit');
+    return initFilter(workspaceRoot(io.cwd), io, name);
   }
   if (!COMMANDS.includes(cmd)) throw usageError(`unknown command "${cmd}" (commands: ${COMMANDS.join(', ')}; meshwasm --help shows the usage)`);
   const ws = new Workspace(io);

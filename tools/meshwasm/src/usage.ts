@@ -1,6 +1,6 @@
 /** The usage of `meshwasm` and of each subcommand (`meshwasm <command> --help`). */
 
-export const USAGE = `meshwasm: one CLI for the filter workflow (build, run, serve, push, wasmplugin, list, lab)
+export const USAGE = `meshwasm: one CLI for the filter workflow (build, run, serve, push, wasmplugin, list, lab, init)
 
 usage: meshwasm <command> [options]          (npx meshwasm … from the repository or any filter folder)
 
@@ -12,7 +12,7 @@ usage: meshwasm <command> [options]          (npx meshwasm … from the reposito
   wasmplugin <filter> [options]      print an Istio WasmPlugin/TrafficExtension for your config and workload
   list [--json] [--rebuild]          every filter, its version, its pinned digest, changed since the release?
   lab <n> [--serve]                  the course's lab n (1-6): the student-sized filter, then the production one
-  init <name>                        not yet: scaffolding arrives with the course edition (issue 15)
+  init <name>                        create packages/<name>, a starter filter that passes its own targets
 
 A <filter> is a name (header, redact, …); inside packages/<filter> it may be left out.
 meshwasm <command> --help shows the options of a command.
@@ -105,6 +105,14 @@ It exits 1 when anything differs from the documented outcome.
 
   init: `usage: meshwasm init <name>
 
-Not yet: scaffolding a new filter arrives with the course edition (issue 15). It prints that and
-exits 1. Meanwhile, copy packages/header (the smallest filter) and rename it.`,
+Creates packages/<name>: a small working filter (it adds a response header from its configuration)
+with assembly/index.ts, the student-sized assembly/lab.ts, schema.json, examples/lab.json and
+lab.exchanges.json, envoy.yaml, wasmplugin.yaml (not released yet: no sha256), a README, a
+CHANGELOG and a test, plus .changeset/<name>-first-release.md. Its build, test, validate, typecheck
+and lint targets pass straight away. This is \`npx nx g @meshwasm/nx-plugin:filter <name>\`.
+
+<name> is the npm package, the folder, the OCI repository and Envoy's root_id: lowercase letters,
+digits and single hyphens, starting with a letter. A bad, reserved or existing name is one line on
+stderr, exit 2, and nothing is written. Then run npm install at the repository root (the lockfile
+must record the new workspace package, or npm ci refuses it) and commit package-lock.json with it.`,
 };

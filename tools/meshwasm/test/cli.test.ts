@@ -1,14 +1,18 @@
 // The command line itself: usage, --help per command, unknown commands, init, and `npx meshwasm`
 // resolving the workspace bin from the repository root and from a filter folder.
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { filterFiles } from '@meshwasm/nx-plugin/src/generators/filter/files';
 import { listFilters } from '@meshwasm/release';
 import { HELP, USAGE } from '../src/usage';
-import { cliEnv, lines, meshwasm, REPO } from './helpers';
+import { cliEnv, lines, meshwasm, REPO, removeScratch, scratchDir } from './helpers';
 
 const COMMANDS = ['build', 'run', 'serve', 'push', 'wasmplugin', 'list', 'lab', 'init'];
 const FILTERS = listFilters(REPO).map((f) => f.name).join(', ');
+
+afterAll(removeScratch);
 
 describe('meshwasm usage', () => {
   test('no arguments: the usage on stdout, exit 0; it names every command', () => {
@@ -54,11 +58,33 @@ describe('meshwasm usage', () => {
     expect([x.code, lines(x.err)]).toEqual([2, ['meshwasm list: unexpected argument "extra" (meshwasm list --help shows the usage)']]);
   });
 
-  test('init is not there yet and says so (exit 1), creating nothing', () => {
-    const r = meshwasm(['init', 'ratelimit']);
-    expect([r.code, r.out]).toEqual([1, '']);
-    expect(r.err).toBe('meshwasm init: not yet: scaffolding arrives with the course edition (issue 15); meanwhile copy packages/header (the smallest filter) and rename it\n');
-    expect(spawnSync('git', ['status', '--porcelain', '--', 'packages/ratelimit'], { cwd: REPO, encoding: 'utf8' }).stdout).toBe('');
+  test('init refuses a bad, existing or missing name: one line, exit 2, nothing written', () => {
+    const cases: Array<[string[], string]> = [
+      [['init', 'RateLimit'], 'meshwasm init: "RateLimit" is not a valid filter name: use lowercase letters, digits and single hyphens, starting with a letter (it is the npm package, the OCI repository and Envoy\'s root_id); e.g. ratelimit\n'],
+      [['init', 'header'], 'meshwasm init: packages/header already exists: choose another name, or edit that filter\n'],
+      [['init', 'http'], 'meshwasm init: "http" is a Node.js built-in module, which npm refuses as a package name: choose another name\n'],
+      [['init'], 'meshwasm init: name the new filter: meshwasm init <name>, e.g. meshwasm init ratelimit\n'],
+    ];
+    for (const [args, err] of cases) {
+      const r = meshwasm(args);
+      expect([args, r.code, r.out, r.err]).toEqual([args, 2, '', err]);
+    }
+    expect(spawnSync('git', ['status', '--porcelain', '--', 'packages', '.changeset'], { cwd: REPO, encoding: 'utf8' }).stdout).toBe('');
+  });
+
+  test('init <name> writes the files of the Nx generator (packages/<name> and its first changeset) and says to run npm install', () => {
+    const ws = scratchDir('meshwasm-init-');
+    cpSync(join(REPO, 'package.json'), join(ws, 'package.json'));
+    mkdirSync(join(ws, 'packages'));
+    const r = meshwasm(['init', 'ratelimit'], { cwd: ws });
+    expect([r.code, r.err]).toEqual([0, '']);
+    const expected = [...Object.keys(filterFiles('ratelimit')).map((f) => `packages/ratelimit/${f}`), '.changeset/ratelimit-first-release.md'];
+    expect(lines(r.out).filter((l) => l.startsWith('create ')).sort()).toEqual(expected.map((f) => `create ${f}`).sort());
+    for (const [f, text] of Object.entries(filterFiles('ratelimit'))) expect(readFileSync(join(ws, 'packages', 'ratelimit', f), 'utf8')).toBe(text);
+    expect(r.out).toContain('next: run `npm install` at the repository root');
+    // a second run finds the package and writes nothing
+    const again = meshwasm(['init', 'ratelimit'], { cwd: ws });
+    expect([again.code, again.out, again.err]).toEqual([2, '', 'meshwasm init: packages/ratelimit already exists: choose another name, or edit that filter\n']);
   });
 });
 

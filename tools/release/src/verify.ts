@@ -5,7 +5,7 @@
  * `release:publish` pushed. Later commits do not matter: the release commit is built, not HEAD.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { resolveInLayout } from '@meshwasm/oras';
@@ -122,7 +122,24 @@ export function linkNodeModules(workspaceRoot: string, dir: string): void {
     symlinkSync(target, join(dir, 'node_modules', name), 'dir');
   };
   mkdirSync(join(dir, 'node_modules'), { recursive: true });
-  for (const name of readdirSync(from)) link(name);
+  for (const name of readdirSync(from)) {
+    if (name === '.bin') linkBins(join(from, '.bin'), join(dir, 'node_modules', '.bin'));
+    else link(name);
+  }
+}
+
+/**
+ * node_modules/.bin as a folder of the same relative links (`../<package>/bin/…`): they resolve in
+ * the checkout's node_modules, so a workspace package's bin (meshwasm-labs, proxy-wasm-host, …)
+ * runs the checkout's copy, not the workspace's. A link to the whole folder would run the latter.
+ */
+function linkBins(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(to, { recursive: true });
+  for (const bin of readdirSync(from)) {
+    const entry = join(from, bin);
+    symlinkSync(lstatSync(entry).isSymbolicLink() ? readlinkSync(entry) : entry, join(to, bin));
+  }
 }
 
 export function verifyPinnedDigests(workspaceRoot: string, opts: VerifyOptions = {}): VerifyResult {

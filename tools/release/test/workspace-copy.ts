@@ -31,6 +31,11 @@ export function configureGit(dir: string): void {
 export interface CopyOptions {
   /** Keep the workspace's pending changesets (default: only config.json and README.md). */
   keepChangesets?: boolean;
+  /**
+   * node_modules as linkNodeModules makes it (the installed packages, but the workspace's own
+   * packages and bins are the copy's folders) instead of one link to the workspace's node_modules.
+   */
+  ownPackages?: boolean;
 }
 
 /** Copies the working tree into a new repository on `main` with one commit, "base". */
@@ -44,7 +49,8 @@ export function copyWorkspace(prefix: string, opts: CopyOptions = {}): string {
     mkdirSync(dirname(join(copy, f)), { recursive: true });
     cpSync(join(workspaceRoot, f), join(copy, f));
   }
-  symlinkSync(join(workspaceRoot, 'node_modules'), join(copy, 'node_modules'), 'dir');
+  if (opts.ownPackages) linkNodeModules(workspaceRoot, copy);
+  else symlinkSync(join(workspaceRoot, 'node_modules'), join(copy, 'node_modules'), 'dir');
   gitIn(copy, 'init', '-q', '-b', 'main');
   configureGit(copy);
   gitIn(copy, 'add', '-A');
