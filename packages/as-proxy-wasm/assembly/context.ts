@@ -92,39 +92,43 @@ class PendingCall {
 let lastToken: u32 = 0;
 
 /**
- * Takes the pending call of a token out of the table (null for an unknown token). dispatchHttpCall
- * installs it, so a filter that never dispatches a call does not link the pending-call table.
+ * Delivery of proxy_on_http_call_response to the pending calls. dispatchHttpCall installs it, so a
+ * filter that never dispatches a call does not link the pending-call table nor this delivery.
  */
-let takePending: ((token: u32) => PendingCall | null) | null = null;
-
-function takePendingCall(token: u32): PendingCall | null {
-  for (let i = 0, n = pendingCalls.length; i < n; i++) {
-    let pc = unchecked(pendingCalls[i]);
-    if (pc.token == token) {
-      pendingCalls.splice(i, 1);
-      return pc;
-    }
-  }
-  return null;
-}
+let httpCallDelivery: ((root: RootContext | null, rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32) => void) | null = null;
 
 /**
  * @internal Delivers an http call response (proxy_on_http_call_response of root `rootId`, null when
- * it is gone) to the context that dispatched the call, with that context made the effective one;
- * a call made with the raw ABI (unknown token) goes to the root.
+ * it is gone) to the context that dispatched the call; without dispatchHttpCall in the filter (a
+ * call made with the raw ABI), to the root.
  */
 export function deliverHttpCall(root: RootContext | null, rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  let d = httpCallDelivery;
+  if (d !== null) {
+    d(root, rootId, token, numHeaders, bodySize, numTrailers);
+    return;
+  }
+  if (root !== null) root.onHttpCallResponse(new HttpCallResponse(token, numHeaders, bodySize, numTrailers));
+}
+
+/** Takes the call of `token` out of the pending calls and runs its callback on its origin context, made the effective one. */
+function deliverPendingCall(root: RootContext | null, rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
   let resp = new HttpCallResponse(token, numHeaders, bodySize, numTrailers);
-  let take = takePending;
   let pc: PendingCall | null = null;
-  if (take !== null) pc = take(token);
-  if (pc === null) {
+  for (let i = 0, n = pendingCalls.length; i < n; i++) {
+    if (unchecked(pendingCalls[i]).token == token) {
+      pc = unchecked(pendingCalls[i]);
+      pendingCalls.splice(i, 1);
+      break;
+    }
+  }
+  if (pc === null) { // unknown token: a call made with the raw ABI goes to the root
     if (root !== null) root.onHttpCallResponse(resp);
     return;
   }
   let origin = pc.origin;
   if (origin.id != rootId) {
-    if (origin.registered == Registered.No) {
+    if (origin.registered == Registered.No) { // its stream ended
       logBytes(LogLevel.Debug, htextPtr(H.CALL_LATE), htextLen(H.CALL_LATE));
       return;
     }
@@ -145,7 +149,7 @@ export function lastHttpCallToken(): u32 {
 
 /** Number of http calls dispatched whose response has not arrived yet. */
 export function pendingHttpCalls(): i32 {
-  return takePending === null ? 0 : pendingCalls.length;
+  return httpCallDelivery === null ? 0 : pendingCalls.length;
 }
 
 /** @internal Where ./dispatch keeps a context: the kind of a live context, No before and after. */
@@ -194,7 +198,7 @@ export abstract class Context {
     if (s == Status.Ok) {
       lastToken = load<u32>(RET_C);
       pendingCalls.push(new PendingCall(lastToken, this, callback));
-      takePending = takePendingCall;
+      httpCallDelivery = deliverPendingCall;
     }
     return s;
   }
