@@ -11,8 +11,8 @@ class BrokenRoot extends RootContext {
 }
 
 class BrokenStream extends HttpStream<BrokenRoot> {
-  onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
-  onRequestBody(bodySize: u32, endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
+  onRequestHeaders(_numHeaders: u32, _endOfStream: bool): FilterHeadersStatus { return FilterHeadersStatus.Continue; }
+  onRequestBody(_bodySize: u32, _endOfStream: bool): FilterDataStatus { return FilterDataStatus.Continue; }
 }
 
 registerRootContext((id: u32): RootContext => new BrokenRoot(id));
