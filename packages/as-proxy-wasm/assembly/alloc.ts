@@ -17,7 +17,7 @@
 // peak per size class, which the SDK's flat-memory tests check.
 
 import { proxy_log } from "./imports";
-import { addGcDebt } from "./mem";
+import { addGcDebt } from "./gc";
 
 // @ts-ignore: decorator
 @inline const SMALL_MAX: usize = 1024;

@@ -1,6 +1,9 @@
 import { BufferType, Status } from "./enums";
 import { proxy_get_buffer_bytes, proxy_get_buffer_status, proxy_set_buffer_bytes } from "./imports";
-import { RET_A, RET_B, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus } from "./mem";
+import { RET_A, RET_B, adoptReturned } from "./host-memory";
+import { setLastStatus } from "./status";
+import { decodeUtf8 } from "./utf8";
+import { argPtr, argLen } from "./args";
 
 /**
  * A host buffer of the current context: request/response body chunk, http

@@ -5,7 +5,7 @@
 // The loops read code units with load<u8> / load<u16> through `unitsOf` (the one place where the
 // two representations meet); they are the SDK's, so filters never read memory themselves.
 
-import { argLen, unitsOf } from "./mem";
+import { argLen, unitsOf } from "./args";
 
 // A set of ASCII characters as 128 bits: bit c of LO for c < 64, bit c - 64 of HI otherwise.
 /** RFC 9110 `tchar`: letters, digits and ``!#$%&'*+-.^_`|~``. */

@@ -1,25 +1,28 @@
-import { arenaOpen, arenaClose } from "./rt/owned";
+// The contexts a filter extends: RootContext (one per plugin), HttpContext / HttpStream<Root> (one
+// per HTTP stream), TcpContext (one per connection of a network filter), and the http calls any
+// of them can dispatch. The registry and the dispatch of the ABI callbacks are in ./dispatch.
+
 import {
   FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, Status, StreamType, LogLevel,
 } from "./enums";
 import {
   proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream, proxy_close_stream,
   proxy_send_local_response, proxy_http_call, proxy_set_effective_context, proxy_get_status,
-  proxy_call_foreign_function, proxy_get_property,
+  proxy_call_foreign_function,
 } from "./imports";
-import {
-  RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, encodeScratch, sameBytes,
-  msgStart, msgPut, msgByte, msgEnd,
-} from "./mem";
+import { RET_A, RET_B, RET_C, adoptReturned } from "./host-memory";
+import { setLastStatus } from "./status";
+import { decodeUtf8 } from "./utf8";
+import { argPtr, argLen } from "./args";
 import {
   HeaderMap, Pairs, requestHeaders, requestTrailers, responseHeaders, responseTrailers,
   httpCallResponseHeaders, httpCallResponseTrailers,
 } from "./headers";
 import { Buffer, requestBody, responseBody, httpCallResponseBody, pluginConfiguration, vmConfiguration } from "./body";
-import { logBytes, log } from "./log";
+import { logBytes } from "./log";
 import { JsonValue, parseJsonAt } from "./json";
-import { C, ctextPtr, ctextLen, E, etextPtr, etextLen, H, htextPtr, htextLen } from "./text";
-import { TcpContext } from "./tcp";
+import { E, etextPtr, etextLen, H, htextPtr, htextLen } from "./text";
+import { FilterStatus, PeerType, downstreamData, upstreamData } from "./tcp";
 import { GrpcCall, GrpcCallCallback, GrpcStream, GrpcStreamHandler, grpcCall, grpcStream } from "./grpc";
 
 /** Callback of dispatchHttpCall, run on the originating context (effective context already set). */
@@ -82,37 +85,61 @@ export function getCallStatus(): CallStatus | null {
 }
 
 class PendingCall {
-  constructor(public token: u32, public contextId: u32, public callback: HttpCallCallback | null) {}
+  constructor(public token: u32, public origin: Context, public callback: HttpCallCallback | null) {}
 }
 // @ts-ignore: decorator
 @lazy const pendingCalls = new Array<PendingCall>();
 let lastToken: u32 = 0;
 
 /**
- * Delivery of proxy_on_http_call_response. dispatchHttpCall installs it, so a
- * filter that never dispatches a call does not link the pending-call table.
+ * Delivery of proxy_on_http_call_response to the pending calls. dispatchHttpCall installs it, so a
+ * filter that never dispatches a call does not link the pending-call table nor this delivery.
  */
-let httpCallDelivery: ((rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32) => void) | null = null;
+let httpCallDelivery: ((root: RootContext | null, rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32) => void) | null = null;
 
 /**
- * Finds non-HTTP stream contexts (TCP connections) for http call delivery; installed by
- * ./tcp when a network filter creates its first connection context.
+ * @internal Delivers an http call response (proxy_on_http_call_response of root `rootId`, null when
+ * it is gone) to the context that dispatched the call; without dispatchHttpCall in the filter (a
+ * call made with the raw ABI), to the root.
  */
-let streamFinder: ((id: u32) => Context | null) | null = null;
-
-/** @internal */
-export function setStreamFinder(f: (id: u32) => Context | null): void {
-  streamFinder = f;
+export function deliverHttpCall(root: RootContext | null, rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  let d = httpCallDelivery;
+  if (d !== null) {
+    d(root, rootId, token, numHeaders, bodySize, numTrailers);
+    return;
+  }
+  if (root !== null) root.onHttpCallResponse(new HttpCallResponse(token, numHeaders, bodySize, numTrailers));
 }
 
-/** @internal The live stream context (HTTP, or TCP when the filter has TCP contexts) with this id, or null. */
-export function findStreamContext(id: u32): Context | null {
-  let h: Context | null = findHttp(id);
-  if (h === null) {
-    let f = streamFinder;
-    if (f !== null) h = f(id);
+/** Takes the call of `token` out of the pending calls and runs its callback on its origin context, made the effective one. */
+function deliverPendingCall(root: RootContext | null, rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
+  let resp = new HttpCallResponse(token, numHeaders, bodySize, numTrailers);
+  let pc: PendingCall | null = null;
+  for (let i = 0, n = pendingCalls.length; i < n; i++) {
+    if (unchecked(pendingCalls[i]).token == token) {
+      pc = unchecked(pendingCalls[i]);
+      pendingCalls.splice(i, 1);
+      break;
+    }
   }
-  return h;
+  if (pc === null) { // unknown token: a call made with the raw ABI goes to the root
+    if (root !== null) root.onHttpCallResponse(resp);
+    return;
+  }
+  let origin = pc.origin;
+  if (origin.id != rootId) {
+    if (origin.registered == Registered.No) { // its stream ended
+      logBytes(LogLevel.Debug, htextPtr(H.CALL_LATE), htextLen(H.CALL_LATE));
+      return;
+    }
+    if (proxy_set_effective_context(origin.id) != Status.Ok) {
+      logBytes(LogLevel.Warn, htextPtr(H.EFFECTIVE_FAILED), htextLen(H.EFFECTIVE_FAILED));
+      return;
+    }
+  }
+  let cb = pc.callback;
+  if (cb !== null) cb(origin, resp);
+  else origin.onHttpCallResponse(resp);
 }
 
 /** Token of the last successful dispatchHttpCall. */
@@ -125,10 +152,15 @@ export function pendingHttpCalls(): i32 {
   return httpCallDelivery === null ? 0 : pendingCalls.length;
 }
 
-/** Common base of RootContext and HttpContext. */
+/** @internal Where ./dispatch keeps a context: the kind of a live context, No before and after. */
+export enum Registered { No = 0, Root = 1, Http = 2, Tcp = 3 }
+
+/** Common base of RootContext, HttpContext and TcpContext. */
 export abstract class Context {
-  /** @internal the next context of the SDK's list of roots / of live streams. */
+  /** @internal the next context of the SDK's list of roots / of live streams (./dispatch). */
   nextContext: Context | null = null;
+  /** @internal which list of ./dispatch holds this context (No once it is deleted). */
+  registered: Registered = Registered.No;
 
   constructor(public readonly id: u32) {}
 
@@ -165,7 +197,7 @@ export abstract class Context {
     let s = <Status>proxy_http_call(c, cl, headers.ptr(), headers.byteLength(), b, bl, tp, tl, timeoutMs, RET_C);
     if (s == Status.Ok) {
       lastToken = load<u32>(RET_C);
-      pendingCalls.push(new PendingCall(lastToken, this.id, callback));
+      pendingCalls.push(new PendingCall(lastToken, this, callback));
       httpCallDelivery = deliverPendingCall;
     }
     return s;
@@ -315,8 +347,7 @@ export class HttpContext extends Context {
   }
 
   /** The root context this stream belongs to. */
-  // @ts-ignore: decorator
-  @inline get root(): RootContext { return this.owner; }
+  get root(): RootContext { return this.owner; }
 
   get rootContext(): RootContext { return this.owner; }
 
@@ -381,194 +412,56 @@ export class HttpStream<R extends RootContext> extends HttpContext {
   }
 
   /** The root context this stream belongs to, as the filter's root type. */
-  // @ts-ignore: decorator
-  @inline get root(): R {
+  get root(): R {
     // the constructor only accepts an R
     return changetype<R>(this.owner);
   }
 }
 
-// ---------------------------------------------------------------------------
-// Registry and dispatch (used by ./exports)
-
-class RootFactory {
-  constructor(public rootId: string, public factory: (id: u32) => RootContext, public next: RootFactory | null) {}
-}
-/** The registrations, newest first (so the LAST match in the list is the first registration). */
-let factories: RootFactory | null = null;
-
 /**
- * Registers the root context factory for `rootId` (Envoy `root_id`, Istio
- * WasmPlugin `pluginName`). The "" registration is the default: it serves
- * every root_id without a registration of its own. A root_id with neither
- * logs an error and fails configuration (no trap).
+ * The context of one TCP connection through a network filter. Override the hooks you need and
+ * return it from `RootContext.createTcpContext`.
  */
-export function registerRootContext(factory: (id: u32) => RootContext, rootId: string = ""): void {
-  factories = new RootFactory(rootId, factory, factories);
-}
-
-/** Stands in for an unregistered root_id: configuration fails with a clear log line. */
-class MissingRootContext extends RootContext {
-  onConfigure(configSize: u32): bool {
-    msgStart();
-    msgPut(ctextPtr(C.NO_ROOT), ctextLen(C.NO_ROOT));
-    let b = this.rootIdBytes;
-    if (b !== null) msgPut(changetype<usize>(b), <usize>b.byteLength);
-    msgByte(0x22);
-    let m = msgEnd();
-    logBytes(LogLevel.Error, changetype<usize>(m), <usize>m.byteLength);
-    return false;
+export class TcpContext extends Context {
+  constructor(id: u32, public readonly root: RootContext) {
+    super(id);
   }
-}
 
-// Root contexts and live stream contexts, linked through Context.nextContext, newest first: one
-// list of roots (a VM rarely has more than one) and STREAM_BUCKETS lists of streams chosen by
-// `id & (STREAM_BUCKETS - 1)`. Envoy numbers every context of a VM from one counter and never
-// reuses an id, so live streams spread evenly over the buckets: a worker with thousands of live
-// streams (HTTP/2, gRPC streaming, long polls) still finds one in a few steps. A stream whose root
-// made no context (createHttpContext returned null) is not recorded: its callbacks find nothing
-// and continue.
-// @ts-ignore: decorator
-@inline const STREAM_BUCKETS: u32 = 256;
-let roots: Context | null = null;
-let streams = new StaticArray<Context | null>(STREAM_BUCKETS);
+  get rootContext(): RootContext { return this.root; }
 
-/** The context `id` of the list starting at `c`, or null. */
-function findIn(c: Context | null, id: u32): Context | null {
-  while (c !== null && c.id != id) c = c.nextContext;
-  return c;
-}
+  /** The connection was accepted. StopIteration delays the next filters (tcp_proxy connects later). */
+  onNewConnection(): FilterStatus { return FilterStatus.Continue; }
+  /** Client bytes: `dataSize` bytes in `downstreamData` (all held bytes, not only the new chunk). */
+  onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus { return FilterStatus.Continue; }
+  /** Bytes for the client (from the upstream): `dataSize` bytes in `upstreamData`. */
+  onUpstreamData(dataSize: u32, endOfStream: bool): FilterStatus { return FilterStatus.Continue; }
+  /** The connection closed: `peer` is Local (the proxy closed it) or Remote (the client did). */
+  onDownstreamConnectionClose(peer: PeerType): void {}
+  /** The upstream finished sending (Envoy calls it after an upstream end_of_stream, peer Unknown). */
+  onUpstreamConnectionClose(peer: PeerType): void {}
+  /** TCP order after the close: onDone, onLog, onDelete. */
+  onDone(): void {}
+  onLog(): void {}
+  onDelete(): void {}
 
-/** Removes context `id` from the list starting at `head`; returns the list's new head. */
-function unlink(head: Context | null, id: u32): Context | null {
-  let prev: Context | null = null;
-  let c = head;
-  while (c !== null) {
-    if (c.id == id) {
-      if (prev === null) return c.nextContext;
-      prev.nextContext = c.nextContext;
-      break;
-    }
-    prev = c;
-    c = c.nextContext;
-  }
-  return head;
-}
+  get downstreamData(): Buffer { return downstreamData; }
+  get upstreamData(): Buffer { return upstreamData; }
 
-export function createRoot(id: u32): void {
-  // The host's root_id is matched as UTF-8 bytes against the registered ids (no decoding).
-  let rootId: ArrayBuffer | null = null;
-  if (proxy_get_property(ctextPtr(C.PLUGIN_ROOT_ID), ctextLen(C.PLUGIN_ROOT_ID), RET_A, RET_B) == Status.Ok) {
-    rootId = adoptReturned();
-  }
-  let ip = changetype<usize>(rootId);
-  let il: usize = rootId === null ? 0 : <usize>rootId.byteLength;
-  // The first registration of a root_id wins: the last match in the newest-first list.
-  let chosen: RootFactory | null = null;
-  let fallback: RootFactory | null = null;
-  let f = factories;
-  while (f !== null) {
-    if (sameBytes(ip, il, encodeScratch(f.rootId, 3), argLen)) chosen = f;
-    if (f.rootId.length == 0) fallback = f;
-    f = f.next;
-  }
-  if (chosen === null) chosen = fallback;
-  // Host without plugin_root_id and a single registration: use it.
-  f = factories;
-  if (chosen === null && rootId === null && f !== null && f.next === null) chosen = f;
-  let ctx: RootContext;
-  if (chosen === null) ctx = new MissingRootContext(id);
-  else ctx = chosen.factory(id);
-  ctx.rootIdBytes = rootId;
-  ctx.nextContext = roots;
-  roots = ctx;
-}
-
-export function findRoot(id: u32): RootContext | null {
-  return changetype<RootContext | null>(findIn(roots, id));
-}
-
-/**
- * @internal Runs root `rootId`'s onVmStart (`vmStart`) or onConfigure: false when there is no such
- * root. In the owned memory mode what they allocate goes to the root's arena (rt/owned.ts).
- */
-export function setUpRoot(rootId: u32, size: u32, vmStart: bool): bool {
-  let r = findRoot(rootId);
-  if (r === null) return false;
-  if (ASC_RUNTIME == 0) arenaOpen(rootId);
-  let ok = vmStart ? r.onVmStart(size) : r.onConfigure(size);
-  if (ASC_RUNTIME == 0) arenaClose();
-  return ok;
-}
-
-export function removeRoot(id: u32): void {
-  roots = unlink(roots, id);
-}
-
-export function findHttp(id: u32): HttpContext | null {
-  return changetype<HttpContext | null>(findIn(unchecked(streams[id & (STREAM_BUCKETS - 1)]), id));
-}
-
-/** Registers a stream context. `ctx` null = the root wants no per-stream work (nothing recorded). */
-export function addHttp(id: u32, ctx: HttpContext | null): void {
-  if (ctx === null) return;
-  let b = id & (STREAM_BUCKETS - 1);
-  ctx.nextContext = unchecked(streams[b]);
-  unchecked(streams[b] = ctx);
-}
-
-export function removeHttp(id: u32): void {
-  let b = id & (STREAM_BUCKETS - 1);
-  unchecked(streams[b] = unlink(unchecked(streams[b]), id));
-}
-
-/** Delivers an http call response to its originating context. */
-export function deliverHttpCallResponse(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
-  let d = httpCallDelivery;
-  if (d !== null) {
-    d(rootId, token, numHeaders, bodySize, numTrailers);
-    return;
-  }
-  // No dispatchHttpCall in this filter: a call made with the raw ABI goes to its root.
-  let r = findRoot(rootId);
-  if (r !== null) r.onHttpCallResponse(new HttpCallResponse(token, numHeaders, bodySize, numTrailers));
-}
-
-function deliverPendingCall(rootId: u32, token: u32, numHeaders: u32, bodySize: u32, numTrailers: u32): void {
-  let idx = -1;
-  for (let i = 0, n = pendingCalls.length; i < n; i++) {
-    if (unchecked(pendingCalls[i]).token == token) { idx = i; break; }
-  }
-  let resp = new HttpCallResponse(token, numHeaders, bodySize, numTrailers);
-  if (idx < 0) {
-    // Unknown token: hand it to the root (e.g. a call made with the raw ABI).
-    let r = findRoot(rootId);
-    if (r !== null) r.onHttpCallResponse(resp);
-    return;
-  }
-  let pc = unchecked(pendingCalls[idx]);
-  pendingCalls.splice(idx, 1);
-  let origin: Context | null = null;
-  if (pc.contextId == rootId) {
-    origin = findRoot(rootId);
-  } else {
-    let h: Context | null = findHttp(pc.contextId);
-    if (h === null) {
-      let f = streamFinder;
-      if (f !== null) h = f(pc.contextId);
-    }
-    if (h === null) {
-      logBytes(LogLevel.Debug, htextPtr(H.CALL_LATE), htextLen(H.CALL_LATE));
-      return;
-    }
-    if (proxy_set_effective_context(pc.contextId) != Status.Ok) {
-      logBytes(LogLevel.Warn, htextPtr(H.EFFECTIVE_FAILED), htextLen(H.EFFECTIVE_FAILED));
-      return;
-    }
-    origin = h;
-  }
-  if (origin === null) return;
-  let cb = pc.callback;
-  if (cb !== null) cb(origin, resp);
-  else origin.onHttpCallResponse(resp);
+  /**
+   * Releases client bytes held by StopIteration to the upstream (Envoy continueReading(), run
+   * after the current callback returns).
+   */
+  continueDownstream(): Status { return <Status>proxy_continue_stream(StreamType.Downstream); }
+  /**
+   * Envoy answers Unimplemented: held upstream bytes are released only by a later onUpstreamData
+   * returning Continue. Kept for completeness (the status is returned, nothing traps).
+   */
+  continueUpstream(): Status { return <Status>proxy_continue_stream(StreamType.Upstream); }
+  /** Closes the connection after the callback (Envoy FlushWrite, details "wasm_downstream_close"). */
+  closeDownstream(): Status { return <Status>proxy_close_stream(StreamType.Downstream); }
+  /**
+   * Envoy closes the connection this filter runs on (the same downstream connection, FlushWrite,
+   * details "wasm_upstream_close"); tcp_proxy then drops the upstream.
+   */
+  closeUpstream(): Status { return <Status>proxy_close_stream(StreamType.Upstream); }
 }

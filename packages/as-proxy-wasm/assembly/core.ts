@@ -14,8 +14,9 @@
 // configuration allocate in its arena, freed when the host deletes it, and a deleted stream
 // context object is freed; with the collector (the default) these branches compile to nothing.
 
-import { createRoot, findRoot, removeRoot, findHttp, addHttp, removeHttp, setUpRoot } from "./context";
-import { hostAlloc, enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll, countStream } from "./mem";
+import { createRoot, findRoot, removeRoot, findHttp, addHttp, removeHttp, setUpRoot } from "./dispatch";
+import { enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll, countStream } from "./gc";
+import { hostAlloc } from "./host-memory";
 import { invalidateLogLevel } from "./log";
 import { arenaOpen, arenaClose, arenaFree, ownedFree } from "./rt/owned";
 import "./alloc"; // the heap behind the runtime (asconfig.base.json `use` aliases)
@@ -58,14 +59,14 @@ export function proxy_on_delete(contextId: u32): void {
   enterCallback();
   let c = findHttp(contextId);
   if (c !== null) {
-    removeHttp(contextId);
+    removeHttp(c);
     c.onDelete();
     if (ASC_RUNTIME == 0) ownedFree(changetype<usize>(c));
     countStream();
   } else {
     let r = findRoot(contextId);
     if (r !== null) {
-      removeRoot(contextId);
+      removeRoot(r);
       r.onDelete();
       if (ASC_RUNTIME == 0) arenaFree(contextId);
     }

@@ -16,7 +16,8 @@ import { MapType, Status } from "./enums";
 import {
   proxy_add_header_map_value, proxy_remove_header_map_value, proxy_replace_header_map_value,
 } from "./imports";
-import { argLen, argPtr, asciiLowerInPlace } from "./mem";
+import { asciiLowerInPlace } from "./utf8";
+import { argLen, argPtr } from "./args";
 
 // @ts-ignore: decorator
 @inline const OP_REMOVE: u32 = 0;

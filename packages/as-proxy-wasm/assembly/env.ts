@@ -1,6 +1,8 @@
 import { Status } from "./enums";
 import { wasi_clock_time_get, wasi_environ_get, wasi_environ_sizes_get, wasi_random_get } from "./imports";
-import { RET_A, RET_B, RET_C, decodeUtf8, setLastStatus } from "./mem";
+import { RET_A, RET_B, RET_C } from "./host-memory";
+import { setLastStatus } from "./status";
+import { decodeUtf8 } from "./utf8";
 
 /** Wall-clock time in ns since the epoch (WASI clock_time_get REALTIME). 0 on error. */
 export function nowNanos(): u64 {

@@ -13,8 +13,8 @@
 // arrive on the root context id.
 
 export * from "./core";
-import { findRoot, findHttp, deliverHttpCallResponse, setUpRoot } from "./context";
-import { enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll } from "./mem";
+import { findRoot, findHttp, deliverHttpCallResponse, setUpRoot } from "./dispatch";
+import { enterCallback, leaveCallback, leaveCallbackAndCollect, leaveCallbackAndCollectAll } from "./gc";
 import { invalidateLogLevel } from "./log";
 
 // proxy_on_vm_start and proxy_on_done are not in ./core: Envoy (and tools/proxy-wasm-host) treat

@@ -7,7 +7,7 @@
 // They live apart from ./exports so that filters without gRPC do not carry them. Without them Envoy
 // finds no gRPC callback and the calls' outcomes are never delivered.
 import { onGrpcInitialMetadata, onGrpcReceive, onGrpcTrailingMetadata, onGrpcClose } from "./grpc";
-import { enterCallback, leaveCallback, leaveCallbackAndCollect } from "./mem";
+import { enterCallback, leaveCallback, leaveCallbackAndCollect } from "./gc";
 import { invalidateLogLevel } from "./log";
 
 export function proxy_on_grpc_receive_initial_metadata(rootId: u32, token: u32, numEntries: u32): void {

@@ -11,10 +11,13 @@
 // close (remote side); `close()` only half-closes our side, `cancel()` resets it (no callback follows).
 import { Status, MapType, BufferType, LogLevel } from "./enums";
 import { proxy_set_effective_context, proxy_get_status } from "./imports";
-import { RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, utf8Bytes } from "./mem";
+import { RET_A, RET_B, RET_C, adoptReturned } from "./host-memory";
+import { setLastStatus } from "./status";
+import { decodeUtf8, utf8Bytes } from "./utf8";
+import { argPtr, argLen } from "./args";
 import { HeaderMap, Pairs } from "./headers";
 import { Buffer } from "./body";
-import { Context, findStreamContext } from "./context";
+import { Context, Registered } from "./context";
 import { logBytes } from "./log";
 import { G, gtextPtr, gtextLen } from "./text";
 
@@ -252,7 +255,7 @@ function removeStream(token: u32): void { let i = streamIndex(token); if (i >= 0
 /** Makes `origin` the effective context; false when it is a stream (HTTP/TCP) context that is gone (or the host refuses). */
 function enter(origin: Context, rootId: u32): bool {
   if (origin.id == rootId) return true;
-  if (findStreamContext(origin.id) === null) return false;
+  if (origin.registered == Registered.No) return false; // its stream ended
   return proxy_set_effective_context(origin.id) == Status.Ok;
 }
 

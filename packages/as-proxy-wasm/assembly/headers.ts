@@ -4,7 +4,10 @@ import {
   proxy_add_header_map_value, proxy_replace_header_map_value, proxy_remove_header_map_value,
   proxy_get_header_map_size,
 } from "./imports";
-import { RET_A, RET_B, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus } from "./mem";
+import { RET_A, RET_B, adoptReturned } from "./host-memory";
+import { setLastStatus } from "./status";
+import { decodeUtf8 } from "./utf8";
+import { argPtr, argLen } from "./args";
 
 /** One header (or trailer / metadata) entry, kept as bytes; decoded on access. */
 export class HeaderPair {

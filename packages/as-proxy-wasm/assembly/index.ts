@@ -3,9 +3,13 @@
 
 export {
   Status, LogLevel, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus, BufferType, MapType,
-  StreamType, MetricType, GrpcStatus, TrafficDirection, statusName,
+  StreamType, MetricType, GrpcStatus, TrafficDirection,
 } from "./enums";
-export { Bytes, asciiLower, decodeUtf8, bufferToString, lastStatus, setGcPolicy, collectNow, formatInt, utf8Bytes } from "./mem";
+export { setGcPolicy, collectNow } from "./gc";
+export { lastStatus, statusName } from "./status";
+export { asciiLower, decodeUtf8, bufferToString, utf8Bytes } from "./utf8";
+export { Bytes } from "./bytes";
+export { formatInt } from "./format";
 export { log, logLevel, logAt, logBytes } from "./log";
 export {
   HeaderMap, HeaderPair, Pairs, deserializePairs, requestHeaders, requestTrailers, responseHeaders,
@@ -19,10 +23,11 @@ export {
   vmConfiguration, grpcReceiveBuffer, callData,
 } from "./body";
 export {
-  Context, RootContext, HttpContext, HttpStream, HttpCallResponse, HttpCallCallback, CallStatus, getCallStatus,
-  registerRootContext, lastHttpCallToken, pendingHttpCalls,
+  Context, RootContext, HttpContext, HttpStream, TcpContext, HttpCallResponse, HttpCallCallback, CallStatus, getCallStatus,
+  lastHttpCallToken, pendingHttpCalls,
 } from "./context";
-export { TcpContext, FilterStatus, PeerType, downstreamData, upstreamData, tcpConnectionCount } from "./tcp";
+export { registerRootContext, tcpConnectionCount } from "./dispatch";
+export { FilterStatus, PeerType, downstreamData, upstreamData } from "./tcp";
 export {
   GrpcCall, GrpcCallCallback, GrpcResponse, GrpcStream, GrpcStreamHandler, grpcInitialMetadata, grpcTrailingMetadata,
   grpcMessage, pendingGrpcCalls, openGrpcStreams, encodeGrpcService,

@@ -1,6 +1,7 @@
 import { LogLevel, Status } from "./enums";
 import { proxy_log, proxy_get_log_level } from "./imports";
-import { encodeScratch, argLen, RET_C } from "./mem";
+import { RET_C } from "./host-memory";
+import { encodeScratch, argLen } from "./args";
 
 // The host level is read lazily: at most once per stream/root event (the dispatcher marks it
 // stale, -1), and only when the filter actually logs.

@@ -1,6 +1,8 @@
 import { MetricType, Status } from "./enums";
 import { proxy_define_metric, proxy_increment_metric, proxy_record_metric, proxy_get_metric } from "./imports";
-import { RET_C, argPtr, argLen, setLastStatus } from "./mem";
+import { RET_C } from "./host-memory";
+import { setLastStatus } from "./status";
+import { argPtr, argLen } from "./args";
 
 /**
  * Base of Counter, Gauge and Histogram. Define metrics once (at configure or

@@ -1,6 +1,9 @@
 import { Status, TrafficDirection } from "./enums";
 import { proxy_get_property, proxy_set_property } from "./imports";
-import { RET_A, RET_B, argPtr, argLen, adoptReturned, decodeUtf8, setLastStatus, scratchBlock, encodeScratch } from "./mem";
+import { RET_A, RET_B, adoptReturned } from "./host-memory";
+import { setLastStatus } from "./status";
+import { decodeUtf8 } from "./utf8";
+import { argPtr, argLen, scratchBlock, encodeScratch } from "./args";
 
 /**
  * Encodes path segments as Envoy expects ("a\0b\0c", no trailing NUL) into

@@ -5,7 +5,7 @@
 import { LogLevel } from "./enums";
 import { proxy_log, wasi_random_get, wasi_clock_time_get } from "./imports";
 import { logAt } from "./log";
-import { RET_C } from "./mem";
+import { RET_C } from "./host-memory";
 
 // @ts-ignore: decorator
 @lazy const ABORT_BUF: usize = memory.data(512);

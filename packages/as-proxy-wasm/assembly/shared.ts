@@ -3,7 +3,10 @@ import {
   proxy_get_shared_data, proxy_set_shared_data, proxy_register_shared_queue, proxy_resolve_shared_queue,
   proxy_enqueue_shared_queue, proxy_dequeue_shared_queue,
 } from "./imports";
-import { RET_A, RET_B, RET_C, argPtr, argLen, adoptReturned, setLastStatus, decodeUtf8 } from "./mem";
+import { RET_A, RET_B, RET_C, adoptReturned } from "./host-memory";
+import { setLastStatus } from "./status";
+import { decodeUtf8 } from "./utf8";
+import { argPtr, argLen } from "./args";
 
 /** A shared-data value and its CAS token. */
 export class SharedValue {

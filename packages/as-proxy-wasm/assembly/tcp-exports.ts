@@ -17,13 +17,13 @@ export { proxy_abi_version_0_2_1, malloc, proxy_on_memory_allocate, proxy_on_con
 export { proxy_on_vm_start, proxy_on_tick, proxy_on_queue_ready, proxy_on_http_call_response } from "./exports";
 import { proxy_on_context_create as httpContextCreate, proxy_on_delete as httpDelete } from "./core";
 import { proxy_on_done as httpDone, proxy_on_log as httpLog } from "./exports";
-import { findRoot } from "./context";
-import { findTcp, addTcp, removeTcp, PeerType } from "./tcp";
-import { enterCallback, leaveCallback, leaveCallbackAndCollect, countStream } from "./mem";
+import { findRoot, findTcp, addTcp, removeTcp } from "./dispatch";
+import { PeerType } from "./tcp";
+import { enterCallback, leaveCallback, leaveCallbackAndCollect, countStream } from "./gc";
 import { invalidateLogLevel } from "./log";
 
-// The owned memory mode (rt/owned.ts) frees HTTP stream contexts only; the connection table (a Map)
-// makes garbage on every rehash. Network filters keep the collector.
+// The owned memory mode (rt/owned.ts) frees HTTP stream contexts only. Network filters keep the
+// collector.
 if (ASC_RUNTIME == 0) ERROR("as-proxy-wasm: tcp-exports needs a collector (runtime \"minimal\"): the owned memory mode is for HTTP filters");
 
 export function proxy_on_context_create(contextId: u32, parentId: u32): void {
@@ -106,7 +106,7 @@ export function proxy_on_delete(contextId: u32): void {
     return;
   }
   enterCallback();
-  removeTcp(contextId);
+  removeTcp(c);
   c.onDelete();
   countStream();
   leaveCallbackAndCollect();

@@ -12,10 +12,8 @@
 // - proxy_on_downstream_connection_close(LOCAL | REMOTE) when the connection closes, then
 //   onDone, onLog, onDelete (TCP order: done before log).
 
-import { BufferType, Status, StreamType } from "./enums";
-import { proxy_continue_stream, proxy_close_stream } from "./imports";
+import { BufferType } from "./enums";
 import { Buffer } from "./body";
-import { Context, RootContext, setStreamFinder } from "./context";
 
 /** Return value of onNewConnection / onDownstreamData / onUpstreamData (Envoy Network::FilterStatus). */
 export enum FilterStatus {
@@ -41,92 +39,5 @@ export enum PeerType {
 // @ts-ignore: decorator
 @lazy export const upstreamData = new Buffer(BufferType.UpstreamData);
 
-/**
- * The context of one TCP connection through a network filter. Override the hooks you need and
- * return it from `RootContext.createTcpContext`.
- */
-export class TcpContext extends Context {
-  constructor(id: u32, public readonly root: RootContext) {
-    super(id);
-  }
-
-  get rootContext(): RootContext { return this.root; }
-
-  /** The connection was accepted. StopIteration delays the next filters (tcp_proxy connects later). */
-  onNewConnection(): FilterStatus { return FilterStatus.Continue; }
-  /** Client bytes: `dataSize` bytes in `downstreamData` (all held bytes, not only the new chunk). */
-  onDownstreamData(dataSize: u32, endOfStream: bool): FilterStatus { return FilterStatus.Continue; }
-  /** Bytes for the client (from the upstream): `dataSize` bytes in `upstreamData`. */
-  onUpstreamData(dataSize: u32, endOfStream: bool): FilterStatus { return FilterStatus.Continue; }
-  /** The connection closed: `peer` is Local (the proxy closed it) or Remote (the client did). */
-  onDownstreamConnectionClose(peer: PeerType): void {}
-  /** The upstream finished sending (Envoy calls it after an upstream end_of_stream, peer Unknown). */
-  onUpstreamConnectionClose(peer: PeerType): void {}
-  /** TCP order after the close: onDone, onLog, onDelete. */
-  onDone(): void {}
-  onLog(): void {}
-  onDelete(): void {}
-
-  get downstreamData(): Buffer { return downstreamData; }
-  get upstreamData(): Buffer { return upstreamData; }
-
-  /**
-   * Releases client bytes held by StopIteration to the upstream (Envoy continueReading(), run
-   * after the current callback returns).
-   */
-  continueDownstream(): Status { return <Status>proxy_continue_stream(StreamType.Downstream); }
-  /**
-   * Envoy answers Unimplemented: held upstream bytes are released only by a later onUpstreamData
-   * returning Continue. Kept for completeness (the status is returned, nothing traps).
-   */
-  continueUpstream(): Status { return <Status>proxy_continue_stream(StreamType.Upstream); }
-  /** Closes the connection after the callback (Envoy FlushWrite, details "wasm_downstream_close"). */
-  closeDownstream(): Status { return <Status>proxy_close_stream(StreamType.Downstream); }
-  /**
-   * Envoy closes the connection this filter runs on (the same downstream connection, FlushWrite,
-   * details "wasm_upstream_close"); tcp_proxy then drops the upstream.
-   */
-  closeUpstream(): Status { return <Status>proxy_close_stream(StreamType.Upstream); }
-}
-
-// ---------------------------------------------------------------------------
-// Registry (used by ./tcp-exports). Connections are few per worker compared with requests; a Map
-// keyed by context id keeps them (a global, so the collector keeps them alive).
-
-// @ts-ignore: decorator
-@lazy const connections = new Map<u32, TcpContext>();
-// @ts-ignore: decorator
-@lazy let lastTcpId: u32 = 0;
-// @ts-ignore: decorator
-@lazy let lastTcp: TcpContext | null = null;
-
-export function findTcp(id: u32): TcpContext | null {
-  if (id == lastTcpId && id != 0) return lastTcp;
-  if (!connections.has(id)) return null;
-  let c = connections.get(id);
-  lastTcpId = id;
-  lastTcp = c;
-  return c;
-}
-
-function findTcpContext(id: u32): Context | null {
-  return findTcp(id);
-}
-
-export function addTcp(id: u32, ctx: TcpContext): void {
-  connections.set(id, ctx);
-  lastTcpId = id;
-  lastTcp = ctx;
-  // http call responses and set_effective_context reach TCP contexts too
-  setStreamFinder(findTcpContext);
-}
-
-export function removeTcp(id: u32): void {
-  connections.delete(id);
-  if (lastTcpId == id) { lastTcpId = 0; lastTcp = null; }
-}
-
-/** Number of live TCP contexts (for tests and leak checks). */
-export function tcpConnectionCount(): i32 {
-  return connections.size;
-}
+// The TcpContext class is in ./context (with the other contexts); the connections are kept by
+// ./dispatch, in the same table as HTTP streams.

@@ -1,4 +1,6 @@
-// asc transform (asconfig.base.json `transform`): makes the static data of a module smaller.
+// asc transform (asconfig.base.json `transform`): makes the static data of a module smaller, and
+// fails the build of a filter that overrides a hook whose proxy_on_* callback it does not export
+// (./hook-exports.mjs).
 //
 // 1. Drops the memory-manager word of every static managed object (string literals, static
 //    arrays) from the data segments. AssemblyScript writes each static object with the 20-byte
@@ -32,6 +34,8 @@
 //    (little data) are left as they are.
 
 const TOTAL_OVERHEAD = 20;
+
+import { filterClasses, missingHookExports } from './hook-exports.mjs';
 
 function leb(buf, p) {
   let r = 0, s = 0, b;
@@ -433,6 +437,13 @@ export function packData(bin) {
 
 export default class StaticHeaders {
   afterCompile(module) {
+    // a proxy-wasm module (it has the ABI marker): every overridden hook must be exported
+    const exported = new Set();
+    for (let i = 0, n = module.getNumExports(); i < n; i++) exported.add(this.binaryen.getExportInfo(module.getExportByIndex(i)).name);
+    if (exported.has('proxy_abi_version_0_2_1')) {
+      const errors = missingHookExports(filterClasses(this.program), (name) => exported.has(name));
+      if (errors.length > 0) throw new Error(errors.join('\n'));
+    }
     const addrs = new Set();
     const n = module.getNumDataSegments();
     for (let i = 0; i < n; i++) {

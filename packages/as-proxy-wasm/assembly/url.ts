@@ -3,7 +3,7 @@
 // (one allocation of the largest size, then shrunk): building it with `+=` would allocate once per
 // byte.
 
-import { argPtr, argLen } from "./mem";
+import { argPtr, argLen } from "./args";
 
 /** True for an RFC 3986 unreserved character: ALPHA, DIGIT, `-`, `.`, `_`, `~`. */
 // @ts-ignore: decorator

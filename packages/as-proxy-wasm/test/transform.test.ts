@@ -197,3 +197,29 @@ describe('static object headers (unpacked modules)', () => {
     expect(view.getUint32(4, true)).toBeGreaterThanOrEqual(needle.length); // rtSize
   });
 });
+
+describe('hooks the host would never call', () => {
+  it('fail the build of a filter that overrides a hook without exporting its callback, naming the export to add', () => {
+    const root = join(PKG, '..', '..');
+    const dir = mkdtempSync(join(tmpdir(), 'transform-test-'));
+    let code = 0;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [
+        join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js'), join(PKG, 'test', 'broken', 'missing-export.ts'),
+        '--config', join(root, 'asconfig.base.json'), '--target', 'release', '--outFile', join(dir, 'broken.wasm'),
+      ], { cwd: PKG, stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      code = (e as { status: number }).status;
+      stderr = String((e as { stderr: Buffer }).stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('as-proxy-wasm: BrokenRoot.onTick is never called: the module does not export proxy_on_tick. '
+      + 'Add it to the filter\'s exports: export { proxy_on_tick } from "as-proxy-wasm/assembly/exports";');
+    expect(stderr).toContain('BrokenStream.onRequestBody is never called: the module does not export proxy_on_request_body.');
+    // an exported hook is not reported
+    expect(stderr).not.toContain('onRequestHeaders');
+  }, 120000);
+});

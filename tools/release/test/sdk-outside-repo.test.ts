@@ -64,7 +64,7 @@ describe('as-proxy-wasm from a checkout (not on npm yet)', () => {
     expect(r.status).toBe(0);
     const wasm = join(project, 'dist', 'filter.wasm');
     expect(existsSync(wasm)).toBe(true);
-    // "about 8 KB"
+    // "about 9 KB"
     expect(statSync(wasm).size).toBeGreaterThan(6_000);
     expect(statSync(wasm).size).toBeLessThan(10_000);
     expect(WebAssembly.validate(readFileSync(wasm))).toBe(true);
