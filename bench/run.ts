@@ -22,7 +22,7 @@ import { buildAll, listTargets, type BenchTarget } from './targets';
 import { GOALS, checkGoals } from './goals';
 import { measureTarget, type TargetResult } from './measure';
 import { renderMarkdown } from './report';
-import { measureServeThroughput, type ServeLoadResult } from '../tools/proxy-wasm-host/bench/serve-load';
+import { measureServeThroughput, type ServeLoadResult } from '@meshwasm/proxy-wasm-host/bench/serve-load';
 
 export interface BenchOptions {
   smoke: boolean;
