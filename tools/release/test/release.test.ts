@@ -10,9 +10,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { istioCheckRemote, resolveDigest, resolveInLayout } from '@meshwasm/oras';
 import { describeMissingComponents, missingComponents, skopeo, startRegistry, type RegistryHandle } from '../../oras/test/harness';
 import { packageFilter } from '../src/artifact';
