@@ -4,7 +4,7 @@
  * the course's Lab 1 code (proxy-wasm 0.2, the course's release profile).
  */
 import type { TargetResult } from './measure';
-import type { ServeLoadResult } from '../tools/proxy-wasm-host/bench/serve-load';
+import type { ServeLoadResult } from '@meshwasm/proxy-wasm-host/bench/serve-load';
 
 export const RUST_REFERENCE = {
   noopNs: 500,

@@ -29,7 +29,7 @@ import { renderMarkdown } from './report';
 import { sideBySide } from './baseline';
 import { renderComparison } from './compare';
 import { BenchUsageError, parseBenchArgs, type BenchOptions } from './options';
-import { measureServeThroughput, type ServeLoadResult } from '../tools/proxy-wasm-host/bench/serve-load';
+import { measureServeThroughput, type ServeLoadResult } from '@meshwasm/proxy-wasm-host/bench/serve-load';
 
 const RESULT_MARK = '@@bench-result ';
 /** Envoy's V8 compiles every wasm function with TurboFan up front (proxy-wasm-cpp-host v8.cc: liftoff = false). */

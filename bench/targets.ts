@@ -3,8 +3,9 @@
  * on @gcoredev/proxy-wasm-sdk-as (the peer), and every filter in packages/ with its scenarios.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { labPaths, listFilters } from '@meshwasm/workspace';
 import { filterScenarios, headersScenario, type Scenario } from './scenarios';
 
 export interface BenchTarget {
@@ -56,18 +57,15 @@ export function listTargets(root: string, log: (s: string) => void): BenchTarget
     { id: 'peer-noop', label: 'no-op on @gcoredev/proxy-wasm-sdk-as (peer)', sdk: '@gcoredev/proxy-wasm-sdk-as', wasmPath: built('peer-noop'), config: '', minimalHost: true, scenarios: [headersScenario()] },
     { id: 'peer-header', label: 'Lab 1 header filter on @gcoredev/proxy-wasm-sdk-as (peer)', sdk: '@gcoredev/proxy-wasm-sdk-as', wasmPath: built('peer-header'), config: '', minimalHost: true, scenarios: [headersScenario()] },
   ];
-  for (const name of readdirSync(join(root, 'packages')).sort()) {
-    const dir = join(root, 'packages', name);
-    const wasmPath = join(dir, 'dist', `${name}.wasm`);
-    if (!existsSync(join(dir, 'asconfig.json'))) continue;
+  for (const filter of listFilters(root)) {
+    const { name, wasmPath } = filter;
     if (!existsSync(wasmPath)) {
-      log(`warning: ${name} has no dist/${name}.wasm; skipped`);
+      log(`warning: ${name} has no ${relative(filter.dir, wasmPath)}; skipped`);
       continue;
     }
-    const labPath = join(dir, 'examples', 'lab.json');
-    const config = existsSync(labPath) ? JSON.parse(readFileSync(labPath, 'utf8')) : {};
-    const labFile = join(dir, 'examples', 'lab.exchanges.json');
-    const clusters = existsSync(labFile) ? (JSON.parse(readFileSync(labFile, 'utf8')).host?.clusters as string[] | undefined) : undefined;
+    const lab = labPaths(filter);
+    const config = existsSync(lab.config) ? JSON.parse(readFileSync(lab.config, 'utf8')) : {};
+    const clusters = existsSync(lab.exchanges) ? (JSON.parse(readFileSync(lab.exchanges, 'utf8')).host?.clusters as string[] | undefined) : undefined;
     targets.push({
       id: name,
       label: name === 'header' ? 'header filter, production (config-driven set/add/remove), lab config' : `${name} filter (as-proxy-wasm)`,

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { failureLines, runNx } from '@meshwasm/nx-plugin/src/failures';
+import { failureLines, runNx } from '@meshwasm/nx-plugin/failures';
 
 const root = join(__dirname, '..');
 const resultsDir = join(root, '.nx', 'test-results');

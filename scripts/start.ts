@@ -20,17 +20,17 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
-import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { failureLines, runNx } from '@meshwasm/nx-plugin/src/failures';
+import { failureLines, runNx } from '@meshwasm/nx-plugin/failures';
+import { findWorkspaceRoot, listLabFilters } from '@meshwasm/workspace';
 import { formatLabReport, labFiles, runLab, type LabExchange } from '@meshwasm/labs';
 import { curlFor } from '@meshwasm/labs/src/course';
 import {
   endWithSignalsAndParent, EnvoyLikeProxy, FilterConfigRejected, ListenError, startEcho, startMetadataService, type RunningServer,
 } from '@meshwasm/proxy-wasm-host';
 
-const root = join(__dirname, '..');
+const root = findWorkspaceRoot(__dirname);
 const ENVOY_YAML = join(root, 'deploy', 'envoy', 'envoy.yaml');
 
 /** A failure the user can act on: `message` says what went wrong, `todo` what to do. */
@@ -65,13 +65,6 @@ function options() {
 }
 type Options = ReturnType<typeof options>;
 
-function filters(): string[] {
-  const dir = join(root, 'packages');
-  return readdirSync(dir)
-    .filter((n) => existsSync(join(dir, n, 'asconfig.json')) && existsSync(join(dir, n, 'examples', 'lab.exchanges.json')))
-    .sort();
-}
-
 /** What is running now, so a signal (or the parent's death) can stop it. */
 const running: { build?: ChildProcess; proxy?: EnvoyLikeProxy; services: RunningServer[] } = { services: [] };
 async function stopEverything(): Promise<void> {
@@ -96,8 +89,8 @@ async function main(o: Options): Promise<number> {
 
   let failures = 0;
   const failedLabs: string[] = [];
-  for (const name of filters()) {
-    const report = await runLab(join(root, 'packages', name));
+  for (const { name, dir } of listLabFilters(root)) {
+    const report = await runLab(dir);
     console.log(formatLabReport(report, { verbose: o.verbose }));
     console.log('');
     const n = report.results.filter((r) => r.failures.length > 0).length + (report.configured ? 0 : 1);
@@ -180,8 +173,8 @@ async function serve(o: Options): Promise<number> {
   }
   const listen = `http://127.0.0.1:${proxy.listeners[0].port}`;
   console.log(`  listener ${listen}  ·  echo upstream ${echo.url}  ·  metadata service ${meta.url}  ·  admin http://127.0.0.1:${proxy.admin?.port} (/ready, /stats/prometheus)\n`);
-  for (const name of filters()) {
-    const { lab } = labFiles(join(root, 'packages', name));
+  for (const { name, dir } of listLabFilters(root)) {
+    const { lab } = labFiles(dir);
     const ex = lab.exchanges[0];
     console.log(`  ${name} — ${lab.lab}`);
     console.log(`    $ ${curlFor(ex, listen)}`);

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import {
   allClosed, accepts, exitWithin, holdPort, killGroup, lastLine, portOf, startGroup, waitFor, type Run,
-} from '@meshwasm/proxy-wasm-host/src/testing/processes';
+} from '@meshwasm/proxy-wasm-host/testing/processes';
 
 const root = join(__dirname, '..', '..');
 const started: Run[] = [];

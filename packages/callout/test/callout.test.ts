@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, valueToString, type HeaderList, type Plugin, type PluginOptions } from '@meshwasm/proxy-wasm-host';
-import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
+import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { loadPlugin, type HeaderList, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { runLab } from '@meshwasm/labs';
-import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
+import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;

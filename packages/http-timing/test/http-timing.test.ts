@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadPlugin, type HeaderList, type HistogramValue, type Plugin, type PluginOptions, type PropertyValue } from '@meshwasm/proxy-wasm-host';
-import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/src/jest';
+import { describeFilterPackage, expectConfigRejected, filterSchema } from '@meshwasm/labs/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
-import { expectConfigRejected } from '@meshwasm/labs/src/jest';
+import { expectConfigRejected } from '@meshwasm/labs/jest';
 
 const wasmPath = process.env.REDACT_WASM ?? join(__dirname, '..', 'dist', 'redact.wasm');
 let mod: WebAssembly.Module;

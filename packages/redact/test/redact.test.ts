@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
-import { describeFilterPackage, expectConfigRejected } from '@meshwasm/labs/src/jest';
+import { describeFilterPackage, expectConfigRejected } from '@meshwasm/labs/jest';
 import Ajv from 'ajv';
 
 const dir = join(__dirname, '..');

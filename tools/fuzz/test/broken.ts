@@ -1,6 +1,6 @@
 // Deliberately broken filters, hand-made with the host's wasm builder: each breaks one invariant,
 // so the tests can show that the fuzzer notices.
-import { WasmBuilder, op } from '@meshwasm/proxy-wasm-host/src/testing/wasm-builder';
+import { WasmBuilder, op } from '@meshwasm/proxy-wasm-host/testing/wasm-builder';
 
 type Override = Partial<Record<'configure' | 'requestHeaders', number[]>>;
 

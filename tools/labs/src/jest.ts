@@ -1,7 +1,7 @@
 /**
  * The checks every filter package's tests share, as jest building blocks:
  *
- *   import { describeFilterPackage, expectConfigRejected } from '@meshwasm/labs/src/jest';
+ *   import { describeFilterPackage, expectConfigRejected } from '@meshwasm/labs/jest';
  *   describeFilterPackage(join(__dirname, '..'), { wasm: 'header.wasm' });
  *
  * `describeFilterPackage` registers one `describe` block: the course lab (examples/lab.json +

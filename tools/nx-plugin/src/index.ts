@@ -18,11 +18,12 @@
  * Written in erasable TypeScript only, so Nx can load it with its TS register.
  */
 import { basename, dirname, join } from 'node:path';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createNodesFromFiles, type CreateNodes, type TargetConfiguration } from '@nx/devkit';
+import { LAB_SOURCE, artifactSourceGlobs, artifactSourcePaths, linkedPackageDirs, readFilter, type FilterInfo } from '@meshwasm/workspace';
 
 /** The student-sized version of a filter (the course edition), and the target that builds it. */
-export const LAB_SOURCE = 'lab.ts';
+export { LAB_SOURCE };
 export const LAB_TARGET = 'build-lab';
 
 export interface FilterPluginOptions {
@@ -33,46 +34,17 @@ export interface FilterPluginOptions {
   fuzzTargetName?: string;
 }
 
-/**
- * Workspace packages (packages/*) a filter statically links: its package.json dependencies that
- * live in this workspace, as workspace-relative directories.
- */
-function linkedPackageDirs(workspaceRoot: string, deps: string[]): string[] {
-  const base = join(workspaceRoot, 'packages');
-  if (deps.length === 0 || !existsSync(base)) return [];
-  const out: string[] = [];
-  for (const d of readdirSync(base, { withFileTypes: true })) {
-    const p = join(base, d.name, 'package.json');
-    if (!d.isDirectory() || !existsSync(p)) continue;
-    try {
-      if (deps.includes(JSON.parse(readFileSync(p, 'utf8')).name)) out.push(`packages/${d.name}`);
-    } catch {
-      /* a broken package.json is reported by npm, not here */
-    }
-  }
-  return out.sort();
-}
-
-function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOptions, deps: string[]): Record<string, TargetConfiguration> {
+function filterTargets(filter: FilterInfo, workspaceRoot: string, opts: FilterPluginOptions): Record<string, TargetConfiguration> {
+  const root = filter.root;
   const name = basename(root);
   const build = opts.buildTargetName ?? 'build';
-  // What the wasm is compiled from. Deliberately NOT package.json, CHANGELOG.md or
+  // What the wasm is compiled from (@meshwasm/workspace's artifactSources, the very list the
+  // release flow dates the artifact by). Deliberately NOT package.json, CHANGELOG.md or
   // wasmplugin.yaml: the release commit edits those, and the release build must be a cache hit
   // producing the very bytes whose digest that commit pins.
-  const linked = linkedPackageDirs(workspaceRoot, deps);
-  const sdkSources = linked.flatMap((d) => [`{workspaceRoot}/${d}/assembly/**/*`, `{workspaceRoot}/${d}/index.ts`]);
-  // assembly/lab.ts (the course's student-sized version) is built by build-lab, never released.
-  const wasmSources = [
-    `{projectRoot}/assembly/**/*`,
-    `!{projectRoot}/assembly/${LAB_SOURCE}`,
-    `{projectRoot}/asconfig.json`,
-    '{workspaceRoot}/asconfig.base.json',
-    ...sdkSources,
-  ];
-  const gitPaths = [
-    `${root}/assembly`, `':(exclude)${root}/assembly/${LAB_SOURCE}'`, `${root}/asconfig.json`, 'asconfig.base.json',
-    ...linked.flatMap((d) => [`${d}/assembly`, `${d}/index.ts`]),
-  ];
+  const wasmSources = artifactSourceGlobs(workspaceRoot, filter);
+  const gitPaths = artifactSourcePaths(workspaceRoot, filter).map((p) => (p.startsWith(':') ? `'${p}'` : p));
+  const sdkSources = linkedPackageDirs(workspaceRoot, filter).flatMap((d) => [`{workspaceRoot}/${d}/assembly/**/*`, `{workspaceRoot}/${d}/index.ts`]);
   const hasLab = existsSync(join(workspaceRoot, root, 'assembly', LAB_SOURCE));
   const targets: Record<string, TargetConfiguration> = {
     [build]: {
@@ -112,6 +84,7 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       inputs: [
         'default',
         '{workspaceRoot}/tools/validate/src/**/*',
+        '{workspaceRoot}/tools/workspace/src/**/*',
         { dependentTasksOutputFiles: '**/*.wasm' },
         // a missing wasm-validate is a warning on a laptop and an error under CI=true
         { env: 'CI' },
@@ -158,6 +131,7 @@ function filterTargets(root: string, workspaceRoot: string, opts: FilterPluginOp
       ...wasmSources,
       '{workspaceRoot}/tools/release/src/**/*',
       '{workspaceRoot}/tools/oras/src/**/*',
+      '{workspaceRoot}/tools/workspace/src/**/*',
       // `created` = committer time of the last commit touching the wasm sources.
       { runtime: `git log -1 --format=%ct -- ${gitPaths.join(' ')} 2>/dev/null || echo untracked` },
     ],
@@ -211,15 +185,15 @@ export const createNodes: CreateNodes<FilterPluginOptions> = [
     createNodesFromFiles(
       (configFile, opts, ctx) => {
         const root = dirname(configFile);
-        const pkgPath = join(ctx.workspaceRoot, root, 'package.json');
-        if (!existsSync(pkgPath)) return {};
-        const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { name: string; dependencies?: Record<string, string> };
+        if (!existsSync(join(ctx.workspaceRoot, root, 'package.json'))) return {};
+        // A filter's package.json with no valid name or version is an error naming the file.
+        const filter = readFilter(ctx.workspaceRoot, root);
         return {
           projects: {
             [root]: {
-              name: pkg.name,
+              name: filter.name,
               tags: ['type:filter'],
-              targets: filterTargets(root, ctx.workspaceRoot, opts ?? {}, Object.keys(pkg.dependencies ?? {})),
+              targets: filterTargets(filter, ctx.workspaceRoot, opts ?? {}),
             },
           },
         };

@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, appendFileSync, readFileSync, rmSync, symlinkSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { appendFileSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyWorkspace, removeDir, workspaceRoot } from '@meshwasm/workspace/test-support';
 
-const root = join(__dirname, '..', '..', '..');
+const root = workspaceRoot;
 let copy: string;
 
 function sh(cmd: string, args: string[], cwd = copy): string {
@@ -53,27 +53,11 @@ function commitChange(file: string, line: string): void {
 const FILTERS = ['blocklist', 'callout', 'header', 'http-timing', 'redact'];
 
 beforeAll(() => {
-  copy = mkdtempSync(join(tmpdir(), 'nx-affected-'));
   // Every tracked or new (not ignored) file of the working tree, so the test sees the current config.
-  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-    .split('\n')
-    .filter((f) => f && existsSync(join(root, f)));
-  for (const f of files) {
-    mkdirSync(dirname(join(copy, f)), { recursive: true });
-    cpSync(join(root, f), join(copy, f));
-  }
-  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
-  sh('git', ['init', '-q', '-b', 'main']);
-  sh('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '--allow-empty', '-qm', 'empty']);
-  sh('git', ['add', '-A']);
-  sh('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '-qm', 'base']);
-  sh('git', ['config', 'user.email', 't@example.invalid']);
-  sh('git', ['config', 'user.name', 't']);
+  copy = copyWorkspace('nx-affected-');
 }, 120_000);
 
-afterAll(() => {
-  if (copy) rmSync(copy, { recursive: true, force: true });
-});
+afterAll(() => removeDir(copy));
 
 describe('nx affected in a throwaway copy', () => {
   test('the workspace has the five filters as projects with inferred targets', () => {

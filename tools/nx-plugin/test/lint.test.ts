@@ -6,14 +6,15 @@
  *   - that the AssemblyScript sources are left out, and the TypeScript tests are not.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CreateNodesContextV2 } from '@nx/devkit';
+import { copyWorkspace, removeDir, workspaceRoot } from '@meshwasm/workspace/test-support';
 import { createNodesV2 } from '../src/lint';
 
-const root = join(__dirname, '..', '..', '..');
+const root = workspaceRoot;
 const nx = join(root, 'node_modules', '.bin', 'nx');
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_SKIP_NX_CACHE: 'true' };
 
@@ -83,17 +84,9 @@ describe('in this workspace', () => {
 describe('in a throwaway copy of the workspace', () => {
   let copy: string;
   beforeAll(() => {
-    copy = mkdtempSync(join(tmpdir(), 'nx-lint-'));
-    const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-      .split('\n')
-      .filter((f) => f && existsSync(join(root, f)));
-    for (const f of files) {
-      mkdirSync(dirname(join(copy, f)), { recursive: true });
-      cpSync(join(root, f), join(copy, f));
-    }
-    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    copy = copyWorkspace('nx-lint-', { git: false });
   });
-  afterAll(() => { if (copy) rmSync(copy, { recursive: true, force: true }); });
+  afterAll(() => removeDir(copy));
 
   test('a lint error in scripts/ fails scripts:lint, naming the file and the rule', () => {
     // A floating promise: the type-aware rule must see it, so the file must be in scripts/tsconfig.json.

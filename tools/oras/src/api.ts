@@ -6,7 +6,7 @@ import { checkIstioAcceptance, type IstioCheckResult } from './istio';
 import { hasBlob, initLayout, readBlob, readIndex, resolveInLayout, tagInLayout, writeBlob } from './layout';
 import { Annotation, MediaType, type Descriptor } from './media';
 import { formatReference, parseReference, referenceTarget, type Reference } from './reference';
-import { RegistryClient, type BlobPushResult, type RegistryClientOptions, type Repo } from './registry';
+import { RegistryClient, type BlobPushResult, type RegistryClientOptions, type Repository } from './registry';
 
 export interface ConnectOptions {
   plainHttp?: boolean;
@@ -24,15 +24,15 @@ export function makeClient(opts: ConnectOptions = {}): RegistryClient {
   return new RegistryClient({ ...(opts.clientOptions ?? {}), plainHttp: opts.plainHttp ?? opts.clientOptions?.plainHttp, credentials: store });
 }
 
-function repoOf(ref: Reference): Repo {
-  return { registry: ref.registry, repository: ref.repository };
+/** The repository a reference names, on a client made from the options. */
+function repositoryOf(ref: Reference, opts: ConnectOptions): Repository {
+  return makeClient(opts).repository({ registry: ref.registry, repository: ref.repository });
 }
 
 /** The manifest digest a reference points at (HEAD, falls back to GET). */
 export async function resolveDigest(ref: string, opts: ConnectOptions = {}): Promise<string> {
   const r = parseReference(ref);
-  const client = makeClient(opts);
-  const d = await client.headManifest(repoOf(r), referenceTarget(r));
+  const d = await repositoryOf(r, opts).manifests.head(referenceTarget(r));
   if (!d) throw new Error(`${formatReference(r)}: not found (MANIFEST_UNKNOWN)`);
   return d.digest;
 }
@@ -54,8 +54,7 @@ export interface PushResult {
 
 /** Pushes one manifest (image or index, recursively) and its blobs from a content getter. */
 async function pushGraph(
-  client: RegistryClient,
-  repo: Repo,
+  repo: Repository,
   desc: Descriptor,
   getBytes: (d: Descriptor) => Buffer,
   opts: PushContentOptions,
@@ -65,9 +64,9 @@ async function pushGraph(
   const json = JSON.parse(bytes.toString('utf8')) as { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[]; mediaType?: string };
   if (Array.isArray(json.manifests)) {
     for (const child of json.manifests) {
-      if (await client.headManifest(repo, child.digest)) continue;
-      const cb = await pushGraph(client, repo, child, getBytes, opts, blobs);
-      await client.putManifest(repo, child.digest, cb, child.mediaType);
+      if (await repo.manifests.head(child.digest)) continue;
+      const cb = await pushGraph(repo, child, getBytes, opts, blobs);
+      await repo.manifests.put(child.digest, cb, child.mediaType);
     }
     return bytes;
   }
@@ -76,7 +75,7 @@ async function pushGraph(
   for (const d of refs) {
     if (seen.has(d.digest)) continue;
     seen.add(d.digest);
-    const result = await client.pushBlob(repo, getBytes(d), { digest: d.digest, mountFrom: opts.mountFrom, chunkSize: opts.chunkSize });
+    const result = await repo.blobs.push(getBytes(d), { digest: d.digest, mountFrom: opts.mountFrom, chunkSize: opts.chunkSize });
     blobs[d.digest] = result;
     opts.onBlob?.(d, result);
   }
@@ -91,15 +90,14 @@ export async function pushContent(
   opts: PushContentOptions & { skipIfTagged?: boolean } = {},
 ): Promise<PushResult> {
   const r = typeof ref === 'string' ? parseReference(ref) : ref;
-  const client = makeClient(opts);
-  const repo = repoOf(r);
+  const repo = repositoryOf(r, opts);
   const tags = r.tags.length ? r.tags : [];
   if (r.digest && r.digest !== manifest.digest) throw new Error(`reference digest ${r.digest} does not match the content ${manifest.digest}`);
   const blobs: Record<string, BlobPushResult> = {};
   if (opts.skipIfTagged !== false && tags.length > 0) {
     let all = true;
     for (const t of tags) {
-      const d = await client.headManifest(repo, t);
+      const d = await repo.manifests.head(t);
       if (!d || d.digest !== manifest.digest) {
         all = false;
         break;
@@ -107,10 +105,10 @@ export async function pushContent(
     }
     if (all) return { digest: manifest.digest, pushed: false, tags, blobs };
   }
-  const bytes = await pushGraph(client, repo, manifest, getBytes, opts, blobs);
+  const bytes = await pushGraph(repo, manifest, getBytes, opts, blobs);
   const mediaType = manifest.mediaType || (JSON.parse(bytes.toString('utf8')).mediaType as string) || MediaType.ociManifest;
-  if (tags.length === 0) await client.putManifest(repo, manifest.digest, bytes, mediaType);
-  for (const t of tags) await client.putManifest(repo, t, bytes, mediaType);
+  if (tags.length === 0) await repo.manifests.put(manifest.digest, bytes, mediaType);
+  for (const t of tags) await repo.manifests.put(t, bytes, mediaType);
   return { digest: manifest.digest, pushed: true, tags, blobs };
 }
 
@@ -142,18 +140,14 @@ export interface FetchedArtifact {
 
 export async function fetchManifest(ref: string, opts: ConnectOptions = {}): Promise<FetchedArtifact> {
   const r = parseReference(ref);
-  const client = makeClient(opts);
-  const m = await client.getManifest(repoOf(r), referenceTarget(r));
+  const m = await repositoryOf(r, opts).manifests.get(referenceTarget(r));
   return { ref: r, manifest: m.bytes, descriptor: m.descriptor, json: m.json };
 }
 
 /** Points more tags at an existing manifest (re-PUT of the same bytes). */
 export async function tagRemote(ref: string, newTags: string[], opts: ConnectOptions = {}): Promise<string> {
   const r = parseReference(ref);
-  const client = makeClient(opts);
-  const m = await client.getManifest(repoOf(r), referenceTarget(r));
-  for (const t of newTags) await client.putManifest(repoOf(r), t, m.bytes, m.descriptor.mediaType);
-  return m.descriptor.digest;
+  return repositoryOf(r, opts).manifests.tag(referenceTarget(r), newTags);
 }
 
 function safeJoin(outDir: string, title: string): string {
@@ -173,15 +167,14 @@ export interface PullResult {
 /** Downloads every blob (verifying digests) and writes layers with a title annotation into outDir. */
 export async function pull(ref: string, outDir: string, opts: ConnectOptions = {}): Promise<PullResult> {
   const r = parseReference(ref);
-  const client = makeClient(opts);
-  const repo = repoOf(r);
-  const m = await client.getManifest(repo, referenceTarget(r));
+  const repo = repositoryOf(r, opts);
+  const m = await repo.manifests.get(referenceTarget(r));
   const json = m.json as { config?: Descriptor; layers?: Descriptor[] };
   if (!Array.isArray(json.layers)) throw new Error(`${formatReference(r)}: not an image manifest (media type ${m.descriptor.mediaType})`);
   const files: PullResult['files'] = [];
   const blobs: { d: Descriptor; data: Buffer }[] = [];
   for (const d of [...(json.config ? [json.config] : []), ...json.layers]) {
-    blobs.push({ d, data: await client.fetchBlob(repo, d) });
+    blobs.push({ d, data: await repo.blobs.fetch(d) });
   }
   mkdirSync(outDir, { recursive: true });
   for (const { d, data } of blobs.slice(json.config ? 1 : 0)) {
@@ -198,17 +191,16 @@ export async function pull(ref: string, outDir: string, opts: ConnectOptions = {
 /** Copies a remote artifact (manifest + blobs, verified) into an OCI layout under `tag`. */
 export async function pullToLayout(ref: string, layoutDir: string, tag?: string, opts: ConnectOptions = {}): Promise<string> {
   const r = parseReference(ref);
-  const client = makeClient(opts);
-  const repo = repoOf(r);
-  const m = await client.getManifest(repo, referenceTarget(r));
+  const repo = repositoryOf(r, opts);
+  const m = await repo.manifests.get(referenceTarget(r));
   initLayout(layoutDir);
   const copy = async (bytes: Buffer, json: { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }) => {
     for (const child of json.manifests ?? []) {
-      const cm = await client.getManifest(repo, child.digest);
+      const cm = await repo.manifests.get(child.digest);
       await copy(cm.bytes, cm.json as typeof json);
     }
     for (const d of [...(json.config ? [json.config] : []), ...(json.layers ?? [])]) {
-      if (!hasBlob(layoutDir, d.digest)) writeBlob(layoutDir, await client.fetchBlob(repo, d), d.digest);
+      if (!hasBlob(layoutDir, d.digest)) writeBlob(layoutDir, await repo.blobs.fetch(d), d.digest);
     }
     writeBlob(layoutDir, bytes);
   };
@@ -220,14 +212,13 @@ export async function pullToLayout(ref: string, layoutDir: string, tag?: string,
 /** Runs Istio's acceptance rules against a remote artifact. */
 export async function istioCheckRemote(ref: string, opts: ConnectOptions & { sha256?: string } = {}): Promise<IstioCheckResult> {
   const r = parseReference(ref);
-  const client = makeClient(opts);
-  const repo = repoOf(r);
-  const m = await client.getManifest(repo, referenceTarget(r));
+  const repo = repositoryOf(r, opts);
+  const m = await repo.manifests.get(referenceTarget(r));
   return checkIstioAcceptance(
     {
       manifest: m.bytes,
-      blob: (d) => client.fetchBlob(repo, d),
-      childManifest: async (d) => (await client.getManifest(repo, d.digest)).bytes,
+      blob: (d) => repo.blobs.fetch(d),
+      childManifest: async (d) => (await repo.manifests.get(d.digest)).bytes,
     },
     { url: `oci://${formatReference(r)}`, sha256: opts.sha256 },
   );

@@ -1,10 +1,19 @@
-/** Registry authentication: WWW-Authenticate parsing, bearer realm checks, docker config.json. */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+/**
+ * The auth layer of the registry client, as a wrapper around the transport: it parses
+ * WWW-Authenticate challenges, checks bearer realms, keeps one token cache per registry, and sends
+ * every request through the 401 → challenge → token → again flow (Basic or Bearer, with
+ * password, refresh-token or registry-token credentials). Credential stores live in
+ * src/credentials.ts; secrets seen here are scrubbed from every message.
+ */
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { hostnameOf } from './reference';
+import { type Credential, type CredentialStore } from './credentials';
+import { parseErrorBody, describeError } from './errors';
+import { apiHost, hostnameOf, isLoopbackRegistry } from './reference';
+import { Secrets } from './secrets';
+import { RegistryError, sleep, type RetryBudget, type Transport } from './transport';
+
+export * from './credentials';
+export { hostnameOf };
 
 export interface Challenge {
   scheme: string;
@@ -99,218 +108,308 @@ export function validateRealm(realm: string, registryUrl: URL): URL {
   }
   return u;
 }
-
-export interface Credential {
-  username?: string;
-  password?: string;
-  /** OAuth2 refresh token (docker `identitytoken`, helper username `<token>`). */
-  identityToken?: string;
-  /** Bearer token to send as-is (docker `registrytoken`). */
-  registryToken?: string;
+export function scopeFor(repository: string, actions: string): string {
+  return `repository:${repository}:${actions}`;
 }
 
-export function hasSecret(c: Credential | undefined): boolean {
-  return !!c && !!(c.password || c.identityToken || c.registryToken);
-}
-
-export function secretsOf(c: Credential | undefined): string[] {
-  if (!c) return [];
-  const out = [c.password, c.identityToken, c.registryToken].filter((x): x is string => !!x && x.length >= 3);
-  if (c.username && c.password) out.push(Buffer.from(`${c.username}:${c.password}`).toString('base64'));
-  return out;
-}
-
-interface DockerAuthEntry {
-  auth?: string;
-  username?: string;
-  password?: string;
-  identitytoken?: string;
-  registrytoken?: string;
-}
-
-interface DockerConfigFile {
-  auths?: Record<string, DockerAuthEntry>;
-  credsStore?: string;
-  credHelpers?: Record<string, string>;
-  [k: string]: unknown;
-}
-
-const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
-
-/** The key docker uses for a registry in config.json and helpers. */
-export function serverAddress(registry: string): string {
-  return registry === 'docker.io' || registry === 'index.docker.io' || registry === 'registry-1.docker.io' ? DOCKER_HUB_KEY : registry;
-}
-
-/** Normalises legacy `https://host/v1/` keys to `host`. */
-function normaliseKey(key: string): string {
-  if (key === DOCKER_HUB_KEY) return key;
-  let k = key.replace(/^https?:\/\//, '');
-  const slash = k.indexOf('/');
-  if (slash >= 0) k = k.slice(0, slash);
-  return k;
-}
-
-export interface CredentialStore {
-  get(registry: string): Credential | undefined;
-}
-
-/** `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`) with credHelpers/credsStore/auths. */
-export class DockerConfig implements CredentialStore {
-  readonly path: string;
-  constructor(dir?: string, private readonly env: NodeJS.ProcessEnv = process.env) {
-    const d = dir ?? env.DOCKER_CONFIG ?? join(homedir(), '.docker');
-    this.path = join(d, 'config.json');
-  }
-
-  read(): DockerConfigFile {
-    if (!existsSync(this.path)) return {};
-    try {
-      const v = JSON.parse(readFileSync(this.path, 'utf8'));
-      return v && typeof v === 'object' ? (v as DockerConfigFile) : {};
-    } catch (err) {
-      throw new Error(`${this.path}: invalid JSON (${(err as Error).message.replace(/"[^"]*"/g, '"…"')})`);
+/** Merges scopes per resource: `repository:a:pull` + `repository:a:push` → `repository:a:pull,push`. */
+export function mergeScopes(scopes: string[]): string[] {
+  const byResource = new Map<string, Set<string>>();
+  for (const raw of scopes) {
+    for (const s of raw.split(/\s+/).filter(Boolean)) {
+      const i = s.lastIndexOf(':');
+      if (i <= 0) continue;
+      const res = s.slice(0, i);
+      const set = byResource.get(res) ?? new Set<string>();
+      for (const a of s.slice(i + 1).split(',')) if (a) set.add(a);
+      byResource.set(res, set);
     }
   }
+  return [...byResource.keys()].sort().map((r) => `${r}:${[...byResource.get(r)!].sort().join(',')}`);
+}
 
-  private write(cfg: DockerConfigFile): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(cfg, null, '\t') + '\n', { mode: 0o600 });
-    renameSync(tmp, this.path);
+/** Bearer tokens of one registry, by merged scope set, until a little before they expire. */
+export class TokenCache {
+  private readonly tokens = new Map<string, { token: string; expires: number }>();
+
+  private key(scopes: string[]): string {
+    return mergeScopes(scopes).join(' ');
   }
 
-  /** The helper responsible for a registry, if any. */
-  helperFor(registry: string, cfg = this.read()): string | undefined {
-    const key = serverAddress(registry);
-    return cfg.credHelpers?.[key] ?? cfg.credHelpers?.[registry] ?? cfg.credsStore;
+  get(scopes: string[]): string | undefined {
+    const t = this.tokens.get(this.key(scopes));
+    return t && t.expires > Date.now() ? t.token : undefined;
   }
 
-  get(registry: string): Credential | undefined {
-    const cfg = this.read();
-    const key = serverAddress(registry);
-    const helper = this.helperFor(registry, cfg);
-    if (helper) {
-      const c = runHelperGet(helper, key, this.env);
-      if (c) return c;
-      if (cfg.credHelpers?.[key] || cfg.credHelpers?.[registry]) return undefined;
+  has(scopes: string[]): boolean {
+    return this.tokens.has(this.key(scopes));
+  }
+
+  /** Keeps a token for its lifetime (at least 10 s) minus 5 s. */
+  set(scopes: string[], token: string, expiresInSeconds: number): void {
+    const ttl = Math.max(10, expiresInSeconds || 60);
+    this.tokens.set(this.key(scopes), { token, expires: Date.now() + (ttl - 5) * 1000 });
+  }
+
+  delete(scopes: string[]): void {
+    this.tokens.delete(this.key(scopes));
+  }
+}
+
+/** What one registry asked for: its scheme, and for Bearer the checked realm, service and tokens. */
+interface HostAuth {
+  scheme?: 'basic' | 'bearer';
+  realm?: URL;
+  service?: string;
+  tokens: TokenCache;
+}
+
+export interface AuthRequest {
+  headers?: Record<string, string>;
+  body?: Buffer;
+  /** Auth scopes, e.g. `repository:a/b:pull,push`. */
+  scopes?: string[];
+  /** Safe to retry on 429/5xx/connection errors (default true). */
+  idempotent?: boolean;
+  /** Retries already spent on this operation (shared with a caller that retries too, e.g. body reads). */
+  budget?: RetryBudget;
+}
+
+export interface AuthClientOptions {
+  credentials?: CredentialStore;
+  /** Use http:// for every registry (default: only for loopback registries). */
+  plainHttp?: boolean;
+  /** Receives diagnostic lines, already scrubbed. */
+  log?: (line: string) => void;
+}
+
+function basic(cred: Credential): string {
+  return `Basic ${Buffer.from(`${cred.username}:${cred.password}`).toString('base64')}`;
+}
+
+/**
+ * An HTTP client for registries: the transport below it (timeouts, redirects, retries), the auth
+ * flow in it, and the secrets it has seen kept out of every log line and error.
+ */
+export class AuthClient {
+  private readonly hosts = new Map<string, HostAuth>();
+  private readonly credCache = new Map<string, Credential | undefined>();
+  readonly secrets: Secrets;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: AuthClientOptions,
+    secrets = new Secrets(),
+  ) {
+    this.secrets = secrets;
+  }
+
+  /** Base URL of a registry: http only for loopback hosts or when plainHttp is set. */
+  baseUrl(registry: string): URL {
+    const scheme = this.options.plainHttp || isLoopbackRegistry(registry) ? 'http' : 'https';
+    return new URL(`${scheme}://${apiHost(registry)}`);
+  }
+
+  /** The registry's credential, read once; its secrets join the scrub list. */
+  credential(registry: string): Credential | undefined {
+    if (!this.credCache.has(registry)) {
+      const c = this.options.credentials?.get(registry);
+      this.secrets.addCredential(c);
+      this.credCache.set(registry, c);
     }
-    const auths = cfg.auths ?? {};
-    let entry: DockerAuthEntry | undefined = auths[key];
-    if (!entry) {
-      for (const [k, v] of Object.entries(auths)) {
-        if (normaliseKey(k) === normaliseKey(key)) {
-          entry = v;
-          break;
+    return this.credCache.get(registry);
+  }
+
+  scrub(text: string): string {
+    return this.secrets.scrub(text);
+  }
+
+  log(line: string): void {
+    this.options.log?.(this.scrub(line));
+  }
+
+  fail(message: string, status?: number, code?: string): never {
+    throw new RegistryError(this.scrub(message), status, code);
+  }
+
+  /** Reads an error answer: `503 UNAVAILABLE: message (detail)` and the registry's code, scrubbed. */
+  async errorOf(res: Response): Promise<{ summary: string; code?: string }> {
+    const e = await describeError(res);
+    return { summary: this.scrub(e.summary), code: e.code };
+  }
+
+  /** Throws a RegistryError naming the registry's error code. */
+  async raise(res: Response, what: string): Promise<never> {
+    const e = await this.errorOf(res);
+    return this.fail(`${what}: ${e.summary}`, res.status, e.code);
+  }
+
+  private host(registry: string): HostAuth {
+    let a = this.hosts.get(registry);
+    if (!a) {
+      a = { tokens: new TokenCache() };
+      this.hosts.set(registry, a);
+    }
+    return a;
+  }
+
+  /**
+   * One request through the auth layer: the transport sends it (timeouts, redirects, bounded
+   * retries); a 401 teaches the challenge and the request goes again with new credentials (twice
+   * at most). The caller consumes the body.
+   */
+  async send(registry: string, method: string, pathOrUrl: string | URL, opts: AuthRequest = {}): Promise<Response> {
+    let scopes = opts.scopes ?? [];
+    const budget = opts.budget ?? { retried: 0 };
+    const url = pathOrUrl instanceof URL ? pathOrUrl : new URL(pathOrUrl, this.baseUrl(registry));
+    for (let authRetries = 0; ; authRetries++) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      const authz = await this.authorization(registry, scopes);
+      if (authz) headers.Authorization = authz.header;
+      const { res } = await this.transport.send({ method, url, headers, body: opts.body, idempotent: opts.idempotent !== false, budget });
+      if (res.status === 401 && authRetries < 2) {
+        const learned = this.learnChallenge(registry, res.headers.get('www-authenticate'), scopes, authz?.cached ?? false);
+        if (learned.retry) {
+          await res.body?.cancel();
+          scopes = learned.scopes;
+          continue;
         }
       }
+      return res;
     }
-    if (!entry) return undefined;
-    const c: Credential = {};
-    if (entry.auth) {
-      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw new Error(`${this.path}: auths entry for ${registry} has an invalid "auth" value`);
-      c.username = decoded.slice(0, colon);
-      c.password = decoded.slice(colon + 1);
-    }
-    if (entry.username) c.username = entry.username;
-    if (entry.password) c.password = entry.password;
-    if (entry.identitytoken) c.identityToken = entry.identitytoken;
-    if (entry.registrytoken) c.registryToken = entry.registrytoken;
-    return c.username || c.identityToken || c.registryToken ? c : undefined;
   }
 
-  /** Stores credentials like `docker login`: in the helper if configured, else base64 in auths. */
-  store(registry: string, cred: Credential): { where: string } {
-    const cfg = this.read();
-    const key = serverAddress(registry);
-    const helper = this.helperFor(registry, cfg);
-    if (helper) {
-      const secret = cred.identityToken ?? cred.password ?? '';
-      const username = cred.identityToken ? '<token>' : cred.username ?? '';
-      runHelper(helper, 'store', JSON.stringify({ ServerURL: key, Username: username, Secret: secret }), this.env);
-      return { where: `docker-credential-${helper}` };
-    }
-    cfg.auths = cfg.auths ?? {};
-    const entry: DockerAuthEntry = {};
-    if (cred.username && cred.password) entry.auth = Buffer.from(`${cred.username}:${cred.password}`).toString('base64');
-    if (cred.identityToken) entry.identitytoken = cred.identityToken;
-    cfg.auths[key] = entry;
-    this.write(cfg);
-    return { where: this.path };
-  }
-
-  /** Removes credentials like `docker logout`. Returns false when there were none. */
-  erase(registry: string): boolean {
-    const cfg = this.read();
-    const key = serverAddress(registry);
-    const helper = this.helperFor(registry, cfg);
-    let removed = false;
-    if (helper) {
+  /**
+   * A GET whose body is read inside the retry budget: a reset or stall in the middle of the answer
+   * is retried like one before it. Non-200 answers raise.
+   */
+  async getWhole(registry: string, pathOrUrl: string | URL, opts: AuthRequest, what: string, limit?: number): Promise<{ res: Response; body: Buffer }> {
+    const budget: RetryBudget = { retried: 0 };
+    for (;;) {
+      const res = await this.send(registry, 'GET', pathOrUrl, { ...opts, budget });
+      if (res.status !== 200) return this.raise(res, what);
       try {
-        runHelper(helper, 'erase', key, this.env);
-        removed = true;
-      } catch {
-        /* not stored there */
+        return { res, body: await this.transport.readBody(res, what, limit) };
+      } catch (err) {
+        if (!(err instanceof RegistryError) || budget.retried >= this.transport.retries) {
+          if (err instanceof RegistryError && budget.retried > 0) this.fail(`${err.message} (${budget.retried + 1} tries)`, err.status, err.code);
+          throw err;
+        }
+        const wait = this.transport.backoff(budget.retried);
+        this.log(`${err.message}; retrying in ${wait} ms`);
+        budget.retried++;
+        await sleep(wait);
       }
     }
-    for (const k of Object.keys(cfg.auths ?? {})) {
-      if (normaliseKey(k) === normaliseKey(key)) {
-        delete cfg.auths![k];
-        removed = true;
+  }
+
+  /** The Authorization header for a request, and whether it is a token cached from an earlier request. */
+  private async authorization(registry: string, scopes: string[]): Promise<{ header: string; cached: boolean } | undefined> {
+    const a = this.host(registry);
+    const cred = this.credential(registry);
+    if (a.scheme === 'basic') {
+      if (cred?.username !== undefined && cred.password !== undefined) return { header: basic(cred), cached: false };
+      return undefined;
+    }
+    if (a.scheme === 'bearer') {
+      if (cred?.registryToken) return { header: `Bearer ${cred.registryToken}`, cached: false };
+      const cached = a.tokens.get(scopes);
+      if (cached) return { header: `Bearer ${cached}`, cached: true };
+      const token = await this.fetchToken(registry, a, mergeScopes(scopes));
+      return { header: `Bearer ${token}`, cached: false };
+    }
+    return undefined;
+  }
+
+  /**
+   * Fetches a token from the realm (GET with Basic credentials, or the OAuth2 refresh-token POST);
+   * 429, 5xx and transport failures are retried by the transport like registry requests.
+   */
+  private async fetchToken(registry: string, a: HostAuth, scopes: string[]): Promise<string> {
+    const realm = a.realm!;
+    const endpoint = `${realm.origin}${realm.pathname}`;
+    const cred = this.credential(registry);
+    const headers: Record<string, string> = {};
+    const url = new URL(realm);
+    let form: string | undefined;
+    if (cred?.identityToken) {
+      const params = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: cred.identityToken, client_id: 'meshwasm-oras' });
+      if (a.service) params.set('service', a.service);
+      if (scopes.length) params.set('scope', scopes.join(' '));
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      form = params.toString();
+    } else {
+      if (a.service) url.searchParams.set('service', a.service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      if (cred?.username && cred.password !== undefined) {
+        url.searchParams.set('account', cred.username);
+        headers.Authorization = basic(cred);
       }
     }
-    if (removed) this.write(cfg);
-    return removed;
+    let res: Response;
+    let text: string;
+    try {
+      ({ res } = await this.transport.send({
+        method: form === undefined ? 'GET' : 'POST',
+        url,
+        headers,
+        body: form,
+        followRedirects: false,
+        label: `token request to ${endpoint}`,
+      }));
+      text = (await this.transport.readBody(res, `token request to ${endpoint}`)).toString('utf8');
+    } catch (err) {
+      const e = err as RegistryError;
+      this.fail(`${e.message.replace(/^token request to \S+: /, `token request to ${endpoint} failed: `)}`, e.status, e.code);
+    }
+    if (!res.ok) {
+      const { code, message } = parseErrorBody(text);
+      this.fail(
+        `token request to ${endpoint} failed: ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}${res.status === 401 ? ' (check credentials)' : ''}`,
+        res.status,
+        code ?? (res.status === 401 ? 'UNAUTHORIZED' : res.status === 403 ? 'DENIED' : undefined),
+      );
+    }
+    let body: { token?: string; access_token?: string; expires_in?: number };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      this.fail(`token response from ${endpoint} is not JSON`);
+    }
+    const token = body.token || body.access_token;
+    if (!token) this.fail(`token response from ${endpoint} has no token`);
+    this.secrets.add(token);
+    a.tokens.set(scopes, token, Number(body.expires_in));
+    return token;
+  }
+
+  /**
+   * Records a 401 challenge; says whether trying again can help: a first challenge, a new scope,
+   * or a cached token the registry no longer takes (expired or revoked: fetch a new one, once).
+   */
+  private learnChallenge(registry: string, header: string | null, scopes: string[], sentCachedToken: boolean): { retry: boolean; scopes: string[] } {
+    const a = this.host(registry);
+    const challenges = parseWwwAuthenticate(header ?? '');
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    const basicChallenge = challenges.find((c) => c.scheme === 'basic');
+    if (bearer) {
+      if (!bearer.params.realm) this.fail(`registry ${registry} sent a Bearer challenge without realm`);
+      const realm = validateRealm(bearer.params.realm, this.baseUrl(registry));
+      const merged = mergeScopes([...scopes, ...(bearer.params.scope ? [bearer.params.scope] : [])]);
+      const firstTime = a.scheme !== 'bearer';
+      const had = a.tokens.has(merged);
+      a.scheme = 'bearer';
+      a.realm = realm;
+      a.service = bearer.params.service;
+      a.tokens.delete(merged);
+      if (sentCachedToken) a.tokens.delete(scopes);
+      return { retry: firstTime || !had || sentCachedToken || merged.length > mergeScopes(scopes).length, scopes: merged };
+    }
+    if (basicChallenge) {
+      const first = a.scheme !== 'basic';
+      a.scheme = 'basic';
+      return { retry: first && !!this.credential(registry)?.username, scopes };
+    }
+    return { retry: false, scopes };
   }
 }
-
-function runHelper(helper: string, verb: string, input: string, env: NodeJS.ProcessEnv): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(helper)) throw new Error(`invalid credential helper name ${JSON.stringify(helper)}`);
-  const bin = `docker-credential-${helper}`;
-  const r = spawnSync(bin, [verb], { input, env, encoding: 'utf8', timeout: 30_000 });
-  // EPIPE only means the helper exited before reading its input: its exit status is the real answer.
-  if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null)) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    throw new Error(`credential helper ${bin} ${verb} failed: ${code === 'ENOENT' ? 'not found in PATH' : code ?? 'error'}`);
-  }
-  if (r.status !== 0) {
-    const msg = (r.stdout || r.stderr || '').trim();
-    // Helper messages are short status texts; never echo anything that could be a secret.
-    const safe = /credentials not found/i.test(msg) ? 'credentials not found in native keychain' : `exit status ${r.status}`;
-    const e = new Error(`credential helper ${bin} ${verb}: ${safe}`);
-    (e as Error & { notFound?: boolean }).notFound = safe.startsWith('credentials not found');
-    throw e;
-  }
-  return r.stdout;
-}
-
-function runHelperGet(helper: string, serverUrl: string, env: NodeJS.ProcessEnv): Credential | undefined {
-  let out: string;
-  try {
-    out = runHelper(helper, 'get', serverUrl, env);
-  } catch (err) {
-    if ((err as Error & { notFound?: boolean }).notFound) return undefined;
-    throw err;
-  }
-  let v: { Username?: string; Secret?: string };
-  try {
-    v = JSON.parse(out);
-  } catch {
-    throw new Error(`credential helper docker-credential-${helper} get: output is not JSON`);
-  }
-  if (!v.Secret) return undefined;
-  if (v.Username === '<token>') return { identityToken: v.Secret };
-  return { username: v.Username ?? '', password: v.Secret };
-}
-
-/** A fixed credential (CLI -u/-p) taking precedence over another store. */
-export class StaticCredentials implements CredentialStore {
-  constructor(private readonly cred: Credential | undefined, private readonly fallback?: CredentialStore) {}
-  get(registry: string): Credential | undefined {
-    return this.cred ?? this.fallback?.get(registry);
-  }
-}
-
-export { hostnameOf };

@@ -2,9 +2,9 @@
  * meshwasm-oras: an ORAS-like CLI for Istio-ready proxy-wasm artifacts.
  * Run `meshwasm-oras help` for usage. Exit codes: 0 ok, 1 error, 2 usage error.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   fetchManifest,
@@ -13,18 +13,19 @@ import {
   makeClient,
   pull,
   pullToLayout,
-  pushContent,
   pushLayout,
   resolveDigest,
   tagRemote,
   type ConnectOptions,
 } from './api';
 import { DockerConfig, type Credential } from './auth';
-import { checkIstioAcceptance } from './istio';
-import { initLayout, parseLayoutTarget, readBlob, resolveInLayout, tagInLayout, writeBlob } from './layout';
-import { Annotation, MediaType, descriptorFor, digestOf, encodeJson, sortedRecord, type Descriptor, type ImageManifest } from './media';
-import { packWasm, resolveCreated, writePackedToLayout, type WasmFormat } from './pack';
-import { formatReference, parseReference } from './reference';
+import { OPTIONS, UsageError, defaultIO, need, outputJson, type CliIO, type Print, type Values } from './cli-args';
+import { cmdPush, cmdPushWasm } from './cli-push';
+
+export type { CliIO };
+import { parseLayoutTarget, readBlob, resolveInLayout, tagInLayout } from './layout';
+import { Annotation, type Descriptor } from './media';
+import { parseReference } from './reference';
 
 const USAGE = `meshwasm-oras — OCI artifacts for proxy-wasm filters (ORAS-like)
 
@@ -55,87 +56,6 @@ default 120), --retries N (429/5xx/resets/timeouts, default 4).
 For push-wasm, --format takes oci (default; Istio 2-layer variant) or compat (OCI image with one
 tar+gzip layer holding plugin.wasm); repeat it to combine with json: --format compat --format json.
 `;
-
-class UsageError extends Error {}
-
-const OPTIONS = {
-  'plain-http': { type: 'boolean' },
-  format: { type: 'string', multiple: true },
-  username: { type: 'string', short: 'u' },
-  password: { type: 'string', short: 'p' },
-  'password-stdin': { type: 'boolean' },
-  'identity-token': { type: 'string' },
-  'registry-config': { type: 'string' },
-  'oci-layout': { type: 'boolean' },
-  'from-oci-layout': { type: 'boolean' },
-  'to-oci-layout': { type: 'boolean' },
-  annotation: { type: 'string', short: 'a', multiple: true },
-  'artifact-type': { type: 'string' },
-  config: { type: 'string' },
-  created: { type: 'string' },
-  name: { type: 'string' },
-  version: { type: 'string' },
-  'root-id': { type: 'string', multiple: true },
-  'abi-version': { type: 'string' },
-  source: { type: 'string' },
-  revision: { type: 'string' },
-  description: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  descriptor: { type: 'boolean' },
-  pretty: { type: 'boolean' },
-  sha256: { type: 'string' },
-  'chunk-size': { type: 'string' },
-  'export-manifest': { type: 'string' },
-  timeout: { type: 'string' },
-  retries: { type: 'string' },
-  debug: { type: 'boolean', short: 'd' },
-  verbose: { type: 'boolean', short: 'v' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
-
-export interface CliIO {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  stdin: () => string;
-  env: NodeJS.ProcessEnv;
-}
-
-const defaultIO: CliIO = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  stdin: () => readFileSync(0, 'utf8'),
-  env: process.env,
-};
-
-function annotationsOf(v: Values): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of v.annotation ?? []) {
-    const eq = a.indexOf('=');
-    if (eq <= 0) throw new UsageError(`invalid annotation ${JSON.stringify(a)} (expected KEY=VALUE)`);
-    out[a.slice(0, eq)] = a.slice(eq + 1);
-  }
-  return out;
-}
-
-function outputJson(v: Values): boolean {
-  return (v.format ?? []).includes('json');
-}
-
-function wasmFormat(v: Values): WasmFormat {
-  const f = (v.format ?? []).filter((x) => x !== 'json' && x !== 'text');
-  if (f.length > 1) throw new UsageError(`conflicting --format values: ${f.join(', ')}`);
-  const x = f[0] ?? 'oci';
-  if (x !== 'oci' && x !== 'compat') throw new UsageError(`--format must be oci, compat or json (got ${JSON.stringify(x)})`);
-  return x;
-}
-
-function splitFileType(arg: string): { file: string; type?: string } {
-  // FILE:TYPE where TYPE looks like a media type (contains '/')
-  const m = /^(.*?):([A-Za-z0-9][\w.+-]*\/[\w.+-]+)$/.exec(arg);
-  return m ? { file: m[1], type: m[2] } : { file: arg };
-}
 
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   let parsed: { values: Values; positionals: string[] };
@@ -219,7 +139,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
         if (args[0] !== 'tags') throw new UsageError('usage: repo tags REF');
         need(args.slice(1), 1, 'repo tags REF');
         const r = parseReference(args[1], { allowNoTag: true });
-        const tags = await makeClient(conn).listTags({ registry: r.registry, repository: r.repository });
+        const tags = await makeClient(conn).repository({ registry: r.registry, repository: r.repository }).tags();
         print(tags.map((t) => `${t}\n`).join(''), { tags });
         return 0;
       }
@@ -245,140 +165,6 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     io.stderr(`Error: ${msg}\n`);
     return 1;
   }
-}
-
-function need(args: string[], n: number, usage: string): void {
-  if (args.length < n) throw new UsageError(`usage: ${usage}`);
-}
-
-type Print = (text: string, json: unknown) => void;
-
-async function cmdPushWasm(args: string[], v: Values, conn: ConnectOptions, print: Print, io: CliIO): Promise<number> {
-  need(args, 2, 'push-wasm FILE.wasm REF');
-  const [file, target] = args;
-  const format = wasmFormat(v);
-  const wasm = readFileSync(file);
-  const layout = v['oci-layout'] ? parseLayoutTarget(target) : undefined;
-  const ref = layout ? undefined : parseReference(target);
-  const tags = layout ? [layout.tag ?? v.version ?? 'latest'] : ref!.tags;
-  const name = v.name ?? (ref ? ref.repository.split('/').pop()! : basename(file).replace(/\.wasm$/, ''));
-  const packed = packWasm({
-    wasm,
-    name,
-    version: v.version ?? (tags[0] && tags[0] !== 'latest' ? tags[0] : undefined),
-    created: v.created ?? (io.env.SOURCE_DATE_EPOCH ? Number(io.env.SOURCE_DATE_EPOCH) : undefined),
-    format,
-    rootIds: v['root-id'],
-    abiVersion: v['abi-version'],
-    source: v.source,
-    revision: v.revision,
-    description: v.description,
-    annotations: annotationsOf(v),
-  });
-  const istio = await checkIstioAcceptance({ manifest: packed.manifestBytes, blob: (d) => packed.blobs.get(d.digest)! });
-  let pushed = true;
-  let where: string;
-  if (layout) {
-    writePackedToLayout(layout.dir, packed, tags);
-    where = `${layout.dir}:${tags.join(',')}`;
-  } else {
-    const all = new Map(packed.blobs);
-    all.set(packed.descriptor.digest, packed.manifestBytes);
-    const res = await pushContent(ref!, packed.descriptor, (d) => need2(all.get(d.digest), d), {
-      ...conn,
-      chunkSize: conn.clientOptions?.chunkSize,
-    });
-    pushed = res.pushed;
-    where = formatReference(ref!);
-  }
-  const hex = packed.descriptor.digest.slice(7);
-  print(
-    `${pushed ? 'Pushed' : 'Up to date'} ${where} (${format})\nDigest: ${packed.descriptor.digest}\n` +
-      `WasmPlugin sha256 (oci://): ${hex}\nWasm sha256 (http(s)://): ${packed.wasmDigest.slice(7)}\n`,
-    {
-      reference: where,
-      format,
-      pushed,
-      digest: packed.descriptor.digest,
-      mediaType: packed.descriptor.mediaType,
-      size: packed.descriptor.size,
-      wasmDigest: packed.wasmDigest,
-      wasmPluginSha256: istio.manifestSha256,
-      created: packed.created,
-      tags,
-    },
-  );
-  return 0;
-}
-
-function need2(b: Buffer | undefined, d: Descriptor): Buffer {
-  if (!b) throw new Error(`content ${d.digest} missing`);
-  return b;
-}
-
-async function cmdPush(args: string[], v: Values, conn: ConnectOptions, print: Print, io: CliIO): Promise<number> {
-  need(args, 2, 'push REF FILE[:MEDIATYPE]...');
-  const [target, ...files] = args;
-  const blobs = new Map<string, Buffer>();
-  const layers: Descriptor[] = [];
-  for (const f of files) {
-    const { file, type } = splitFileType(f);
-    const data = readFileSync(file);
-    const d = descriptorFor(type ?? MediaType.ociLayerTar, data, { [Annotation.title]: basename(file) });
-    blobs.set(d.digest, data);
-    layers.push(d);
-  }
-  let config: Descriptor;
-  let artifactType: string | undefined = v['artifact-type'];
-  if (v.config) {
-    const { file, type } = splitFileType(v.config);
-    const data = readFileSync(file);
-    config = descriptorFor(type ?? MediaType.ociConfig, data);
-    blobs.set(config.digest, data);
-  } else {
-    const empty = Buffer.from('{}');
-    config = { mediaType: MediaType.ociEmpty, digest: digestOf(empty), size: 2 };
-    blobs.set(config.digest, empty);
-    artifactType = artifactType ?? 'application/vnd.unknown.artifact.v1';
-  }
-  const created = v.created || io.env.SOURCE_DATE_EPOCH ? resolveCreated(v.created, io.env) : resolveCreated(new Date());
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    ...(artifactType ? { artifactType } : {}),
-    config,
-    layers,
-    annotations: sortedRecord({ [Annotation.created]: created, ...annotationsOf(v) }),
-  };
-  const bytes = encodeJson(manifest);
-  const desc: Descriptor = { mediaType: MediaType.ociManifest, digest: digestOf(bytes), size: bytes.length };
-  if (layers.some((l) => l.mediaType.includes('wasm'))) {
-    try {
-      await checkIstioAcceptance({ manifest: bytes, blob: (d) => blobs.get(d.digest)! });
-    } catch (err) {
-      io.stderr(
-        `warning: Istio's WasmPlugin fetcher would reject this artifact:\n  ${(err as Error).message.trim().replace(/\n/g, '\n  ')}\n` +
-          `  Use "meshwasm-oras push-wasm FILE.wasm REF" for an Istio-ready artifact.\n`,
-      );
-    }
-  }
-  if (v['export-manifest']) writeFileSync(v['export-manifest'], bytes);
-  let where: string;
-  if (v['oci-layout']) {
-    const t = parseLayoutTarget(target);
-    initLayout(t.dir);
-    for (const [d, data] of blobs) writeBlob(t.dir, data, d);
-    writeBlob(t.dir, bytes, desc.digest);
-    tagInLayout(t.dir, desc, t.tag ?? 'latest');
-    where = `${t.dir}:${t.tag ?? 'latest'}`;
-  } else {
-    const ref = parseReference(target);
-    blobs.set(desc.digest, bytes);
-    await pushContent(ref, desc, (d) => need2(blobs.get(d.digest), d), { ...conn, chunkSize: conn.clientOptions?.chunkSize, skipIfTagged: false });
-    where = formatReference(ref);
-  }
-  print(`Pushed ${where}\nDigest: ${desc.digest}\n`, { reference: where, digest: desc.digest, mediaType: desc.mediaType, size: desc.size });
-  return 0;
 }
 
 async function cmdPull(args: string[], v: Values, conn: ConnectOptions, print: Print): Promise<number> {

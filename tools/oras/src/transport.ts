@@ -2,8 +2,8 @@
  * The transport layer of the registry client: one HTTP exchange on Node's fetch with a timeout,
  * manual redirects (reads only; Authorization never crosses origins), and bounded retries with
  * exponential backoff on 429, 5xx, resets and timeouts. It knows nothing of auth or of the OCI
- * API: RegistryClient wraps it with the auth flow (401 → challenge → token → again) and the
- * repository operations.
+ * API: AuthClient (src/auth.ts) wraps it with the auth flow (401 → challenge → token → again),
+ * and Repository (src/repository.ts) builds the blob, manifest and tag operations on that.
  */
 
 /** An error answered by the registry (or the transport); `code` is the registry's error code. */

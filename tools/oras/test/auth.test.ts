@@ -1,8 +1,9 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DockerConfig, parseWwwAuthenticate, validateRealm } from '../src/auth';
+import { DockerConfig, TokenCache, parseWwwAuthenticate, validateRealm } from '../src/auth';
+import { Secrets } from '../src/secrets';
 import { mergeScopes } from '../src/registry';
 
 const tmp = mkdtempSync(join(tmpdir(), 'oras-auth-'));
@@ -32,6 +33,36 @@ describe('WWW-Authenticate', () => {
       'repository:a/b:pull,push',
       'repository:c/d:pull',
     ]);
+  });
+
+  it('caches a token per merged scope set until 5 s before it expires (10 s at least)', () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    try {
+      const cache = new TokenCache();
+      cache.set(['repository:a/b:push', 'repository:a/b:pull'], 'tok-ab', 60);
+      expect(cache.get(['repository:a/b:pull,push'])).toBe('tok-ab');
+      expect(cache.get(['repository:a/b:pull'])).toBeUndefined();
+      now.mockReturnValue(1_000_000 + 54_999);
+      expect(cache.get(['repository:a/b:pull repository:a/b:push'])).toBe('tok-ab');
+      now.mockReturnValue(1_000_000 + 55_000);
+      expect(cache.get(['repository:a/b:pull,push'])).toBeUndefined();
+      expect(cache.has(['repository:a/b:pull,push'])).toBe(true);
+      cache.set(['repository:c:pull'], 'tok-c', 1);
+      now.mockReturnValue(1_000_000 + 55_000 + 4_999);
+      expect(cache.get(['repository:c:pull'])).toBe('tok-c');
+      cache.delete(['repository:c:pull']);
+      expect(cache.has(['repository:c:pull'])).toBe(false);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  it('scrubs every secret of a credential, the Basic blob included', () => {
+    const s = new Secrets();
+    s.addCredential({ username: 'alice', password: 'pa55word' });
+    s.add('tok-123');
+    const basic = Buffer.from('alice:pa55word').toString('base64');
+    expect(s.scrub(`pa55word ${basic} tok-123 alice`)).toBe('*** *** *** alice');
   });
 
   it('rejects unsafe bearer realms like oras-go', () => {

@@ -321,6 +321,37 @@ if (missing.length > 0) {
       expect((await istioCheckRemote(`${token.host}/other/header:0.1.0`, opts)).wasm.equals(wasm)).toBe(true);
     });
 
+    it('gives one Repository per name whose blob, manifest and tag stores share one token per scope set', async () => {
+      const client = new RegistryClient({ credentials: new StaticCredentials({ username: 'bob', password: 'token-s3cret' }) });
+      const name = { registry: token.host, repository: 'layers/repo' };
+      const repo = client.repository(name);
+      expect(client.repository({ ...name })).toBe(repo);
+      expect(client.repository({ ...name, repository: 'layers/other' })).not.toBe(repo);
+      const before = token.tokenRequests.length;
+      const cfg = Buffer.from('{"architecture":"wasm"}');
+      const layer = bigWasm(3000, 11);
+      expect(await repo.blobs.push(cfg)).toBe('uploaded');
+      expect(await repo.blobs.push(layer)).toBe('uploaded');
+      expect(await repo.blobs.exists(digestOf(layer), true)).toBe(true);
+      const manifest = encodeJson({
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: MediaType.ociConfig, digest: digestOf(cfg), size: cfg.length },
+        layers: [{ mediaType: MediaType.ociLayerTar, digest: digestOf(layer), size: layer.length }],
+      });
+      const digest = await repo.manifests.put('1.0.0', manifest, MediaType.ociManifest);
+      expect(await repo.manifests.tag('1.0.0', ['latest', 'stable'])).toBe(digest);
+      expect((await repo.manifests.head('stable'))?.digest).toBe(digest);
+      expect((await repo.manifests.get(digest)).bytes.equals(manifest)).toBe(true);
+      expect(await repo.tags()).toEqual(['1.0.0', 'latest', 'stable']);
+      // the push scope set and the pull scope set: two tokens for the whole session
+      const spent = token.tokenRequests.slice(before);
+      expect(spent.map((q) => q.scopes.join(' ')).sort()).toEqual(['repository:layers/repo:pull', 'repository:layers/repo:pull,push']);
+      // the facade's shorthands reach the same repository
+      expect((await client.fetchBlob(name, { digest: digestOf(layer), size: layer.length })).equals(layer)).toBe(true);
+      expect(token.tokenRequests.length).toBe(before + 2);
+    });
+
     it('fails anonymous access with UNAUTHORIZED and bad credentials at the token endpoint', async () => {
       await expectRegistryError(resolveDigest(`${token.host}/meshwasm/header:0.1.0`, { dockerConfigDir: work }), 'UNAUTHORIZED');
       const bad = new RegistryClient({ credentials: new StaticCredentials({ username: 'bob', password: 'nope-nope' }) });

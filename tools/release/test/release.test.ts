@@ -10,14 +10,14 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { istioCheckRemote, resolveDigest, resolveInLayout } from '@meshwasm/oras';
 import { describeMissingComponents, missingComponents, skopeo, startRegistry, type RegistryHandle } from '../../oras/test/harness';
 import { packageFilter } from '../src/artifact';
 import { readPins } from '../src/manifests';
 import { listFilters } from '../src/workspace';
+import { cleanEnv, copyWorkspace } from './workspace-copy';
 
 const root = join(__dirname, '..', '..', '..');
 const missing = missingComponents();
@@ -30,15 +30,8 @@ const dropped: string[] = [];
 const versions = new Map<string, string>();
 const pinned = new Map<string, string>();
 
-/** Environment for tools run in the copy: nothing from the outer npm/nx run leaks in. */
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|NX_|WASM_REGISTRY$|CHANGESET_)/i.test(k)) e[k] = v;
-  return { ...e, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_INTERACTIVE: 'false', ...extra };
-}
-
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { status: number; out: string } {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? copy, env: opts.env ?? env(), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? copy, env: opts.env ?? cleanEnv(), encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   return { status: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
 }
@@ -48,7 +41,7 @@ function git(...args: string[]): string {
 }
 
 function npmRun(script: string, extra: Record<string, string> = {}): string {
-  const r = run('npm', ['run', '--silent', script], { env: env(extra) });
+  const r = run('npm', ['run', '--silent', script], { env: cleanEnv(extra) });
   if (r.status !== 0) throw new Error(`npm run ${script} failed (${r.status}):\n${r.out.slice(-6000)}`);
   return r.out;
 }
@@ -68,25 +61,8 @@ if (missing.length > 0) {
   beforeAll(async () => {
     registry = await startRegistry();
     REG = `${registry.host}/meshwasm`;
-    copy = mkdtempSync(join(tmpdir(), 'release-flow-'));
-    const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-      .split('\n')
-      .filter((f) => f && !f.startsWith('.changeset/') && existsSync(join(root, f)) && statSync(join(root, f)).isFile());
-    for (const f of files) {
-      mkdirSync(dirname(join(copy, f)), { recursive: true });
-      cpSync(join(root, f), join(copy, f));
-    }
     // Known pending changesets: config + README from the workspace, plus one releasing every filter.
-    mkdirSync(join(copy, '.changeset'), { recursive: true });
-    for (const f of ['config.json', 'README.md']) cpSync(join(root, '.changeset', f), join(copy, '.changeset', f));
-    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'), 'dir');
-    git('init', '-q', '-b', 'main');
-    git('config', 'user.email', 'release-test@example.invalid');
-    git('config', 'user.name', 'release test');
-    git('config', 'commit.gpgsign', 'false');
-    git('config', 'tag.gpgsign', 'false');
-    git('add', '-A');
-    git('commit', '-qm', 'base');
+    copy = copyWorkspace('release-flow-');
     // Every filter must build: the release flow runs on all of them.
     const all = listFilters(copy).map((f) => f.name);
     const build = run(join(root, 'node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '-p', all.join(','), '--outputStyle=stream']);
@@ -187,7 +163,7 @@ if (missing.length > 0) {
     test('the publish target skips a tag that already carries the digest', () => {
       const r = run('npx', ['tsx', join(copy, 'tools', 'release', 'src', 'cli.ts'), 'publish', '.'], {
         cwd: join(copy, 'packages', 'header'),
-        env: env({ WASM_REGISTRY: REG }),
+        env: cleanEnv({ WASM_REGISTRY: REG }),
       });
       expect(r.status).toBe(0);
       expect(r.out).toContain(`already published: ${REG}/header:${versions.get('header')} ${pinned.get('header')}`);

@@ -9,6 +9,7 @@ import { validateIstioDocs, type PluginInfo } from './istio';
 import type { Issue, PathSeg } from './issues';
 import { loadFilterSchema, type FilterSchema } from './schema';
 import { checkWasmPortability, DISABLED_FEATURES, type WasmCheckOptions } from './wasm';
+import { isFilterDir, labPaths } from '@meshwasm/workspace';
 import { parseYaml, positionIssues, type YamlFile } from './yaml';
 import { parse as parseYamlText } from 'yaml';
 import {
@@ -151,7 +152,7 @@ export function validateFilterDir(dir: string, opts: RunOptions = {}): Report {
 
   // examples/lab.json
   {
-    const f = at('examples/lab.json');
+    const f = labPaths({ dir: root }).config;
     const shown = show(f);
     if (!existsSync(f)) out.add(shown, 'lab', '', [{ severity: 'error', file: shown, path: [], message: 'missing: examples/lab.json reproduces the course lab' }]);
     else {
@@ -255,7 +256,7 @@ export function validateFilterDir(dir: string, opts: RunOptions = {}): Report {
   {
     const dist = at('dist');
     const modules = listFiles(dist, /\.wasm$/);
-    if (!modules.length && existsSync(at('asconfig.json'))) {
+    if (!modules.length && isFilterDir(root)) {
       const f = join(dist, `${name}.wasm`);
       out.add(show(f), 'wasm', '', [{ severity: 'error', file: show(f), path: [], message: 'missing: build the filter first (the validate target depends on build)' }]);
     }

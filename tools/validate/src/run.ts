@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateDeployDir, validateFile, validateFilterDir, type Report, type RunOptions } from './filter';
 import { formatIssue } from './issues';
+import { isFilterDir } from '@meshwasm/workspace';
 
 /**
  * A directory with `asconfig.json` or `schema.json` is a filter; any other directory is a deploy
@@ -13,7 +14,7 @@ export function validatePath(target: string, opts: RunOptions & { deploy?: boole
     return { files: [], issues: [{ severity: 'error', file: target, path: [], message: 'no such file or directory' }] };
   }
   if (!statSync(target).isDirectory()) return validateFile(target, opts);
-  const isFilter = existsSync(join(target, 'asconfig.json')) || existsSync(join(target, 'schema.json'));
+  const isFilter = isFilterDir(target) || existsSync(join(target, 'schema.json'));
   return isFilter && !opts.deploy ? validateFilterDir(target, opts) : validateDeployDir(target, opts);
 }
 
