@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { failureLines, runNx } from '@meshwasm/nx-plugin/failures';
 import { findWorkspaceRoot, listLabFilters } from '@meshwasm/workspace';
 import { formatLabReport, labFiles, runLab, type LabExchange } from '@meshwasm/labs';
-import { curlFor } from '@meshwasm/labs/src/course';
+import { curlFor } from '@meshwasm/labs/course';
 import {
   endWithSignalsAndParent, EnvoyLikeProxy, FilterConfigRejected, ListenError, startEcho, startMetadataService, type RunningServer,
 } from '@meshwasm/proxy-wasm-host';

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, valueToString, type HeaderList, type Plugin } from '@meshwasm/proxy-wasm-host';
-import { expectConfigRejected } from '@meshwasm/labs/src/jest';
+import { expectConfigRejected } from '@meshwasm/labs/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;

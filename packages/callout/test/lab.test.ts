@@ -6,8 +6,8 @@ import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin } from '@meshwasm/proxy-wasm-host';
-import { TRAP_HEADER, trapDemo } from '@meshwasm/labs/src/course';
-import { expectConfigRejected } from '@meshwasm/labs/src/jest';
+import { TRAP_HEADER, trapDemo } from '@meshwasm/labs/course';
+import { expectConfigRejected } from '@meshwasm/labs/jest';
 
 const pkgDir = join(__dirname, '..');
 const lab = JSON.parse(readFileSync(join(pkgDir, 'examples', 'lab.json'), 'utf8')) as object;

@@ -3,7 +3,7 @@
  * code (`nx g @meshwasm/nx-plugin:filter <name>` writes the very same files).
  */
 import { FsTree, flushChanges } from 'nx/src/generators/tree';
-import { FilterNameError, nextSteps, writeFilter } from '@meshwasm/nx-plugin/src/generators/filter/generator';
+import { FilterNameError, nextSteps, writeFilter } from '@meshwasm/nx-plugin/generators/filter';
 import { usageError, type Io } from './context';
 
 /** Writes the filter into the workspace at `root`; a refused name is one line and exit 2. */

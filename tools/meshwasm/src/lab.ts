@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { COURSE, LAB_NUMBERS, TRAP_HEADER, curlFor, filterDir, trapDemo, type CourseLab } from '@meshwasm/labs/src/course';
+import { COURSE, LAB_NUMBERS, TRAP_HEADER, curlFor, filterDir, trapDemo, type CourseLab } from '@meshwasm/labs/course';
 import { formatLabReport, labFiles, runLab, type LabReport } from '@meshwasm/labs';
 import { checkIstioAcceptance, digestOf, MediaType, IstioRejection } from '@meshwasm/oras';
 import { packageFilter } from '@meshwasm/release';

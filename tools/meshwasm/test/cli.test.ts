@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { filterFiles } from '@meshwasm/nx-plugin/src/generators/filter/files';
+import { filterFiles } from '@meshwasm/nx-plugin/generators/filter/files';
 import { listFilters } from '@meshwasm/release';
 import { HELP, USAGE } from '../src/usage';
 import { cliEnv, lines, meshwasm, REPO, removeScratch, scratchDir } from './helpers';

@@ -286,7 +286,7 @@ function testTs(name: string): string {
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '@meshwasm/proxy-wasm-host';
-import { describeFilterPackage, expectConfigRejected } from '@meshwasm/labs/src/jest';
+import { describeFilterPackage, expectConfigRejected } from '@meshwasm/labs/jest';
 
 const pkgDir = join(__dirname, '..');
 let wasm: Uint8Array;
