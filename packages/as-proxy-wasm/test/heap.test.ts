@@ -1,9 +1,12 @@
 // The SDK's heap (assembly/alloc.ts, behind the minimal runtime's collector):
 // buffers of every size class, growing arrays and strings stay intact while
 // the collector frees and reuses blocks, and linear memory reaches a plateau.
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { loadPlugin } from '@meshwasm/proxy-wasm-host';
 import { fixtures } from './helpers';
+
+// The first test compiles the fixture with asc (tens of seconds on a loaded 2-core CI machine).
+jest.setTimeout(120_000);
 
 describe('heap', () => {
   it('keeps live blocks intact and memory flat under mixed sizes', async () => {

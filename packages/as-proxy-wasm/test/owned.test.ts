@@ -3,11 +3,14 @@
 // allocate in its arena, freed when the host deletes it; a stream context is freed at
 // proxy_on_delete; nothing else is ever freed. These tests check that memory stays flat where the
 // contract says it must, and that nothing freed is still in use.
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { loadPlugin, type HeaderList, type Plugin } from '@meshwasm/proxy-wasm-host';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fixtures, PKG } from './helpers';
+
+// The first test compiles the fixture with asc (tens of seconds on a loaded 2-core CI machine).
+jest.setTimeout(120_000);
 
 const wasm = () => fixtures('owned').owned;
 const REQ: HeaderList = [[':method', 'GET'], [':path', '/'], [':authority', 'h']];
@@ -27,25 +30,32 @@ type Fn = (...a: number[]) => number;
  * the old one after its streams end. tools/proxy-wasm-host runs one root per plugin, so these
  * drive its exports through the host's own invoke (its imports serve the calls).
  */
-interface HostInternals {
+interface VmInternals {
   invoke(name: string, fn: Fn, ctx: number, a?: number, b?: number, c?: number): number;
   ex: Record<string, Fn | null>;
+}
+/** The host behind a Plugin (tools/proxy-wasm-host host.ts): its VM and the configuration it serves. */
+interface HostInternals {
+  vm: VmInternals;
   pluginConfig: Uint8Array | null;
   nextContextId: number;
 }
+function hostOf(p: Plugin): HostInternals {
+  return (p as unknown as { host: HostInternals }).host;
+}
 function newRoot(p: Plugin, config: Cfg | string): { id: number; ok: boolean } {
-  const h = p as unknown as HostInternals;
+  const h = hostOf(p);
   const id = h.nextContextId++;
-  h.invoke('proxy_on_context_create', h.ex.ctxCreate!, id, id, 0);
+  h.vm.invoke('proxy_on_context_create', h.vm.ex.ctxCreate!, id, id, 0);
   const bytes = new TextEncoder().encode(typeof config === 'string' ? config : JSON.stringify(config));
   h.pluginConfig = bytes;
-  const ok = h.invoke('proxy_on_configure', h.ex.configure!, id, id, bytes.length) === 1;
+  const ok = h.vm.invoke('proxy_on_configure', h.vm.ex.configure!, id, id, bytes.length) === 1;
   h.pluginConfig = null;
   return { id, ok };
 }
 function deleteRoot(p: Plugin, id: number): void {
-  const h = p as unknown as HostInternals;
-  h.invoke('proxy_on_delete', h.ex.onDelete!, id, id);
+  const h = hostOf(p);
+  h.vm.invoke('proxy_on_delete', h.vm.ex.onDelete!, id, id);
 }
 
 function get(l: HeaderList, name: string): string | undefined {

@@ -82,7 +82,7 @@ describe('what an artifact is built from', () => {
     const zeta = readFilter(ws, 'packages/zeta');
     expect(linkedPackageDirs(ws, zeta)).toEqual(['packages/sdk']);
     const paths = artifactSourcePaths(ws, zeta);
-    expect(paths).toEqual(['packages/zeta/assembly', 'packages/zeta/asconfig.json', 'asconfig.base.json', 'packages/sdk/assembly', 'packages/sdk/index.ts']);
+    expect(paths).toEqual(['packages/zeta/assembly', ':(exclude)packages/zeta/assembly/lab.ts', 'packages/zeta/asconfig.json', 'asconfig.base.json', 'packages/sdk/assembly', 'packages/sdk/index.ts']);
     for (const edited of RELEASE_EDITED_FILES) expect(paths.some((p) => p.endsWith(edited))).toBe(false);
   });
 
@@ -91,6 +91,7 @@ describe('what an artifact is built from', () => {
     const globs = artifactSourceGlobs(ws, zeta);
     expect(globs).toEqual([
       '{workspaceRoot}/packages/zeta/assembly/**/*',
+      '!{workspaceRoot}/packages/zeta/assembly/lab.ts',
       '{workspaceRoot}/packages/zeta/asconfig.json',
       '{workspaceRoot}/asconfig.base.json',
       '{workspaceRoot}/packages/sdk/assembly/**/*',
