@@ -87,8 +87,11 @@ registerRootContext((id: u32): RootContext => new ${P}Root(id));
 
 function labTs(name: string): string {
   return `// ${name}, student-sized: the filter of assembly/index.ts in its fewest plain lines. It gives the
-// same outcome on the lab's exchanges (examples/lab.exchanges.json); what it leaves out is the
-// checking of the configuration (index.ts refuses a bad header name or value with a clear message).
+// same outcome on the lab's exchanges (examples/lab.exchanges.json).
+//
+// Differs from the production filter (assembly/index.ts), on purpose, to stay short:
+// - no checks on the name and value (index.ts refuses a bad header name or value with a clear message);
+// - every proxy_on_* callback is exported (index.ts exports only the ones it uses, to stay small).
 //
 // Build it like index.ts: npx asc assembly/lab.ts --config asconfig.json --target release --outFile dist/${name}.lab.wasm
 export * from "as-proxy-wasm/assembly/exports"; // every proxy_on_* callback: every hook can run
