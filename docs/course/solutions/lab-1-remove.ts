@@ -2,7 +2,7 @@
 // ({"response": {"set": [...], "remove": ["server"]}}). A copy of packages/header/assembly/lab.ts
 // with the changes marked "Exercise". Tested by docs/course/test/solutions.test.ts.
 export * from "as-proxy-wasm/assembly/exports";
-import { FilterHeadersStatus, HeaderMap, HttpContext, JsonValue, RootContext, registerRootContext } from "as-proxy-wasm";
+import { FilterHeadersStatus, HeaderMap, HttpContext, HttpStream, JsonValue, RootContext, registerRootContext } from "as-proxy-wasm";
 
 class Edit {
   constructor(public name: string, public value: string) {}
@@ -45,14 +45,14 @@ class LabRoot extends RootContext {
   createHttpContext(id: u32): HttpContext | null { return new LabHeader(id, this); }
 }
 
-class LabHeader extends HttpContext {
+class LabHeader extends HttpStream<LabRoot> {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    (this.root as LabRoot).request.apply(this.requestHeaders);
+    this.root.request.apply(this.requestHeaders);
     return FilterHeadersStatus.Continue;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    (this.root as LabRoot).response.apply(this.responseHeaders);
+    this.root.response.apply(this.responseHeaders);
     return FilterHeadersStatus.Continue;
   }
 }

@@ -8,8 +8,12 @@
 // does then). The production filter has no such switch: it never traps.
 export * from "as-proxy-wasm/assembly/exports";
 import {
-  FilterDataStatus, FilterHeadersStatus, HttpCallResponse, HttpContext, Pairs, RootContext, Status, registerRootContext, log,
+  FilterDataStatus, FilterHeadersStatus, HttpCallResponse, HttpContext, HttpStream, Pairs, RootContext, Status, registerRootContext, log,
 } from "as-proxy-wasm";
+
+const SOURCES: string[] = ["bodyNonEmpty"]; // production also has "header" and "json"
+const FAILURE_MODES: string[] = ["closed", "open"];
+const OPEN = 1; // the index of "open"
 
 class LabRoot extends RootContext {
   cluster: string = ""; call: Pairs = new Pairs(); timeoutMs: u32 = 1000; header: string = ""; value: string = "";
@@ -22,10 +26,10 @@ class LabRoot extends RootContext {
     this.call = new Pairs().add(":method", "GET").add(":path", cfg.optStr("path", "/")).add(":authority", cfg.optStr("authority", this.cluster));
     this.timeoutMs = <u32>cfg.optInt("timeoutMs", 1000, 1, 60000);
     let m = cfg.arr("mappings");
-    if (m.length != 1 || m[0].str("source") != "bodyNonEmpty") cfg.fail("this lab version takes one bodyNonEmpty mapping");
-    else { this.header = m[0].str("header"); this.value = m[0].str("value"); }
+    if (m.length != 1) cfg.fail("this lab version takes one bodyNonEmpty mapping");
+    else { m[0].choice("source", SOURCES); this.header = m[0].str("header"); this.value = m[0].str("value"); }
     let f = cfg.optObj("onFailure");
-    if (f !== null) { this.failOpen = f.optStr("mode", "closed") == "open"; this.failHeader = f.optStr("header", this.failHeader); }
+    if (f !== null) { this.failOpen = f.optChoice("mode", FAILURE_MODES, 0) == OPEN; this.failHeader = f.optStr("header", this.failHeader); }
     this.trapOn = cfg.optStr("trapOn", "");
     return this.configOk(cfg);
   }
@@ -33,11 +37,11 @@ class LabRoot extends RootContext {
   createHttpContext(id: u32): HttpContext | null { return new LabCallout(id, this); }
 }
 
-class LabCallout extends HttpContext {
+class LabCallout extends HttpStream<LabRoot> { // this.root: the LabRoot, typed
   waiting: bool = false;
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    let root = this.root as LabRoot;
+    let root = this.root;
     if (root.trapOn != "" && this.requestHeaders.has(root.trapOn)) unreachable(); // LAB ONLY: a trap on demand
     // Fix: a client must not send its own x-meta (or failure marker) through.
     this.requestHeaders.remove(root.header);
@@ -59,12 +63,12 @@ class LabCallout extends HttpContext {
     if (r.failed || r.status < 200 || r.status > 299) {
       log.warn("lab callout: the metadata service answered " + r.status.toString());
       if (this.fail(r.status == 504 ? "timeout" : "error") != FilterHeadersStatus.Continue) return;
-    } else if (r.bodySize > 0) this.requestHeaders.set((this.root as LabRoot).header, (this.root as LabRoot).value);
+    } else if (r.bodySize > 0) this.requestHeaders.set(this.root.header, this.root.value);
     this.continueRequest();
   }
 
   fail(why: string): FilterHeadersStatus { // open: mark the request and go on; closed: answer 503
-    let root = this.root as LabRoot;
+    let root = this.root;
     if (root.failOpen) { this.requestHeaders.set(root.failHeader, why); return FilterHeadersStatus.Continue; }
     this.sendLocalResponse(503, "callout_failed", "metadata service unavailable\n");
     return FilterHeadersStatus.StopAllIterationAndWatermark;

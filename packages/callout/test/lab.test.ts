@@ -61,3 +61,15 @@ describe('Lab 4: a trap on demand, in the student version only', () => {
     }
   });
 });
+
+describe('the student version reads its enums with choice / optChoice', () => {
+  test('a failure mode other than "closed" or "open" is refused, naming both', async () => {
+    const p = await load('callout.lab.wasm', { ...lab, onFailure: { mode: 'sideways' } });
+    expectConfigRejected(p, /config\.onFailure\.mode: expected "closed" or "open", got "sideways"/);
+  });
+
+  test('a mapping source other than "bodyNonEmpty" is refused, naming the one this version has', async () => {
+    const p = await load('callout.lab.wasm', { ...lab, mappings: [{ header: 'x-meta', source: 'header', value: '1' }] });
+    expectConfigRejected(p, /source: expected "bodyNonEmpty", got "header"/);
+  });
+});

@@ -6,7 +6,7 @@
 //   pseudo-headers, more than 64 entries) and no refusal of an empty configuration;
 // - the default runtime (production uses the owned memory mode to stay under 8 KB).
 export * from "as-proxy-wasm/assembly/exports";
-import { FilterHeadersStatus, HttpContext, JsonValue, RootContext, registerRootContext } from "as-proxy-wasm";
+import { FilterHeadersStatus, HttpContext, HttpStream, JsonValue, RootContext, registerRootContext } from "as-proxy-wasm";
 
 class Edit {
   constructor(public name: string, public value: string) {}
@@ -46,16 +46,17 @@ class LabRoot extends RootContext {
 
 // Fix: in envoy.yaml, next to this file. The course's Envoy config lists the router filter
 // without its typed_config, which current Envoy refuses at start-up; ours has it.
-class LabHeader extends HttpContext {
+// HttpStream<LabRoot>: this.root is the LabRoot that created this stream, typed, no cast.
+class LabHeader extends HttpStream<LabRoot> {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    let edits = (this.root as LabRoot).request;
+    let edits = this.root.request;
     // set replaces every existing value: a client's own x-training is not kept next to ours.
     for (let i = 0; i < edits.length; i++) this.requestHeaders.set(edits[i].name, edits[i].value);
     return FilterHeadersStatus.Continue;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
-    let edits = (this.root as LabRoot).response;
+    let edits = this.root.response;
     for (let i = 0; i < edits.length; i++) this.responseHeaders.set(edits[i].name, edits[i].value);
     return FilterHeadersStatus.Continue;
   }

@@ -9,11 +9,12 @@
 // - no sampled access-log line, no forced direction for gateways.
 export * from "as-proxy-wasm/assembly/exports";
 import {
-  Counter, FilterHeadersStatus, Histogram, HttpContext, RootContext, monotonicNanos, properties, registerRootContext,
+  Counter, FilterHeadersStatus, Histogram, HttpContext, HttpStream, RootContext, monotonicNanos, properties, registerRootContext,
 } from "as-proxy-wasm";
 
 const DIRECTIONS = ["inbound", "outbound"];
 const CLASSES = ["2xx", "3xx", "4xx", "5xx"];
+const STYLES: string[] = ["flat"]; // production also has "labels"
 
 class LabRoot extends RootContext {
   durations: Histogram[] = [];
@@ -22,7 +23,7 @@ class LabRoot extends RootContext {
   onConfigure(configSize: u32): bool {
     let cfg = this.configJson();
     if (cfg === null) return false;
-    if (cfg.optStr("metricStyle", "flat") != "flat") cfg.fail("this lab version only has \"metricStyle\": \"flat\"");
+    cfg.optChoice("metricStyle", STYLES, 0); // another style is refused, naming the one this version has
     if (!this.configOk(cfg)) return false;
     // Metrics are defined once, here, never per request (the course's own advice).
     // Fix: the course reads them at the admin's /metrics, which Envoy does not have: they are at
@@ -41,7 +42,7 @@ class LabRoot extends RootContext {
   createHttpContext(id: u32): HttpContext | null { return new LabTiming(id, this); }
 }
 
-class LabTiming extends HttpContext {
+class LabTiming extends HttpStream<LabRoot> {
   start: u64 = 0;
 
   onRequestHeaders(numHeaders: u32, endOfStream: bool): FilterHeadersStatus {
@@ -51,7 +52,7 @@ class LabTiming extends HttpContext {
 
   // on_log runs once per stream, after the response, even when another filter answered.
   onLog(): void {
-    let root = this.root as LabRoot;
+    let root = this.root; // typed: a LabRoot
     let direction = properties.listenerDirection(); // 1 inbound, 2 outbound (Envoy's listener)
     let status = properties.responseCode();
     if (direction < 1 || direction > 2 || status < 200 || status > 599) return;

@@ -8,7 +8,7 @@
 //   no skip of compressed or binary content types, and no metrics.
 export * from "as-proxy-wasm/assembly/exports";
 import {
-  Buffer, FilterDataStatus, FilterHeadersStatus, HeaderMap, HttpContext, RootContext, registerRootContext,
+  Buffer, FilterDataStatus, FilterHeadersStatus, HeaderMap, HttpContext, HttpStream, RootContext, registerRootContext,
 } from "as-proxy-wasm";
 
 class LabRoot extends RootContext {
@@ -43,7 +43,7 @@ function redact(text: string, root: LabRoot): string | null {
   return changed ? text : null;
 }
 
-class LabRedact extends HttpContext {
+class LabRedact extends HttpStream<LabRoot> { // this.root: the LabRoot, typed
   headers(headers: HeaderMap, endOfStream: bool): FilterHeadersStatus {
     // Fix: masking changes the body length and Envoy does not correct content-length; a stale
     // one breaks the message in a real Envoy, so it goes (the body is then sent chunked).
@@ -57,7 +57,7 @@ class LabRedact extends HttpContext {
     if (!endOfStream) return FilterDataStatus.StopIterationAndBuffer;
     let text = buffer.getString();
     if (text === null) return FilterDataStatus.Continue;
-    let masked = redact(text, this.root as LabRoot);
+    let masked = redact(text, this.root);
     if (masked !== null) buffer.replace(masked);
     return FilterDataStatus.Continue;
   }
