@@ -76,6 +76,11 @@ describe('in this workspace', () => {
         if (existsSync(pkg) && existsSync(join(root, dir, d, 'tsconfig.json'))) expected.push(JSON.parse(readFileSync(pkg, 'utf8')).name);
       }
     }
+    // docs projects with TypeScript (docs/course: the course's tested solutions)
+    for (const d of readdirSync(join(root, 'docs'))) {
+      const project = join(root, 'docs', d, 'project.json');
+      if (existsSync(project) && existsSync(join(root, 'docs', d, 'tsconfig.json'))) expected.push(JSON.parse(readFileSync(project, 'utf8')).name);
+    }
     expect(expected.length).toBeGreaterThan(8);
     expect(withLint.sort()).toEqual(expected.sort());
   }, 300_000);
