@@ -17,10 +17,10 @@
  * so that cross-reference checks can run on the normalised data.
  */
 import protobuf from 'protobufjs';
-import { isIP } from 'node:net';
 import type { EnvoyProtos } from './proto';
 import { jsonName, parsedOptions } from './proto';
 import { type Issue, type PathSeg, suggest } from './issues';
+import { bytesRules, compareNumber, stringRules, type Report } from './pgv-rules';
 
 export interface Visit {
   path: PathSeg[];
@@ -67,13 +67,6 @@ const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 const TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const BASE64_RE = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
 
-const HEADER_NAME_STRICT = /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/;
-// Control characters are the point of these two: Envoy's header-value rules reject them.
-// eslint-disable-next-line no-control-regex -- see above
-const HEADER_VALUE_STRICT = /^[^\u0000-\u0008\u000A-\u001F\u007F]*$/;
-// eslint-disable-next-line no-control-regex -- see above
-const HEADER_LAX = /^[^\u0000\u000A\u000D]*$/;
-
 export function typeName(t: protobuf.ReflectionObject): string {
   return t.fullName.replace(/^\./, '');
 }
@@ -113,6 +106,9 @@ export class ProtoJsonChecker {
   private error(path: PathSeg[], message: string): void {
     this.issues.push({ severity: 'error', file: this.file, path, message });
   }
+
+  /** `error` as a function value, for the scalar rules of ./pgv-rules. */
+  private readonly report: Report = (path, message) => this.error(path, message);
 
   private warn(path: PathSeg[], message: string): void {
     this.issues.push({ severity: 'warning', file: this.file, path, message });
@@ -444,7 +440,7 @@ export class ProtoJsonChecker {
           continue;
         }
         if (!present) continue;
-        if (kind === 'duration' && typeof v === 'string') this.compareNumber(label, parseDuration(v) ?? 0, r, path, (x) => toSeconds(x), 's');
+        if (kind === 'duration' && typeof v === 'string') compareNumber(this.report, label, parseDuration(v) ?? 0, r, path, (x) => toSeconds(x), 's');
         if (kind === 'any' && isPlainObject(v)) {
           const url = String(v['@type']);
           if (Array.isArray(r.in) && !r.in.includes(url)) this.error(path, `${label} @type must be one of ${r.in.join(', ')}`);
@@ -459,8 +455,8 @@ export class ProtoJsonChecker {
         v = defaultOf(field);
       } else if (r.ignore_empty === true && isEmpty(v)) continue;
       if (v === undefined) continue;
-      if (kind === 'string') this.stringRules(label, String(v), r, path);
-      else if (kind === 'bytes') this.bytesRules(label, String(v), r, path);
+      if (kind === 'string') stringRules(this.report, label, String(v), r, path);
+      else if (kind === 'bytes') bytesRules(this.report, label, String(v), r, path);
       else if (kind === 'enum') {
         const e = rt instanceof protobuf.Enum ? rt : undefined;
         const num = typeof v === 'string' && e ? e.values[v] : Number(v);
@@ -471,74 +467,12 @@ export class ProtoJsonChecker {
       } else if (kind === 'bool') {
         if (r.const !== undefined && r.const !== v) this.error(path, `${label} must be ${r.const}`);
       } else if (INT_RANGES[kind] || kind === 'double' || kind === 'float') {
-        this.compareNumber(label, Number(v), r, path, Number, '');
+        compareNumber(this.report, label, Number(v), r, path, Number, '');
       } else if (!wrapper) {
         // Unknown rule kind for this field: nothing to enforce.
         void tname;
       }
     }
-  }
-
-  private compareNumber(label: string, n: number, r: Record<string, unknown>, path: PathSeg[], conv: (x: unknown) => number, unit: string): void {
-    const fmt = (x: number) => `${x}${unit}`;
-    const has = (k: string) => r[k] !== undefined;
-    if (has('const') && n !== conv(r.const)) this.error(path, `${label} must equal ${fmt(conv(r.const))}`);
-    const lo = has('gt') ? conv(r.gt) : has('gte') ? conv(r.gte) : undefined;
-    const hi = has('lt') ? conv(r.lt) : has('lte') ? conv(r.lte) : undefined;
-    const aboveLo = lo === undefined || (has('gt') ? n > lo : n >= lo);
-    const belowHi = hi === undefined || (has('lt') ? n < hi : n <= hi);
-    const loText = lo === undefined ? '' : `${has('gt') ? '>' : '>='} ${fmt(lo)}`;
-    const hiText = hi === undefined ? '' : `${has('lt') ? '<' : '<='} ${fmt(hi)}`;
-    if (lo !== undefined && hi !== undefined && hi < lo) {
-      // PGV exclusive range: the value must lie outside [hi, lo].
-      if (!aboveLo && !belowHi) this.error(path, `${label} must be ${hiText} or ${loText}, got ${fmt(n)}`);
-    } else if (!aboveLo || !belowHi) {
-      this.error(path, `${label} must be ${[loText, hiText].filter(Boolean).join(' and ')}, got ${fmt(n)}`);
-    }
-    if (Array.isArray(r.in) && !r.in.map(conv).includes(n)) this.error(path, `${label} must be one of ${r.in.map(conv).map(fmt).join(', ')}`);
-    if (Array.isArray(r.not_in) && r.not_in.map(conv).includes(n)) this.error(path, `${label} must not be ${fmt(n)}`);
-  }
-
-  private stringRules(label: string, s: string, r: Record<string, unknown>, path: PathSeg[]): void {
-    const chars = [...s].length;
-    const bytes = Buffer.byteLength(s);
-    const num = (k: string) => (r[k] === undefined ? undefined : Number(r[k]));
-    if (num('len') !== undefined && chars !== num('len')) this.error(path, `${label} must be exactly ${r.len} characters`);
-    if (num('min_len') !== undefined && chars < num('min_len')!) this.error(path, `${label} must be at least ${r.min_len} character(s) long${chars === 0 ? ' (it is empty or missing)' : ''}`);
-    if (num('max_len') !== undefined && chars > num('max_len')!) this.error(path, `${label} must be at most ${r.max_len} characters`);
-    if (num('min_bytes') !== undefined && bytes < num('min_bytes')!) this.error(path, `${label} must be at least ${r.min_bytes} byte(s)${bytes === 0 ? ' (it is empty or missing)' : ''}`);
-    if (num('max_bytes') !== undefined && bytes > num('max_bytes')!) this.error(path, `${label} must be at most ${r.max_bytes} bytes`);
-    if (typeof r.prefix === 'string' && !s.startsWith(r.prefix)) this.error(path, `${label} must start with ${JSON.stringify(r.prefix)}`);
-    if (typeof r.suffix === 'string' && !s.endsWith(r.suffix)) this.error(path, `${label} must end with ${JSON.stringify(r.suffix)}`);
-    if (typeof r.contains === 'string' && !s.includes(r.contains)) this.error(path, `${label} must contain ${JSON.stringify(r.contains)}`);
-    if (typeof r.not_contains === 'string' && s.includes(r.not_contains)) this.error(path, `${label} must not contain ${JSON.stringify(r.not_contains)}`);
-    if (Array.isArray(r.in) && !r.in.includes(s)) this.error(path, `${label} must be one of ${r.in.map((x) => JSON.stringify(x)).join(', ')}`);
-    if (Array.isArray(r.not_in) && r.not_in.includes(s)) this.error(path, `${label} must not be ${JSON.stringify(s)}`);
-    if (typeof r.pattern === 'string') {
-      let re: RegExp | undefined;
-      try {
-        re = new RegExp(r.pattern, 'u');
-      } catch {
-        re = undefined; // RE2-only syntax: not enforceable here.
-      }
-      if (re && !re.test(s)) this.error(path, `${label} does not match ${r.pattern}`);
-    }
-    if (typeof r.well_known_regex === 'string' && s !== '') {
-      const strict = r.strict !== false;
-      const re = r.well_known_regex === 'HTTP_HEADER_NAME' ? (strict ? HEADER_NAME_STRICT : HEADER_LAX) : strict ? HEADER_VALUE_STRICT : HEADER_LAX;
-      if (!re.test(s)) this.error(path, `${label} is not a valid ${r.well_known_regex === 'HTTP_HEADER_NAME' ? 'HTTP header name' : 'HTTP header value'}`);
-    }
-    if (r.ip === true && !isIP(s)) this.error(path, `${label} must be an IP address`);
-    if (r.ipv4 === true && isIP(s) !== 4) this.error(path, `${label} must be an IPv4 address`);
-    if (r.ipv6 === true && isIP(s) !== 6) this.error(path, `${label} must be an IPv6 address`);
-    if (r.hostname === true && !/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(s)) this.error(path, `${label} must be a hostname`);
-    if (r.uri === true && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) this.error(path, `${label} must be an absolute URI`);
-  }
-
-  private bytesRules(label: string, b64: string, r: Record<string, unknown>, path: PathSeg[]): void {
-    const n = Buffer.from(b64, 'base64').length;
-    if (r.min_len !== undefined && n < Number(r.min_len)) this.error(path, `${label} must be at least ${r.min_len} byte(s)`);
-    if (r.max_len !== undefined && n > Number(r.max_len)) this.error(path, `${label} must be at most ${r.max_len} bytes`);
   }
 }
 
