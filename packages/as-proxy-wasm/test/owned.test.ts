@@ -28,24 +28,26 @@ type Fn = (...a: number[]) => number;
  * drive its exports through the host's own invoke (its imports serve the calls).
  */
 interface HostInternals {
-  invoke(name: string, fn: Fn, ctx: number, a?: number, b?: number, c?: number): number;
-  ex: Record<string, Fn | null>;
+  vm: {
+    invoke(name: string, fn: Fn, ctx: number, a?: number, b?: number, c?: number): number;
+    ex: Record<string, Fn | null>;
+  };
   pluginConfig: Uint8Array | null;
   nextContextId: number;
 }
 function newRoot(p: Plugin, config: Cfg | string): { id: number; ok: boolean } {
-  const h = p as unknown as HostInternals;
+  const h = (p as unknown as { host: HostInternals }).host;
   const id = h.nextContextId++;
-  h.invoke('proxy_on_context_create', h.ex.ctxCreate!, id, id, 0);
+  h.vm.invoke('proxy_on_context_create', h.vm.ex.ctxCreate!, id, id, 0);
   const bytes = new TextEncoder().encode(typeof config === 'string' ? config : JSON.stringify(config));
   h.pluginConfig = bytes;
-  const ok = h.invoke('proxy_on_configure', h.ex.configure!, id, id, bytes.length) === 1;
+  const ok = h.vm.invoke('proxy_on_configure', h.vm.ex.configure!, id, id, bytes.length) === 1;
   h.pluginConfig = null;
   return { id, ok };
 }
 function deleteRoot(p: Plugin, id: number): void {
-  const h = p as unknown as HostInternals;
-  h.invoke('proxy_on_delete', h.ex.onDelete!, id, id);
+  const h = (p as unknown as { host: HostInternals }).host;
+  h.vm.invoke('proxy_on_delete', h.vm.ex.onDelete!, id, id);
 }
 
 function get(l: HeaderList, name: string): string | undefined {
