@@ -27,6 +27,7 @@ export default defineConfig(
       'packages/*/assembly/**',
       'packages/as-proxy-wasm/index.ts', // re-exports assembly/ for asc
       'packages/*/test/fixtures/**', // test filters compiled by asc
+      'packages/as-proxy-wasm/test/broken/**', // a filter that must fail to compile (hook-exports test)
       'tools/proxy-wasm-host/test/fixtures/**', // test filters compiled by asc
       'packages/as-proxy-wasm/bench/peer/**', // the @gcoredev peer filters the benchmark builds
       'docs/course/solutions/**', // the course exercises' solutions, compiled by asc in their test

@@ -3,7 +3,7 @@
 import { utf8Bytes, utf8Encode, sameBytes } from "./utf8";
 import { msgStart, msgPut, msgByte, msgInt, msgEnd } from "./format";
 import { T } from "./text";
-import { JsonValue, JsonDoc, JsonKind, putText, putColon, putRoot, failKey } from "./json-value";
+import { JsonValue, JsonDoc, JsonKind, blankValue, putText, putColon, putRoot, failKey } from "./json-value";
 
 // ---- the parser: module state (parsing never re-enters) ----
 // The parser reads a private copy of the input and unescapes each string in place (an escape is
@@ -164,11 +164,7 @@ function clearKeys(): void {
  * read last (sAt / sLen); keys are read as a member's value is made, so the value keeps them.
  */
 function parseValue(parent: JsonValue | null, index: i32, depth: i32): JsonValue {
-  let v = changetype<JsonValue>(__new(offsetof<JsonValue>(), idof<JsonValue>()));
-  // one fill sets every default (Null, false, 0, null; the minimal runtime's __new does not
-  // clear), then only the links are stored (smaller than a constructor)
-  memory.fill(changetype<usize>(v), 0, offsetof<JsonValue>());
-  v.doc = changetype<JsonDoc>(pDoc);
+  let v = blankValue(changetype<JsonDoc>(pDoc)); // then only the links are stored
   v.parent = parent;
   v.index = index;
   v.keyAt = sAt; // meaningful in an object only (see putPath)

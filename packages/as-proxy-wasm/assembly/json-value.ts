@@ -87,6 +87,18 @@ export function failKey(v: JsonValue, a: i32, p: usize, n: usize): void {
   finish(v);
 }
 
+/**
+ * @internal A new Null value of `doc`, with no parent: one fill sets every default (Null, false,
+ * 0, null; the minimal runtime's __new does not clear), smaller than the field-by-field
+ * constructor. The parser's values start as this; so does the stand-in of a missing member.
+ */
+export function blankValue(doc: JsonDoc): JsonValue {
+  let v = changetype<JsonValue>(__new(offsetof<JsonValue>(), idof<JsonValue>()));
+  memory.fill(changetype<usize>(v), 0, offsetof<JsonValue>());
+  v.doc = doc;
+  return v;
+}
+
 /** A parsed JSON value with its path (for messages). */
 export class JsonValue {
   kind: JsonKind = JsonKind.Null;
@@ -316,7 +328,7 @@ export class JsonValue {
    */
   member(key: string): JsonValue {
     let v = this.need(key);
-    return v === null ? new JsonValue(this.doc) : v; // (made only on the error path)
+    return v === null ? blankValue(this.doc) : v; // (made only on the error path)
   }
 
   /**
