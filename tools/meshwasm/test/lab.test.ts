@@ -81,6 +81,6 @@ describe('meshwasm lab 4 and 5: beyond the exchanges', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/✓ Istio's acceptance check: accepted; WasmPlugin sha256 \(the manifest digest\) [0-9a-f]{64}\n/);
     expect(r.out).toContain('✓ refused, as istio-agent refuses it: could not parse as oci variant: number of layers must be 2 but got 1');
-    expect(r.out).toContain('✓ refused by the Istio schema: spec.failOpen: unknown field "failOpen" (the field is failStrategy: FAIL_OPEN)');
+    expect(r.out).toContain('✓ refused by the Istio schema: spec.failOpen: unknown field "failOpen": a WasmPlugin has no failOpen; write failStrategy: FAIL_OPEN (the default is FAIL_CLOSE)\n');
   }, 120_000);
 });
