@@ -80,7 +80,8 @@ function filterTargets(filter: FilterInfo, workspaceRoot: string, opts: FilterPl
       cache: true,
       // A filter whose wasm sources changed with no pending changeset is a process error; the
       // built dist/*.wasm must validate without SIMD (wabt's wasm-validate --disable-simd).
-      dependsOn: ['changeset-check', build],
+      // the student-sized build too: validate checks every dist/*.wasm, so its result never depends on task order
+      dependsOn: hasLab ? ['changeset-check', build, LAB_TARGET] : ['changeset-check', build],
       inputs: [
         'default',
         '{workspaceRoot}/tools/validate/src/**/*',
